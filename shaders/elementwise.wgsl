@@ -1,0 +1,44 @@
+// Generic elementwise kernel: forward y = f(x) or backward dx = dy * f'(x).
+//
+// src/codegen.ts fills the double-braced slots: the storage word type and how a
+// word unpacks to f32 lanes (float32 words are bitcast, float16 words hold
+// two halves each), the op's functions, and the operand bindings. Math is
+// always f32. Each invocation handles one word of every operand.
+
+struct Params {
+  n: u32,       // elements covered by this dispatch
+  nwords: u32,  // words covered by this dispatch
+  base: u32,    // index of this dispatch's first element in the whole tensor
+  _pad: u32,
+  p: vec4<f32>, // the op's numeric parameters, in table order
+  bdim: vec4<u32>,    // broadcast operand: x's collapsed dims
+  bxstride: vec4<u32>, // broadcast operand: x's strides over those dims
+  bstride: vec4<u32>,  // broadcast operand: its strides (0 where broadcast)
+}
+
+@group(0) @binding(0) var<uniform> P: Params;
+{{BINDINGS}}
+
+{{MATH}}
+
+{{OP}}
+
+{{STORAGE}}
+
+@compute @workgroup_size({{WORKGROUP_SIZE}})
+fn main(@builtin(workgroup_id) wid: vec3<u32>,
+        @builtin(num_workgroups) groups: vec3<u32>,
+        @builtin(local_invocation_index) lid: u32) {
+  // Grids wider than 65535 workgroups fold into y; the guard drops the overhang.
+  let w = (wid.y * groups.x + wid.x) * {{WORKGROUP_SIZE}}u + lid;
+  if (w >= P.nwords) { return; }
+  let first = w * LANES;
+  {{BODY}}
+  // The last word may be partly past n: keep the destination's bits there, so a
+  // wrapped buffer's neighbouring data survives.
+  if (first + LANES > P.n) {
+    out[w] = merge_tail(out[w], result, P.n - first);
+  } else {
+    out[w] = result;
+  }
+}

@@ -1,0 +1,127 @@
+// Numerically careful f32 helpers shared by the activation bodies.
+//
+// WGSL only bounds exp to 3 + 2|x| ULP and log to an absolute 2^-21 near 1,
+// and leaves overflow and NaN behaviour open, so every helper here keeps its
+// exp arguments <= 0 (no overflow), avoids log of values near 1 (series
+// instead), and says what it returns at +-Inf. Callers guard NaN themselves.
+
+fn is_nan(v: f32) -> bool {
+  // Bit test: comparisons with NaN may be folded away by an implementation.
+  return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u;
+}
+
+// exp(x) - 1 with relative accuracy near 0; -1 at -Inf, +Inf at +Inf.
+fn expm1(x: f32) -> f32 {
+  if (abs(x) < 0.5) {
+    // Taylor series to degree 8: truncation error < 1e-8 relative on |x| < 0.5.
+    return x * (1.0 + x * (0.5 + x * (1.0 / 6.0 + x * (1.0 / 24.0 + x * (1.0 / 120.0
+      + x * (1.0 / 720.0 + x * (1.0 / 5040.0 + x * (1.0 / 40320.0))))))));
+  }
+  return exp(x) - 1.0;
+}
+
+// log(1 + u) for u in [0, 1], as 2 atanh(u / (2 + u)): no log near 1.
+fn log1p_unit(u: f32) -> f32 {
+  let s = u / (2.0 + u);
+  let s2 = s * s;
+  // |s| <= 1/3, so the odd series to s^17 leaves < 1e-9.
+  return 2.0 * s * (1.0 + s2 * (1.0 / 3.0 + s2 * (1.0 / 5.0 + s2 * (1.0 / 7.0 + s2 * (1.0 / 9.0
+    + s2 * (1.0 / 11.0 + s2 * (1.0 / 13.0 + s2 * (1.0 / 15.0 + s2 * (1.0 / 17.0)))))))));
+}
+
+// 1 / (1 + exp(-x)) with exp of a non-positive argument only: 0 at -Inf, 1 at +Inf.
+fn sigmoid(x: f32) -> f32 {
+  let e = exp(-abs(x));
+  let r = 1.0 / (1.0 + e);
+  return select(e * r, r, x >= 0.0);
+}
+
+// log(1 + exp(z)) = max(z, 0) + log1p(exp(-|z|)): never overflows; +Inf at +Inf, 0 at -Inf.
+fn softplus(z: f32) -> f32 {
+  return select(0.0, z, z > 0.0) + log1p_unit(exp(-abs(z)));
+}
+
+// tanh through expm1 of a non-positive argument: exact +-1 at +-Inf and for |x| > 9.
+fn tanh_stable(x: f32) -> f32 {
+  let e = expm1(-2.0 * abs(x));
+  let t = -e / (2.0 + e);
+  return select(t, -t, x < 0.0);
+}
+
+// 1 - tanh(x)^2 = 4 e / (1 + e)^2 with e = exp(-2|x|): no cancellation near saturation.
+fn tanh_derivative(x: f32) -> f32 {
+  let e = exp(-2.0 * abs(x));
+  let d = 1.0 + e;
+  return 4.0 * e / (d * d);
+}
+
+fn silu(x: f32) -> f32 {
+  // Below -110 the true value underflows f32; the guard keeps -Inf * 0 from giving NaN.
+  if (x < -110.0) { return 0.0; }
+  return x * sigmoid(x);
+}
+
+fn silu_derivative(x: f32) -> f32 {
+  if (x < -110.0) { return 0.0; }
+  if (x > 110.0) { return 1.0; }
+  return sigmoid(x) * (1.0 + x * sigmoid(-x));
+}
+
+// tanh(softplus(x)) = m / (m + 2) with m = e^x (e^x + 2): relative accuracy for x -> -inf.
+fn mish(x: f32) -> f32 {
+  if (x > 20.0) { return x; }
+  if (x < -110.0) { return 0.0; }
+  let e = exp(x);
+  let m = e * (e + 2.0);
+  return x * m / (m + 2.0);
+}
+
+fn mish_derivative(x: f32) -> f32 {
+  if (x > 20.0) { return 1.0; }
+  if (x < -110.0) { return 0.0; }
+  let e = exp(x);
+  let m = e * (e + 2.0);
+  let d = m + 2.0;
+  // tanh(sp) + x sech^2(sp) sigmoid(x), with sech^2(sp) = 4 (m + 1) / (m + 2)^2.
+  return m / d + x * (4.0 * (m + 1.0) / (d * d)) * (e / (1.0 + e));
+}
+
+const SQRT1_2: f32 = 0.70710678118654752;
+const INV_SQRT_2PI: f32 = 0.39894228040143268;
+
+// Phi(x), the standard normal CDF; the left tail through erfc keeps relative accuracy.
+fn gauss_cdf(x: f32) -> f32 {
+  let t = -x * SQRT1_2;
+  if (t >= 1.0) { return 0.5 * erfc_pos(t); }
+  return 0.5 + 0.5 * erf_f32(x * SQRT1_2);
+}
+
+fn gelu_erf(x: f32) -> f32 {
+  // Phi(-15) * 15 < 1e-49 underflows f32; the guard keeps -Inf * 0 from giving NaN.
+  if (x < -15.0) { return 0.0; }
+  return x * gauss_cdf(x);
+}
+
+fn gelu_erf_derivative(x: f32) -> f32 {
+  if (x < -15.0) { return 0.0; }
+  if (x > 15.0) { return 1.0; }
+  return gauss_cdf(x) + x * INV_SQRT_2PI * exp(-0.5 * x * x);
+}
+
+const GELU_K: f32 = 0.79788456080286536; // sqrt(2 / pi)
+
+// 0.5 x (1 + tanh(u)) = x sigmoid(2u): no cancellation for negative x.
+fn gelu_tanh(x: f32) -> f32 {
+  if (x > 20.0) { return x; }
+  if (x < -20.0) { return 0.0; }
+  return x * sigmoid(2.0 * GELU_K * (x + 0.044715 * x * x * x));
+}
+
+fn gelu_tanh_derivative(x: f32) -> f32 {
+  if (x > 20.0) { return 1.0; }
+  if (x < -20.0) { return 0.0; }
+  let u2 = 2.0 * GELU_K * (x + 0.044715 * x * x * x);
+  let du2 = 2.0 * GELU_K * (1.0 + 3.0 * 0.044715 * x * x);
+  let s = sigmoid(u2);
+  return s + x * s * sigmoid(-u2) * du2;
+}

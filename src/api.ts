@@ -1,0 +1,610 @@
+/**
+ * The public entry point: createActivations() and the Activations instance
+ * with forward/backward (GPU tensors, recorded without waiting) and
+ * apply/grad/gradParams (one call on plain arrays).
+ */
+import {
+  acceptsY,
+  activations,
+  defOf,
+  type ActivationName,
+  type ActivationParams,
+  type ParamValues,
+} from './activations.js';
+import broadcastGradTemplate from '../shaders/broadcast-grad.wgsl?raw';
+import {
+  bytesPerWord,
+  elementwiseShader,
+  lanesPerWord,
+  type Direction,
+  type DType,
+  type ElementwiseKernel,
+  type Layout,
+} from './codegen.js';
+import { InvalidArgumentError } from './errors.js';
+import { toHalfArray } from './f16.js';
+import { acquireDevice, Runtime, type BufferRange, type CreateOptions, type Stats } from './runtime.js';
+import { bytesPerElement, Tensor } from './tensor.js';
+import { checkDType, checkOp, checkShape, describe, paramSlots, resolveParams, sizeOf } from './validate.js';
+
+export type { CreateOptions, Stats };
+
+/** Options every forward/backward call takes besides the op's own parameters. */
+export interface CallOptions {
+  /** Write the result here (same shape and dtype); `out: x` runs in place. */
+  out?: Tensor;
+}
+
+/** prelu's slope: a number, a tensor, or data with a shape, broadcast to x (NumPy rules). */
+export type SlopeValue = number | Tensor | { data: Float32Array; shape: readonly number[] };
+
+export type OpParams<Op extends ActivationName> = Op extends 'prelu'
+  ? { slope?: SlopeValue }
+  : ActivationParams<Op>;
+
+/** Options of the one-call forms on plain arrays. */
+export interface ArrayOptions {
+  /** Shape of x (default [x.length]; [] is a scalar). */
+  shape?: readonly number[];
+  /** Storage dtype on the GPU (math is always float32). */
+  dtype?: DType;
+}
+
+const CALL_OPTIONS = ['out'] as const;
+const ARRAY_OPTIONS = ['shape', 'dtype'] as const;
+const WORKGROUP_SIZE = 256;
+const MIN_BINDING_ALIGN = 256;
+
+interface BroadcastLayout {
+  /** x's collapsed dims, innermost last, padded to 4 at the front. */
+  dim: number[];
+  xstride: number[];
+  /** The parameter tensor's stride along each collapsed dim (0 where broadcast). */
+  stride: number[];
+  /** Members of x per parameter element. */
+  members: number;
+}
+
+/**
+ * NumPy broadcasting of a parameter of shape `pshape` to x's shape, collapsed
+ * to at most four runs of dims that alternate between kept and broadcast.
+ */
+function broadcastLayout(op: string, arg: string, xshape: readonly number[], pshape: readonly number[]): BroadcastLayout {
+  const lead = pshape.length - xshape.length;
+  for (let i = 0; i < lead; i++) {
+    if (pshape[i] !== 1) {
+      throw new InvalidArgumentError(
+        `${op}: ${arg} of shape [${pshape.join(', ')}] cannot broadcast to x's shape [${xshape.join(', ')}]`,
+        'SHAPE_MISMATCH',
+      );
+    }
+  }
+  const runs: { size: number; kept: boolean }[] = [];
+  xshape.forEach((xd, i) => {
+    const pi = i - (xshape.length - pshape.length);
+    const pd = pi >= 0 ? pshape[pi] : 1;
+    if (pd !== xd && pd !== 1) {
+      throw new InvalidArgumentError(
+        `${op}: ${arg} of shape [${pshape.join(', ')}] cannot broadcast to x's shape [${xshape.join(', ')}] ` +
+          `(dim ${pi}: ${pd} vs ${xd})`,
+        'SHAPE_MISMATCH',
+      );
+    }
+    if (xd === 1) return;
+    const kept = pd === xd;
+    const last = runs[runs.length - 1];
+    if (last && last.kept === kept) last.size *= xd;
+    else runs.push({ size: xd, kept });
+  });
+  if (runs.length > 4) {
+    throw new InvalidArgumentError(
+      `${op}: ${arg} of shape [${pshape.join(', ')}] alternates between broadcast and kept dims ` +
+        `more than 4 times against x's shape [${xshape.join(', ')}]; reshape to fewer runs`,
+      'UNSUPPORTED',
+    );
+  }
+  while (runs.length < 4) runs.unshift({ size: 1, kept: false });
+  const dim = runs.map((r) => r.size);
+  const xstride = [0, 0, 0, 0];
+  const stride = [0, 0, 0, 0];
+  let xs = 1;
+  let ps = 1;
+  let members = 1;
+  for (let d = 3; d >= 0; d--) {
+    xstride[d] = xs;
+    xs *= dim[d];
+    if (runs[d].kept) {
+      stride[d] = ps;
+      ps *= dim[d];
+    } else {
+      members *= dim[d];
+    }
+  }
+  return { dim, xstride, stride, members };
+}
+
+export class Activations {
+  readonly #rt: Runtime;
+
+  constructor(device: GPUDevice) {
+    this.#rt = new Runtime(device);
+  }
+
+  get device(): GPUDevice {
+    return this.#rt.device;
+  }
+
+  /** The adapter features this instance uses (shader-f16, subgroups, timestamp-query). */
+  get features(): ReadonlySet<string> {
+    return this.#rt.features;
+  }
+
+  // ---- tensors ------------------------------------------------------------
+
+  /**
+   * Uploads data into a new GPU tensor. float16 tensors take a Float32Array
+   * (rounded to nearest even) or a Uint16Array of raw half bits.
+   */
+  tensor(data: Float32Array | Uint16Array, shape?: readonly number[], options?: { dtype?: DType }): Tensor {
+    const dtype = checkDType('tensor', 'options.dtype', options?.dtype);
+    if (!(data instanceof Float32Array) && !(data instanceof Uint16Array)) {
+      throw new InvalidArgumentError(`tensor: data must be a Float32Array or Uint16Array, got ${describe(data)}`);
+    }
+    const s = shape === undefined ? [data.length] : checkShape('tensor', 'shape', shape);
+    if (sizeOf(s) !== data.length) {
+      throw new InvalidArgumentError(
+        `tensor: shape [${s.join(', ')}] holds ${sizeOf(s)} elements but data has ${data.length}`,
+        'SHAPE_MISMATCH',
+      );
+    }
+    if (data instanceof Uint16Array && dtype !== 'float16') {
+      throw new InvalidArgumentError(
+        "tensor: a Uint16Array holds float16 bits and needs { dtype: 'float16' }",
+        'DTYPE_MISMATCH',
+      );
+    }
+    const t = this.#rt.allocate(s, dtype, 'tensor');
+    this.#rt.upload(t, dtype === 'float16' && data instanceof Float32Array ? toHalfArray(data) : data);
+    return t;
+  }
+
+  /** An uninitialised tensor (its contents are whatever the GPU memory held: zeros in WebGPU). */
+  empty(shape: readonly number[], options?: { dtype?: DType }): Tensor {
+    const dtype = checkDType('empty', 'options.dtype', options?.dtype);
+    return this.#rt.allocate(checkShape('empty', 'shape', shape), dtype, 'empty');
+  }
+
+  /**
+   * Adopts another library's GPUBuffer without a copy. The buffer needs
+   * STORAGE usage (and COPY_SRC to be read back); byteOffset must be a
+   * multiple of 256 (WebGPU's binding alignment).
+   */
+  wrap(buffer: GPUBuffer, shape: readonly number[], options?: { dtype?: DType; byteOffset?: number }): Tensor {
+    const dtype = checkDType('wrap', 'options.dtype', options?.dtype);
+    const s = checkShape('wrap', 'shape', shape);
+    const byteOffset = options?.byteOffset ?? 0;
+    if (typeof buffer !== 'object' || buffer === null || typeof (buffer as GPUBuffer).usage !== 'number') {
+      throw new InvalidArgumentError(`wrap: buffer must be a GPUBuffer, got ${describe(buffer)}`);
+    }
+    if (!Number.isSafeInteger(byteOffset) || byteOffset < 0 || byteOffset % MIN_BINDING_ALIGN !== 0) {
+      throw new InvalidArgumentError(
+        `wrap: byteOffset must be a non-negative multiple of ${MIN_BINDING_ALIGN}, got ${describe(byteOffset)}`,
+      );
+    }
+    if (!(buffer.usage & GPUBufferUsage.STORAGE)) {
+      throw new InvalidArgumentError('wrap: buffer lacks GPUBufferUsage.STORAGE', 'BUFFER_USAGE');
+    }
+    const need = byteOffset + Math.ceil((sizeOf(s) * bytesPerElement(dtype)) / 4) * 4;
+    if (need > buffer.size) {
+      throw new InvalidArgumentError(
+        `wrap: shape [${s.join(', ')}] (${dtype}) at byteOffset ${byteOffset} needs ${need} bytes ` +
+          `but the buffer has ${buffer.size}`,
+        'SHAPE_MISMATCH',
+      );
+    }
+    this.#rt.checkAlive();
+    return this.#rt.wrapBuffer(buffer, s, dtype, byteOffset);
+  }
+
+  // ---- ops on tensors -----------------------------------------------------
+
+  /** y = op(x), recorded now and submitted on the next read or flush. */
+  forward<Op extends ActivationName>(op: Op, x: Tensor, params?: OpParams<Op> & CallOptions): Tensor {
+    checkOp(op);
+    this.#rt.checkTensor(op, 'x', x);
+    const values = resolveParams(op, params, CALL_OPTIONS);
+    const slope = this.#tensorParam(op, x, params);
+    const out = this.#output(op, params?.out, x, [x, ...(slope ? [slope] : [])]);
+    this.#elementwise(op, 'forward', values, [x], out, slope);
+    return out;
+  }
+
+  /**
+   * dx = dy * op'(x), one dedicated kernel. Give { x, dy }, or { y, dy } for ops
+   * whose derivative is a function of the output (sigmoid, tanh).
+   */
+  backward<Op extends ActivationName>(
+    op: Op,
+    inputs: { x?: Tensor; y?: Tensor; dy: Tensor },
+    params?: OpParams<Op> & CallOptions,
+  ): Tensor {
+    checkOp(op);
+    const { a, direction } = this.#backwardInputs(op, inputs);
+    const values = resolveParams(op, params, CALL_OPTIONS);
+    const slope = this.#tensorParam(op, a, params);
+    const out = this.#output(op, params?.out, a, [a, inputs.dy, ...(slope ? [slope] : [])]);
+    this.#elementwise(op, direction, values, [a, inputs.dy], out, slope);
+    return out;
+  }
+
+  /** Gradients of the op's tensor parameter (prelu: { slope }, shaped like the slope; [] for a number). */
+  backwardParams(
+    op: 'prelu',
+    inputs: { x: Tensor; dy: Tensor },
+    params?: { slope?: SlopeValue },
+  ): { slope: Tensor } {
+    checkOp(op);
+    if (op !== 'prelu') {
+      throw new InvalidArgumentError(`backwardParams: only prelu has a tensor parameter, got ${describe(op)}`);
+    }
+    const { a } = this.#backwardInputs(op, inputs as { x?: Tensor; dy: Tensor });
+    resolveParams(op, params, []);
+    const slope = this.#tensorParam(op, a, params);
+    const pshape = slope ? [...slope.shape] : [];
+    const b = broadcastLayout(op, 'slope', a.shape, pshape);
+    const out = this.#rt.allocate(pshape, 'float32', 'prelu dslope');
+    const maxBinding = this.#rt.limits.maxStorageBufferBindingSize;
+    if (a.byteLength > maxBinding) {
+      throw new InvalidArgumentError(
+        `prelu: the slope gradient of a tensor over maxStorageBufferBindingSize (${maxBinding} bytes) is not supported`,
+        'UNSUPPORTED',
+      );
+    }
+    if (a.size === 0) return { slope: out };
+    const dtype = a.dtype;
+    const pipeline = this.#rt.pipeline(`broadcast-grad|prelu|${dtype}`, 'prelu slope gradient', () =>
+      broadcastGradTemplate.replace('{{LOAD}}', loadFunctions(dtype)),
+    );
+    const u = new Uint32Array(16);
+    u.set([a.size, sizeOf(pshape), b.members, 0]);
+    u.set(b.dim, 4);
+    u.set(b.xstride, 8);
+    u.set(
+      b.stride.map((s) => (s > 0 ? 1 : 0)),
+      12,
+    );
+    const words = Math.ceil(a.byteLength / 4) * 4;
+    this.#rt.dispatch(
+      pipeline,
+      u.buffer,
+      [
+        { buffer: a.buffer, offset: a.byteOffset, size: words },
+        { buffer: inputs.dy.buffer, offset: inputs.dy.byteOffset, size: words },
+        { buffer: out.buffer, offset: 0, size: Math.max(4, sizeOf(pshape) * 4) },
+      ],
+      sizeOf(pshape),
+    );
+    return { slope: out };
+  }
+
+  // ---- one call on plain arrays ---------------------------------------------
+
+  /** y = op(x) on a Float32Array, through the GPU. */
+  async apply<Op extends ActivationName>(op: Op, x: Float32Array, params?: OpParams<Op> & ArrayOptions): Promise<Float32Array> {
+    checkOp(op);
+    const { opParams, shape, dtype } = this.#arrayOptions(op, x, 'x', params);
+    resolveParams(op, opParams, []);
+    const xt = this.tensor(x, shape, { dtype });
+    const owned = this.#ownedParams(op, xt, opParams);
+    try {
+      const y = this.forward(op, xt, owned.params as OpParams<Op> & CallOptions);
+      try {
+        return await y.read();
+      } finally {
+        y.destroy();
+      }
+    } finally {
+      xt.destroy();
+      owned.release();
+    }
+  }
+
+  /** dx = dy * op'(x) on Float32Arrays, through the GPU. */
+  async grad<Op extends ActivationName>(
+    op: Op,
+    x: Float32Array,
+    dy: Float32Array,
+    params?: OpParams<Op> & ArrayOptions,
+  ): Promise<Float32Array> {
+    checkOp(op);
+    const { opParams, shape, dtype } = this.#arrayOptions(op, x, 'x', params);
+    this.#arrayOptions(op, dy, 'dy', params);
+    resolveParams(op, opParams, []);
+    const xt = this.tensor(x, shape, { dtype });
+    const dyt = this.tensor(dy, shape, { dtype });
+    const owned = this.#ownedParams(op, xt, opParams);
+    try {
+      const dx = this.backward(op, { x: xt, dy: dyt }, owned.params as OpParams<Op> & CallOptions);
+      try {
+        return await dx.read();
+      } finally {
+        dx.destroy();
+      }
+    } finally {
+      xt.destroy();
+      dyt.destroy();
+      owned.release();
+    }
+  }
+
+  /** Gradients of prelu's slope on plain arrays: { slope } shaped like the slope. */
+  async gradParams(
+    op: 'prelu',
+    x: Float32Array,
+    dy: Float32Array,
+    params?: { slope?: SlopeValue } & ArrayOptions,
+  ): Promise<{ slope: Float32Array }> {
+    checkOp(op);
+    if (op !== 'prelu') {
+      throw new InvalidArgumentError(`gradParams: only prelu has a tensor parameter, got ${describe(op)}`);
+    }
+    const { opParams, shape, dtype } = this.#arrayOptions(op, x, 'x', params);
+    this.#arrayOptions(op, dy, 'dy', params);
+    resolveParams(op, opParams, []);
+    const xt = this.tensor(x, shape, { dtype });
+    const dyt = this.tensor(dy, shape, { dtype });
+    const owned = this.#ownedParams(op, xt, opParams);
+    try {
+      const { slope } = this.backwardParams(op, { x: xt, dy: dyt }, owned.params as { slope?: SlopeValue });
+      try {
+        return { slope: await slope.read() };
+      } finally {
+        slope.destroy();
+      }
+    } finally {
+      xt.destroy();
+      dyt.destroy();
+      owned.release();
+    }
+  }
+
+  // ---- scheduling and lifetime --------------------------------------------
+
+  /** Submits everything recorded and resolves when the GPU has run it. */
+  flush(): Promise<void> {
+    return this.#rt.finish();
+  }
+
+  /** Compiles the pipelines of the given ops (default: all), so first calls pay no compile. */
+  warmup(ops: readonly ActivationName[] = Object.keys(activations) as ActivationName[], dtypes: readonly DType[] = ['float32']): void {
+    for (const op of ops) {
+      checkOp(op);
+      for (const dtype of dtypes) {
+        for (const direction of ['forward', 'backward'] as const) this.#kernel(op, direction, dtype, 'vector', null, false);
+      }
+    }
+  }
+
+  /** GPU memory and pipelines held by this instance. */
+  stats(): Stats {
+    return this.#rt.stats();
+  }
+
+  /** Submits pending work and frees the instance's own buffers. Tensors must be destroyed by their owners. */
+  dispose(): void {
+    this.#rt.dispose();
+  }
+
+  // ---- internals -------------------------------------------------------------
+
+  #backwardInputs(op: ActivationName, inputs: { x?: Tensor; y?: Tensor; dy: Tensor }): { a: Tensor; direction: Direction } {
+    if (typeof inputs !== 'object' || inputs === null) {
+      throw new InvalidArgumentError(`${op}: backward inputs must be { x, dy } or { y, dy }, got ${describe(inputs)}`);
+    }
+    for (const key of Object.keys(inputs)) {
+      if (!['x', 'y', 'dy'].includes(key)) {
+        throw new InvalidArgumentError(`${op}: unknown backward input ${JSON.stringify(key)}; valid inputs are: x, y, dy`);
+      }
+    }
+    const hasX = inputs.x !== undefined;
+    const hasY = inputs.y !== undefined;
+    if (hasX === hasY) {
+      throw new InvalidArgumentError(`${op}: backward takes exactly one of x or y (with dy), got ${hasX ? 'both' : 'neither'}`);
+    }
+    if (hasY && !acceptsY(op)) {
+      throw new InvalidArgumentError(
+        `${op}: backward from y is not available for this op (only sigmoid and tanh); pass x`,
+      );
+    }
+    const a = (hasX ? inputs.x : inputs.y) as Tensor;
+    this.#rt.checkTensor(op, hasX ? 'x' : 'y', a);
+    this.#rt.checkTensor(op, 'dy', inputs.dy);
+    this.#sameLayout(op, hasX ? 'x' : 'y', a, 'dy', inputs.dy);
+    return { a, direction: hasX ? 'backward' : 'backwardFromY' };
+  }
+
+  #sameLayout(op: string, an: string, a: Tensor, bn: string, b: Tensor): void {
+    if (a.size !== b.size || a.shape.length !== b.shape.length || a.shape.some((d, i) => d !== b.shape[i])) {
+      throw new InvalidArgumentError(
+        `${op}: ${bn} has shape [${b.shape.join(', ')}] but ${an} has shape [${a.shape.join(', ')}]`,
+        'SHAPE_MISMATCH',
+      );
+    }
+    if (a.dtype !== b.dtype) {
+      throw new InvalidArgumentError(`${op}: ${bn} is ${b.dtype} but ${an} is ${a.dtype}`, 'DTYPE_MISMATCH');
+    }
+  }
+
+  /** The result tensor: params.out (checked; may alias an input exactly) or a new one. */
+  #output(op: string, out: Tensor | undefined, like: Tensor, inputs: Tensor[]): Tensor {
+    if (out === undefined) return this.#rt.allocate(like.shape, like.dtype, `${op} output`);
+    this.#rt.checkTensor(op, 'out', out);
+    this.#sameLayout(op, 'x', like, 'out', out);
+    for (const t of inputs) {
+      if (t.buffer !== out.buffer || t === out) continue;
+      const overlap = t.byteOffset < out.byteOffset + out.byteLength && out.byteOffset < t.byteOffset + t.byteLength;
+      if (overlap && !(t.byteOffset === out.byteOffset && t.byteLength === out.byteLength)) {
+        throw new InvalidArgumentError(`${op}: out partly overlaps an input; it must be the same range or disjoint`);
+      }
+    }
+    return out;
+  }
+
+  /** prelu's slope as a tensor when it is one (a number travels as a uniform). */
+  #tensorParam(op: ActivationName, x: Tensor, params: unknown): Tensor | null {
+    const name = defOf(op).tensorParam;
+    if (!name) return null;
+    const v = (params as Record<string, unknown> | undefined)?.[name];
+    if (v === undefined || typeof v === 'number') return null;
+    if (!(v instanceof Tensor)) {
+      throw new InvalidArgumentError(
+        `${op}: ${name} must be a number or a Tensor here (use apply/grad for { data, shape }), got ${describe(v)}`,
+      );
+    }
+    this.#rt.checkTensor(op, name, v);
+    if (v.dtype !== 'float32') {
+      throw new InvalidArgumentError(`${op}: ${name} must be a float32 tensor, got ${v.dtype}`, 'DTYPE_MISMATCH');
+    }
+    broadcastLayout(op, name, x.shape, v.shape);
+    return v;
+  }
+
+  #arrayOptions(op: ActivationName, data: unknown, arg: string, params: unknown) {
+    if (!(data instanceof Float32Array)) {
+      throw new InvalidArgumentError(`${op}: ${arg} must be a Float32Array, got ${describe(data)}`);
+    }
+    const p = (params ?? {}) as Record<string, unknown> & ArrayOptions;
+    const shape = p.shape === undefined ? [data.length] : checkShape(op, 'shape', p.shape);
+    if (sizeOf(shape) !== data.length) {
+      throw new InvalidArgumentError(
+        `${op}: shape [${shape.join(', ')}] holds ${sizeOf(shape)} elements but ${arg} has ${data.length}`,
+        'SHAPE_MISMATCH',
+      );
+    }
+    const dtype = checkDType(op, 'dtype', p.dtype);
+    const opParams: Record<string, unknown> = { ...p };
+    delete opParams.shape;
+    delete opParams.dtype;
+    return { opParams, shape, dtype };
+  }
+
+  /** Uploads a { data, shape } tensor parameter for the one-call forms. */
+  #ownedParams(op: ActivationName, x: Tensor, params: Record<string, unknown>) {
+    const name = defOf(op).tensorParam;
+    const v = name ? params[name] : undefined;
+    if (!name || v === undefined || typeof v === 'number' || v instanceof Tensor) {
+      return { params, release: () => {} };
+    }
+    const { data, shape } = v as { data: unknown; shape: unknown };
+    if (!(data instanceof Float32Array)) {
+      x.destroy();
+      throw new InvalidArgumentError(`${op}: ${name}.data must be a Float32Array, got ${describe(data)}`);
+    }
+    let t: Tensor;
+    try {
+      t = this.tensor(data, checkShape(op, `${name}.shape`, shape));
+      broadcastLayout(op, name, x.shape, t.shape);
+    } catch (e) {
+      x.destroy();
+      throw e;
+    }
+    return { params: { ...params, [name]: t }, release: () => t.destroy() };
+  }
+
+  #kernel(
+    op: ActivationName,
+    direction: Direction,
+    dtype: DType,
+    layout: Layout,
+    inPlace: 0 | 1 | null,
+    broadcastParam: boolean,
+  ): GPUComputePipeline {
+    const k: ElementwiseKernel = { op, direction, dtype, layout, inPlace, broadcastParam, workgroupSize: WORKGROUP_SIZE };
+    const key = `elementwise|${op}|${direction}|${dtype}|${layout}|${inPlace}|${broadcastParam}|${WORKGROUP_SIZE}`;
+    return this.#rt.pipeline(key, `${op} ${direction} ${dtype} ${layout}`, () => elementwiseShader(k));
+  }
+
+  /**
+   * Records an elementwise kernel over all of x, in sub-ranges no larger than
+   * the device's binding limit (each a multiple of 256 bytes, so every
+   * binding offset stays aligned).
+   */
+  #elementwise(
+    op: ActivationName,
+    direction: Direction,
+    values: ParamValues,
+    inputs: Tensor[],
+    out: Tensor,
+    slope: Tensor | null,
+  ): void {
+    const n = out.size;
+    if (n === 0) return;
+    const dtype = out.dtype;
+    const operands = [...inputs, out];
+    // Vector words read past n up to the next 16 (or 8) bytes: allowed where every buffer has room.
+    const fits = (layout: Layout) =>
+      operands.every(
+        (t) => t.byteOffset + Math.ceil(n / lanesPerWord(dtype, layout)) * bytesPerWord(dtype, layout) <= t.buffer.size,
+      );
+    const layout: Layout = fits('vector') ? 'vector' : 'scalar';
+    const inPlaceIndex = inputs.findIndex((t) => t.buffer === out.buffer && t.byteOffset === out.byteOffset);
+    const inPlace = inPlaceIndex < 0 ? null : (inPlaceIndex as 0 | 1);
+    const pipeline = this.#kernel(op, direction, dtype, layout, inPlace, slope !== null);
+    const lanes = lanesPerWord(dtype, layout);
+    const wordBytes = bytesPerWord(dtype, layout);
+    const elemBytes = bytesPerElement(dtype);
+    const maxBinding = Math.min(this.#rt.limits.maxStorageBufferBindingSize, 2 ** 31);
+    const chunk = (Math.floor(maxBinding / MIN_BINDING_ALIGN) * MIN_BINDING_ALIGN) / elemBytes;
+    const slots = paramSlots(op, values);
+    const b = slope ? broadcastLayout(op, 'slope', out.shape, slope.shape) : null;
+    for (let base = 0; base < n; base += chunk) {
+      const count = Math.min(chunk, n - base);
+      const nwords = Math.ceil(count / lanes);
+      const range = (t: Tensor): BufferRange => ({
+        buffer: t.buffer,
+        offset: t.byteOffset + base * elemBytes,
+        size: nwords * wordBytes,
+      });
+      const u = new ArrayBuffer(64);
+      new Uint32Array(u, 0, 4).set([count, nwords, base, 0]);
+      new Float32Array(u, 16, 4).set(slots.map((s) => (Number.isNaN(s) ? 0 : s)));
+      if (b) {
+        new Uint32Array(u, 32, 8).set([...b.dim, ...b.xstride]);
+        // The third vec4 (bstride) sits at 64 bytes: extend.
+      }
+      const uniforms = new ArrayBuffer(80);
+      new Uint8Array(uniforms).set(new Uint8Array(u));
+      if (b) new Uint32Array(uniforms, 64, 4).set(b.stride);
+      const ranges = inputs.filter((_, i) => i !== inPlace).map(range);
+      ranges.push(range(out));
+      if (slope) ranges.push({ buffer: slope.buffer, offset: slope.byteOffset, size: Math.max(4, slope.size * 4) });
+      this.#rt.dispatch(pipeline, uniforms, ranges, Math.ceil(nwords / WORKGROUP_SIZE));
+    }
+  }
+}
+
+/** WGSL loaders of one element by flat index from u32 words, for reduction kernels. */
+function loadFunctions(dtype: DType): string {
+  const load = (name: string) =>
+    dtype === 'float32'
+      ? `fn load_${name}(g: u32) -> f32 { return bitcast<f32>(${name}[g]); }`
+      : `fn load_${name}(g: u32) -> f32 { return unpack2x16float(${name}[g >> 1u])[g & 1u]; }`;
+  return `${load('x')}\n${load('dy')}`;
+}
+
+/**
+ * Creates an instance on the given device, or requests an adapter and device
+ * (from options.gpu or navigator.gpu) with the adapter's largest buffer
+ * limits and its useful features.
+ */
+export async function createActivations(options: CreateOptions = {}): Promise<Activations> {
+  if (options !== undefined && (typeof options !== 'object' || options === null)) {
+    throw new InvalidArgumentError(`createActivations: options must be an object, got ${describe(options)}`);
+  }
+  for (const key of Object.keys(options)) {
+    if (key !== 'device' && key !== 'gpu') {
+      throw new InvalidArgumentError(`createActivations: unknown option ${JSON.stringify(key)}; valid options are: device, gpu`);
+    }
+  }
+  return new Activations(await acquireDevice(options));
+}

@@ -1,0 +1,220 @@
+/**
+ * Table + shaders/*.wgsl -> WGSL source. Pure string work: runs without a GPU,
+ * so the generated code can be inspected and unit-tested anywhere.
+ */
+import elementwiseTemplate from '../shaders/elementwise.wgsl?raw';
+import mathSource from '../shaders/math.wgsl?raw';
+import erfSource from '../shaders/erf.wgsl?raw';
+import { type ActivationName, defOf } from './activations.js';
+
+export type DType = 'float32' | 'float16';
+
+/** How operands are read: 16/8-byte words of 4 lanes, or one 32-bit word per invocation. */
+export type Layout = 'vector' | 'scalar';
+
+/** Which computation the kernel does. */
+export type Direction = 'forward' | 'backward' | 'backwardFromY';
+
+export interface ElementwiseKernel {
+  op: ActivationName;
+  direction: Direction;
+  dtype: DType;
+  layout: Layout;
+  /** Which operand the output overwrites, if any (0: x or y, 1: dy). */
+  inPlace: 0 | 1 | null;
+  /** The op's tensor parameter (prelu's slope) is read per element from a broadcast buffer. */
+  broadcastParam: boolean;
+  workgroupSize: number;
+}
+
+/** Word type, lane type and lane count of each storage layout. */
+interface Storage {
+  word: string;
+  lanes: string;
+  count: number;
+  unpack: string;
+  pack: string;
+  /** Body of merge_tail(old, new, valid): keep `fresh` bits for lanes < valid. */
+  mergeTail: string;
+}
+
+const storages: Record<DType, Record<Layout, Storage>> = {
+  float32: {
+    vector: {
+      word: 'vec4<u32>',
+      lanes: 'vec4<f32>',
+      count: 4,
+      unpack: 'return bitcast<vec4<f32>>(w);',
+      pack: 'return bitcast<vec4<u32>>(v);',
+      mergeTail: 'return select(old, fresh, vec4<u32>(0u, 1u, 2u, 3u) < vec4<u32>(valid));',
+    },
+    scalar: {
+      word: 'u32',
+      lanes: 'f32',
+      count: 1,
+      unpack: 'return bitcast<f32>(w);',
+      pack: 'return bitcast<u32>(v);',
+      mergeTail: 'return select(old, fresh, valid > 0u);',
+    },
+  },
+  float16: {
+    vector: {
+      word: 'vec2<u32>',
+      lanes: 'vec4<f32>',
+      count: 4,
+      unpack: 'return vec4<f32>(unpack2x16float(w.x), unpack2x16float(w.y));',
+      pack: 'return vec2<u32>(pack2x16float(v.xy), pack2x16float(v.zw));',
+      mergeTail:
+        'let m = vec2<u32>(half_mask(valid), half_mask(max(valid, 2u) - 2u));\n  return (fresh & m) | (old & ~m);',
+    },
+    scalar: {
+      word: 'u32',
+      lanes: 'vec2<f32>',
+      count: 2,
+      unpack: 'return unpack2x16float(w);',
+      pack: 'return pack2x16float(v);',
+      mergeTail: 'let m = half_mask(valid);\n  return (fresh & m) | (old & ~m);',
+    },
+  },
+};
+
+/** Lanes per storage word: elements each invocation handles. */
+export function lanesPerWord(dtype: DType, layout: Layout): number {
+  return storages[dtype][layout].count;
+}
+
+/** Bytes per storage word. */
+export function bytesPerWord(dtype: DType, layout: Layout): number {
+  return layout === 'scalar' ? 4 : dtype === 'float32' ? 16 : 8;
+}
+
+const HALF_MASK = `
+// Bits of a u32 that hold the first \`lanes\` (0, 1 or 2+) of its two halves.
+fn half_mask(lanes: u32) -> u32 {
+  return select(select(0u, 0xffffu, lanes == 1u), 0xffffffffu, lanes >= 2u);
+}`;
+
+function storageSource(s: Storage, dtype: DType): string {
+  return `alias Word = ${s.word};
+alias Lanes = ${s.lanes};
+const LANES: u32 = ${s.count}u;
+fn unpack(w: Word) -> Lanes {
+  ${s.unpack}
+}
+fn pack(v: Lanes) -> Word {
+  ${s.pack}
+}${dtype === 'float16' ? HALF_MASK : ''}
+fn merge_tail(old: Word, fresh: Word, valid: u32) -> Word {
+  ${s.mergeTail}
+}`;
+}
+
+/** WGSL parameter list and call arguments for an op's numeric and enum parameters. */
+function opSignature(op: ActivationName, broadcastParam: boolean) {
+  const def = defOf(op);
+  const decl: string[] = [];
+  const args: string[] = [];
+  Object.entries(def.params).forEach(([name, spec], slot) => {
+    const component = `P.p[${slot}]`;
+    if (spec.kind === 'enum') {
+      decl.push(`${name}: u32`);
+      args.push(`u32(${component})`);
+    } else {
+      decl.push(`${name}: f32`);
+      args.push(broadcastParam && def.tensorParam === name ? 'param_at(g)' : component);
+    }
+  });
+  return { decl: decl.map((d) => `, ${d}`).join(''), args: args.map((a) => `, ${a}`).join('') };
+}
+
+function indent(body: string): string {
+  return body
+    .split('\n')
+    .map((l) => l.trimStart())
+    .join('\n  ');
+}
+
+/** The op's own functions, named op_forward / op_derivative / op_derivative_from_y. */
+function opSource(k: ElementwiseKernel): string {
+  const def = defOf(k.op);
+  const { decl } = opSignature(k.op, k.broadcastParam);
+  const parts = [
+    `fn op_forward(x: f32${decl}) -> f32 {\n  ${indent(def.wgsl.forward)}\n}`,
+    `fn op_derivative(x: f32${decl}) -> f32 {\n  ${indent(def.wgsl.derivative)}\n}`,
+  ];
+  if (def.wgsl.derivativeFromY) {
+    parts.push(`fn op_derivative_from_y(y: f32${decl}) -> f32 {\n  ${indent(def.wgsl.derivativeFromY)}\n}`);
+  }
+  return parts.join('\n\n');
+}
+
+const LANE_NAMES = ['x', 'y', 'z', 'w'];
+
+/** Per-lane application with explicit NaN handling (WGSL leaves NaN to the implementation). */
+function laneMap(k: ElementwiseKernel, s: Storage): string {
+  const { args } = opSignature(k.op, k.broadcastParam);
+  const lane = (i: number) => (s.count === 1 ? '' : `.${LANE_NAMES[i]}`);
+  const idx = (i: number) => (i === 0 ? 'g0' : `g0 + ${i}u`);
+  const apply = (call: (i: number) => string) =>
+    s.count === 1 ? call(0) : `Lanes(${Array.from({ length: s.count }, (_, i) => call(i)).join(', ')})`;
+  if (k.direction === 'forward') {
+    return `fn lane_forward(x: f32, g: u32) -> f32 {
+  return select(op_forward(x${args}), x, is_nan(x));
+}
+fn map_lanes(a: Lanes, g0: u32) -> Lanes {
+  return ${apply((i) => `lane_forward(a${lane(i)}, ${idx(i)})`)};
+}`;
+  }
+  const derivative = k.direction === 'backward' ? 'op_derivative' : 'op_derivative_from_y';
+  return `fn lane_backward(a: f32, dy: f32, g: u32) -> f32 {
+  let d = dy * ${derivative}(a${args});
+  // A NaN operand gives NaN: pass that operand's own bits through.
+  return select(select(d, dy, is_nan(dy)), a, is_nan(a));
+}
+fn map_lanes(a: Lanes, dy: Lanes, g0: u32) -> Lanes {
+  return ${apply((i) => `lane_backward(a${lane(i)}, dy${lane(i)}, ${idx(i)})`)};
+}`;
+}
+
+const BROADCAST_PARAM = `
+// The op's tensor parameter at element g of x: NumPy broadcasting over up to
+// four collapsed dimensions (stride 0 along a broadcast one).
+fn param_at(g: u32) -> f32 {
+  let c = (vec4<u32>(g) / P.bxstride) % P.bdim;
+  return param_buf[dot(c, P.bstride)];
+}`;
+
+/** Full WGSL for one elementwise kernel. */
+export function elementwiseShader(k: ElementwiseKernel): string {
+  const s = storages[k.dtype][k.layout];
+  const inputs = k.direction === 'forward' ? ['src0'] : ['src0', 'src1'];
+  const bindings: string[] = [];
+  let binding = 1;
+  const source = inputs.map((name, i) => {
+    if (k.inPlace === i) return 'out';
+    bindings.push(`@group(0) @binding(${binding++}) var<storage, read> ${name}: array<Word>;`);
+    return name;
+  });
+  bindings.push(`@group(0) @binding(${binding++}) var<storage, read_write> out: array<Word>;`);
+  if (k.broadcastParam) {
+    bindings.push(`@group(0) @binding(${binding++}) var<storage, read> param_buf: array<f32>;`);
+  }
+  const loads = source.map((name) => `unpack(${name}[w])`).join(', ');
+  const body = `let result = pack(map_lanes(${loads}, P.base + first));`;
+  return elementwiseTemplate
+    .replace('{{BINDINGS}}', bindings.join('\n'))
+    .replace('{{MATH}}', `${mathSource}\n${erfSource}`)
+    .replace(
+      '{{OP}}',
+      `${opSource(k)}\n\n${laneMap(k, s)}${k.broadcastParam ? BROADCAST_PARAM : ''}`,
+    )
+    .replace('{{STORAGE}}', storageSource(s, k.dtype))
+    .replaceAll('{{WORKGROUP_SIZE}}', String(k.workgroupSize))
+    .replace('{{BODY}}', body);
+}
+
+/** Number of bindings (after the uniform at 0) an elementwise kernel uses, for bind groups. */
+export function elementwiseOperandCount(k: ElementwiseKernel): number {
+  const inputs = k.direction === 'forward' ? 1 : 2;
+  return inputs - (k.inPlace === null ? 0 : 1) + 1 + (k.broadcastParam ? 1 : 0);
+}

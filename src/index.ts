@@ -1,0 +1,21 @@
+/**
+ * webgpu-activations: WGSL activation kernels, forward and backward, with a
+ * float64 CPU reference. Public exports only.
+ */
+export { createActivations, Activations } from './api.js';
+export type { CallOptions, ArrayOptions, OpParams, SlopeValue, CreateOptions, Stats } from './api.js';
+export { Tensor } from './tensor.js';
+export { activations, activationNames } from './activations.js';
+export type { ActivationName, ActivationParams, ActivationDef, ParamSpec } from './activations.js';
+export type { DType } from './codegen.js';
+export {
+  ActivationsError,
+  InvalidArgumentError,
+  WebGPUUnavailableError,
+  DeviceLostError,
+  OutOfMemoryError,
+  GPUError,
+} from './errors.js';
+export type { ErrorCode } from './errors.js';
+export * as reference from './reference.js';
+export { toHalfBits, fromHalfBits } from './f16.js';

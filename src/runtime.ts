@@ -1,0 +1,403 @@
+/**
+ * The GPU side: device acquisition, the per-device pipeline cache, one
+ * command encoder that records work until a read or flush submits it,
+ * uniforms packed into shared arenas, tensor allocation and readback.
+ */
+import type { DType } from './codegen.js';
+import {
+  ActivationsError,
+  DeviceLostError,
+  GPUError,
+  InvalidArgumentError,
+  OutOfMemoryError,
+  WebGPUUnavailableError,
+} from './errors.js';
+import { fromHalfArray } from './f16.js';
+import { bytesPerElement, Tensor, type TensorOwner } from './tensor.js';
+
+/** Features the library uses when the adapter has them. */
+const USEFUL_FEATURES: GPUFeatureName[] = ['shader-f16', 'subgroups', 'timestamp-query'];
+
+/** Where uniforms live: 256-byte slots (the minimum dynamic offset alignment) in 64 KiB arenas. */
+const UNIFORM_SLOT = 256;
+const ARENA_SLOTS = 256;
+/** Submit on our own after this many dispatches, so the encoder and arenas stay bounded. */
+const MAX_RECORDED_DISPATCHES = 4096;
+
+/** Storage buffers we allocate are padded to this many bytes, so vector kernels can run on any length. */
+export const PAD_BYTES = 16;
+
+export interface CreateOptions {
+  /** Use this device (shared with another library) instead of requesting one. */
+  device?: GPUDevice;
+  /** The GPU entry point: navigator.gpu in a browser, the `webgpu` package's create() in Node. */
+  gpu?: GPU;
+}
+
+export async function acquireDevice(options: CreateOptions): Promise<GPUDevice> {
+  if (options.device) return options.device;
+  const gpu = options.gpu ?? (globalThis.navigator as Navigator | undefined)?.gpu;
+  if (!gpu) {
+    throw new WebGPUUnavailableError(
+      'WebGPU is not available here. In a browser, use a recent Chrome/Edge (or Chromium with ' +
+        '--enable-unsafe-webgpu); in Node, install the `webgpu` package and pass ' +
+        "`createActivations({ gpu: create([]) })` (import { create, globals } from 'webgpu').",
+    );
+  }
+  const adapter = await gpu.requestAdapter();
+  if (!adapter) {
+    throw new WebGPUUnavailableError(
+      'WebGPU is present but no adapter was found. Without a GPU, Chromium needs ' +
+        '--enable-unsafe-swiftshader; Dawn in Node needs a Vulkan driver (e.g. ' +
+        'VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json).',
+    );
+  }
+  const requiredFeatures = USEFUL_FEATURES.filter((f) => adapter.features.has(f));
+  const l = adapter.limits;
+  return adapter.requestDevice({
+    label: 'webgpu-activations',
+    requiredFeatures,
+    requiredLimits: {
+      maxBufferSize: l.maxBufferSize,
+      maxStorageBufferBindingSize: l.maxStorageBufferBindingSize,
+      maxComputeWorkgroupStorageSize: l.maxComputeWorkgroupStorageSize,
+      maxComputeInvocationsPerWorkgroup: l.maxComputeInvocationsPerWorkgroup,
+      maxComputeWorkgroupSizeX: l.maxComputeWorkgroupSizeX,
+    },
+  });
+}
+
+/** Pipelines per device: a lost or destroyed device takes its pipelines with it. */
+const pipelineCache = new WeakMap<GPUDevice, Map<string, GPUComputePipeline>>();
+
+/** One resource binding of a dispatch: a byte range of a buffer. */
+export interface BufferRange {
+  buffer: GPUBuffer;
+  offset: number;
+  size: number;
+}
+
+export interface Stats {
+  liveTensors: number;
+  liveBytes: number;
+  pipelines: number;
+  recordedDispatches: number;
+}
+
+export class Runtime implements TensorOwner {
+  readonly device: GPUDevice;
+  readonly limits: GPUSupportedLimits;
+  readonly features: ReadonlySet<string>;
+  #encoder: GPUCommandEncoder | null = null;
+  #pass: GPUComputePassEncoder | null = null;
+  #dispatches = 0;
+  #arenas: { buffer: GPUBuffer; data: ArrayBuffer }[] = [];
+  #slotsUsed = 0;
+  /** Buffers whose destroy waits for the recorded work that uses them to be submitted. */
+  #deferredDestroy: GPUBuffer[] = [];
+  #lost: DeviceLostError | null = null;
+  #lostWaiters = new Set<(e: DeviceLostError) => void>();
+  #liveTensors = 0;
+  #liveBytes = 0;
+  #disposed = false;
+
+  constructor(device: GPUDevice) {
+    this.device = device;
+    this.limits = device.limits;
+    this.features = new Set([...device.features] as string[]);
+    device.lost.then((info) => {
+      this.#lost = new DeviceLostError(
+        `webgpu-activations: the GPU device was lost (${info.reason}): ${info.message || 'no message'}. ` +
+          'Create a new instance with createActivations().',
+      );
+      for (const reject of this.#lostWaiters) reject(this.#lost);
+      this.#lostWaiters.clear();
+    });
+  }
+
+  get lost(): boolean {
+    return this.#lost !== null;
+  }
+
+  checkAlive(): void {
+    if (this.#lost) throw this.#lost;
+    if (this.#disposed) {
+      throw new InvalidArgumentError('webgpu-activations: this instance was disposed', 'TENSOR_DESTROYED');
+    }
+  }
+
+  /** Rejects when the device is lost, so no await on GPU work can hang past a loss. */
+  #untilLost<T>(p: Promise<T>): Promise<T> {
+    if (this.#lost) return Promise.reject(this.#lost);
+    return new Promise<T>((resolve, reject) => {
+      const onLost = (e: DeviceLostError) => reject(e);
+      this.#lostWaiters.add(onLost);
+      p.then(
+        (v) => {
+          this.#lostWaiters.delete(onLost);
+          if (this.#lost) reject(this.#lost);
+          else resolve(v);
+        },
+        (e) => {
+          this.#lostWaiters.delete(onLost);
+          reject(this.#lost ?? e);
+        },
+      );
+    });
+  }
+
+  // ---- pipelines ----------------------------------------------------------
+
+  pipeline(key: string, label: string, code: () => string): GPUComputePipeline {
+    let cache = pipelineCache.get(this.device);
+    if (!cache) pipelineCache.set(this.device, (cache = new Map()));
+    let p = cache.get(key);
+    if (!p) {
+      const module = this.device.createShaderModule({ label, code: code() });
+      p = this.device.createComputePipeline({
+        label,
+        layout: 'auto',
+        compute: { module, entryPoint: 'main' },
+      });
+      cache.set(key, p);
+    }
+    return p;
+  }
+
+  get pipelineCount(): number {
+    return pipelineCache.get(this.device)?.size ?? 0;
+  }
+
+  // ---- recording ----------------------------------------------------------
+
+  #encoderNow(): GPUCommandEncoder {
+    this.checkAlive();
+    if (!this.#encoder) this.#encoder = this.device.createCommandEncoder({ label: 'webgpu-activations' });
+    return this.#encoder;
+  }
+
+  #passNow(): GPUComputePassEncoder {
+    if (!this.#pass) this.#pass = this.#encoderNow().beginComputePass({ label: 'webgpu-activations' });
+    return this.#pass;
+  }
+
+  #endPass(): void {
+    this.#pass?.end();
+    this.#pass = null;
+  }
+
+  /** A 256-byte uniform slot holding `words` (as u32 bits), written at submit. */
+  #uniform(words: ArrayBuffer): BufferRange {
+    const slot = this.#slotsUsed++;
+    const arena = Math.floor(slot / ARENA_SLOTS);
+    if (arena === this.#arenas.length) {
+      this.#arenas.push({
+        buffer: this.device.createBuffer({
+          label: `webgpu-activations uniforms ${arena}`,
+          size: UNIFORM_SLOT * ARENA_SLOTS,
+          usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
+        }),
+        data: new ArrayBuffer(UNIFORM_SLOT * ARENA_SLOTS),
+      });
+    }
+    const a = this.#arenas[arena];
+    const offset = (slot % ARENA_SLOTS) * UNIFORM_SLOT;
+    new Uint8Array(a.data, offset, words.byteLength).set(new Uint8Array(words));
+    return { buffer: a.buffer, offset, size: UNIFORM_SLOT };
+  }
+
+  /**
+   * Records one dispatch: uniforms at binding 0, then `ranges` at bindings 1..n.
+   * `workgroups` is any count: it is folded into a 2-D grid within the per-dimension limit.
+   */
+  dispatch(pipeline: GPUComputePipeline, uniforms: ArrayBuffer, ranges: BufferRange[], workgroups: number): void {
+    if (workgroups === 0) return;
+    const u = this.#uniform(uniforms);
+    const entries: GPUBindGroupEntry[] = [u, ...ranges].map((r, binding) => ({
+      binding,
+      resource: { buffer: r.buffer, offset: r.offset, size: r.size },
+    }));
+    const bindGroup = this.device.createBindGroup({
+      label: pipeline.label,
+      layout: pipeline.getBindGroupLayout(0),
+      entries,
+    });
+    const pass = this.#passNow();
+    pass.setPipeline(pipeline);
+    pass.setBindGroup(0, bindGroup);
+    const maxX = this.limits.maxComputeWorkgroupsPerDimension;
+    const x = Math.min(workgroups, maxX);
+    pass.dispatchWorkgroups(x, Math.ceil(workgroups / x));
+    if (++this.#dispatches >= MAX_RECORDED_DISPATCHES || this.#slotsUsed >= 64 * ARENA_SLOTS) this.submit();
+  }
+
+  /** Records a buffer-to-buffer copy (ends the open compute pass). */
+  copy(src: BufferRange, dst: BufferRange): void {
+    this.#endPass();
+    this.#encoderNow().copyBufferToBuffer(src.buffer, src.offset, dst.buffer, dst.offset, src.size);
+  }
+
+  /** Submits whatever has been recorded. */
+  submit(): void {
+    if (!this.#encoder) return;
+    this.#endPass();
+    const used = this.#slotsUsed;
+    for (let i = 0; i * ARENA_SLOTS < used; i++) {
+      const bytes = Math.min(ARENA_SLOTS, used - i * ARENA_SLOTS) * UNIFORM_SLOT;
+      this.device.queue.writeBuffer(this.#arenas[i].buffer, 0, this.#arenas[i].data, 0, bytes);
+    }
+    this.device.queue.submit([this.#encoder.finish()]);
+    // Queue order makes the arenas safe to overwrite for the next submission.
+    this.#encoder = null;
+    this.#slotsUsed = 0;
+    this.#dispatches = 0;
+    for (const b of this.#deferredDestroy) b.destroy();
+    this.#deferredDestroy = [];
+  }
+
+  /** Submits recorded work and resolves when the GPU has finished it. */
+  async finish(): Promise<void> {
+    this.checkAlive();
+    this.submit();
+    await this.#untilLost(this.device.queue.onSubmittedWorkDone());
+  }
+
+  get recordedDispatches(): number {
+    return this.#dispatches;
+  }
+
+  // ---- tensors ------------------------------------------------------------
+
+  /** A new buffer for `size` elements of `dtype`, padded for vector kernels. */
+  allocate(shape: readonly number[], dtype: DType, label: string): Tensor {
+    this.checkAlive();
+    const bytes = Math.max(PAD_BYTES, Math.ceil((sizeOfShape(shape) * bytesPerElement(dtype)) / PAD_BYTES) * PAD_BYTES);
+    if (bytes > this.limits.maxBufferSize) {
+      throw new InvalidArgumentError(
+        `${label}: a tensor of shape [${shape.join(', ')}] (${dtype}) needs ${bytes} bytes, ` +
+          `more than this device's maxBufferSize of ${this.limits.maxBufferSize}`,
+        'OUT_OF_MEMORY',
+      );
+    }
+    this.device.pushErrorScope('out-of-memory');
+    const buffer = this.device.createBuffer({
+      label,
+      size: bytes,
+      usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
+    });
+    const tensor = new Tensor(this, buffer, shape, dtype, 0, true);
+    this.device.popErrorScope().then((err) => {
+      if (err) this.#oom.set(buffer, err.message);
+    });
+    this.#liveTensors++;
+    this.#liveBytes += bytes;
+    return tensor;
+  }
+
+  #oom = new WeakMap<GPUBuffer, string>();
+
+  wrapBuffer(buffer: GPUBuffer, shape: readonly number[], dtype: DType, byteOffset: number): Tensor {
+    this.#liveTensors++;
+    return new Tensor(this, buffer, shape, dtype, byteOffset, false);
+  }
+
+  /** Uploads bytes into a tensor's range (queued now, ahead of any later submission). */
+  upload(t: Tensor, data: ArrayBufferView): void {
+    const bytes = data.byteLength;
+    if (bytes === 0) return;
+    // writeBuffer needs a multiple of 4 bytes.
+    if (bytes % 4 === 0) {
+      this.device.queue.writeBuffer(t.buffer, t.byteOffset, data.buffer, data.byteOffset, bytes);
+    } else {
+      const padded = new Uint8Array(Math.ceil(bytes / 4) * 4);
+      padded.set(new Uint8Array(data.buffer, data.byteOffset, bytes));
+      this.device.queue.writeBuffer(t.buffer, t.byteOffset, padded);
+    }
+  }
+
+  releaseTensor(t: Tensor): void {
+    this.#liveTensors--;
+    if (!t.owned) return;
+    this.#liveBytes -= t.buffer.size;
+    if (this.#encoder) this.#deferredDestroy.push(t.buffer);
+    else t.buffer.destroy();
+  }
+
+  async readTensorBits(t: Tensor): Promise<Uint16Array | Float32Array> {
+    this.checkTensor('read', 'tensor', t);
+    const oom = this.#oom.get(t.buffer);
+    if (oom) throw new OutOfMemoryError(`read: this tensor's buffer could not be allocated: ${oom}`);
+    if (t.size === 0) return t.dtype === 'float32' ? new Float32Array(0) : new Uint16Array(0);
+    if (!(t.buffer.usage & GPUBufferUsage.COPY_SRC)) {
+      throw new InvalidArgumentError(
+        'read: the wrapped buffer lacks COPY_SRC usage, so it cannot be read back',
+        'BUFFER_USAGE',
+      );
+    }
+    const bytes = Math.ceil(t.byteLength / 4) * 4;
+    const staging = this.device.createBuffer({
+      label: 'webgpu-activations readback',
+      size: bytes,
+      usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+    });
+    this.copy({ buffer: t.buffer, offset: t.byteOffset, size: bytes }, { buffer: staging, offset: 0, size: bytes });
+    this.submit();
+    try {
+      await this.#untilLost(staging.mapAsync(GPUMapMode.READ));
+      const copy = staging.getMappedRange().slice(0, t.byteLength);
+      staging.unmap();
+      return t.dtype === 'float32' ? new Float32Array(copy) : new Uint16Array(copy);
+    } catch (e) {
+      if (e instanceof ActivationsError) throw e;
+      throw new GPUError(`read: mapping the readback buffer failed: ${(e as Error).message}`);
+    } finally {
+      staging.destroy();
+    }
+  }
+
+  async readTensor(t: Tensor): Promise<Float32Array> {
+    const raw = await this.readTensorBits(t);
+    return raw instanceof Float32Array ? raw : fromHalfArray(raw);
+  }
+
+  /** Throws unless t is a live tensor of this instance. */
+  checkTensor(op: string, arg: string, t: unknown): asserts t is Tensor {
+    if (!(t instanceof Tensor)) {
+      throw new InvalidArgumentError(
+        `${op}: ${arg} must be a Tensor (from act.tensor or act.wrap), got ${describeValue(t)}`,
+      );
+    }
+    if (t.destroyed) {
+      throw new InvalidArgumentError(`${op}: ${arg} was destroyed`, 'TENSOR_DESTROYED');
+    }
+    if (t.device !== this.device) {
+      throw new InvalidArgumentError(`${op}: ${arg} belongs to another GPU device`, 'DEVICE_MISMATCH');
+    }
+    this.checkAlive();
+  }
+
+  stats(): Stats {
+    return {
+      liveTensors: this.#liveTensors,
+      liveBytes: this.#liveBytes,
+      pipelines: this.pipelineCount,
+      recordedDispatches: this.#dispatches,
+    };
+  }
+
+  dispose(): void {
+    if (this.#disposed) return;
+    if (!this.#lost) this.submit();
+    for (const a of this.#arenas) a.buffer.destroy();
+    this.#arenas = [];
+    this.#disposed = true;
+  }
+}
+
+function describeValue(v: unknown): string {
+  if (v === null || v === undefined) return String(v);
+  if (typeof v === 'object') return `an object (${(v as object).constructor?.name ?? 'Object'})`;
+  return typeof v;
+}
+
+export const sizeOfShape = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);

@@ -1,0 +1,146 @@
+/**
+ * Argument checks. Each throws an InvalidArgumentError naming the op and the
+ * argument, what was expected and what came, before any GPU work is queued.
+ */
+import {
+  activationNames,
+  activations,
+  type ActivationName,
+  type NumberParam,
+  type ParamSpec,
+  type ParamValues,
+} from './activations.js';
+import { InvalidArgumentError } from './errors.js';
+import type { DType } from './codegen.js';
+
+/** A short, safe description of any value for error messages. */
+export function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (v === undefined) return 'undefined';
+  if (typeof v === 'number') return Object.is(v, -0) ? '-0' : String(v);
+  if (typeof v === 'bigint') return `${v}n (a BigInt)`;
+  if (typeof v === 'string') return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}...` : v);
+  if (Array.isArray(v)) return `an Array of length ${v.length}`;
+  if (ArrayBuffer.isView(v)) return `a ${v.constructor.name} of length ${(v as Uint8Array).length}`;
+  if (typeof v === 'object') return `an object (${(v as object).constructor?.name ?? 'Object'})`;
+  return typeof v;
+}
+
+export function isActivationName(op: unknown): op is ActivationName {
+  return typeof op === 'string' && Object.prototype.hasOwnProperty.call(activations, op);
+}
+
+export function checkOp(op: unknown, extra: readonly string[] = []): asserts op is ActivationName {
+  if (!isActivationName(op)) {
+    const valid = [...activationNames, ...extra].join(', ');
+    throw new InvalidArgumentError(`unknown op ${describe(op)}; valid ops are: ${valid}`, 'UNKNOWN_OP');
+  }
+}
+
+export function checkDType(op: string, arg: string, dtype: unknown): DType {
+  if (dtype === undefined) return 'float32';
+  if (dtype !== 'float32' && dtype !== 'float16') {
+    throw new InvalidArgumentError(
+      `${op}: ${arg} must be 'float32' or 'float16', got ${describe(dtype)}`,
+      'DTYPE_MISMATCH',
+    );
+  }
+  return dtype;
+}
+
+/** A shape: an array of non-negative safe integers whose product is a safe integer. */
+export function checkShape(op: string, arg: string, shape: unknown): number[] {
+  if (!Array.isArray(shape)) {
+    throw new InvalidArgumentError(`${op}: ${arg} must be an array of integers, got ${describe(shape)}`);
+  }
+  let size = 1;
+  shape.forEach((d, i) => {
+    if (typeof d !== 'number' || !Number.isSafeInteger(d) || d < 0) {
+      throw new InvalidArgumentError(
+        `${op}: ${arg}[${i}] must be a non-negative integer, got ${describe(d)}`,
+      );
+    }
+    size *= d;
+  });
+  if (!Number.isSafeInteger(size)) {
+    throw new InvalidArgumentError(`${op}: ${arg} [${shape.join(', ')}] has more than 2^53 elements`);
+  }
+  return [...shape];
+}
+
+export const sizeOf = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
+
+function checkNumber(op: string, name: string, spec: NumberParam, v: unknown): number {
+  const expected =
+    spec.range === 'positive'
+      ? 'a finite number > 0'
+      : spec.range === 'nonzero'
+        ? 'a finite non-zero number'
+        : 'a finite number';
+  const ok =
+    typeof v === 'number' &&
+    Number.isFinite(v) &&
+    (spec.range !== 'positive' || v > 0) &&
+    (spec.range !== 'nonzero' || v !== 0);
+  if (!ok) throw new InvalidArgumentError(`${op}: ${name} must be ${expected}, got ${describe(v)}`, 'INVALID_PARAMETER');
+  return v as number;
+}
+
+/**
+ * Resolves an op's parameters: defaults filled in, each checked against its
+ * range, unknown keys refused (a misspelt option is an error, not ignored).
+ * `allowed` names the non-parameter options the calling function accepts.
+ * The op's tensor parameter, when given as a tensor, is left to the caller.
+ */
+export function resolveParams(
+  op: ActivationName,
+  params: unknown,
+  allowed: readonly string[],
+): ParamValues {
+  if (params !== undefined && (params === null || typeof params !== 'object' || Array.isArray(params))) {
+    throw new InvalidArgumentError(`${op}: params must be an object, got ${describe(params)}`);
+  }
+  const given = (params ?? {}) as Record<string, unknown>;
+  const specs = activations[op].params as Record<string, ParamSpec>;
+  const tensorParam = (activations[op] as { tensorParam?: string }).tensorParam;
+  for (const key of Object.keys(given)) {
+    if (!(key in specs) && !allowed.includes(key)) {
+      const valid = [...Object.keys(specs), ...allowed].join(', ') || '(none)';
+      throw new InvalidArgumentError(`${op}: unknown option ${JSON.stringify(key)}; valid options are: ${valid}`);
+    }
+  }
+  const out: ParamValues = {};
+  for (const [name, spec] of Object.entries(specs)) {
+    const v = given[name];
+    if (v === undefined) {
+      out[name] = spec.default;
+    } else if (spec.kind === 'enum') {
+      if (typeof v !== 'string' || !spec.values.includes(v)) {
+        throw new InvalidArgumentError(
+          `${op}: ${name} must be one of ${spec.values.map((s) => `'${s}'`).join(', ')}, got ${describe(v)}`,
+          'INVALID_PARAMETER',
+        );
+      }
+      out[name] = v;
+    } else if (name === tensorParam && typeof v === 'object' && v !== null) {
+      out[name] = NaN; // a tensor: checked and bound by the caller
+    } else {
+      out[name] = checkNumber(op, name, spec, v);
+    }
+  }
+  if (op === 'hardTanh' && (out.min as number) > (out.max as number)) {
+    throw new InvalidArgumentError(
+      `hardTanh: min must be <= max, got min ${out.min} and max ${out.max}`,
+      'INVALID_PARAMETER',
+    );
+  }
+  return out;
+}
+
+/** The float values of params in table order, as they travel in the uniform buffer. */
+export function paramSlots(op: ActivationName, values: ParamValues): number[] {
+  const specs = activations[op].params as Record<string, ParamSpec>;
+  return Object.entries(specs).map(([name, spec]) =>
+    spec.kind === 'enum' ? spec.values.indexOf(values[name] as string) : (values[name] as number),
+  );
+}

@@ -1,0 +1,38 @@
+/**
+ * Test access to real WebGPU: navigator.gpu in Chromium, Dawn in Node (set up
+ * by test/setup-node.ts). No mock: without an adapter the tests fail.
+ */
+import { createActivations, type Activations } from '../src/index.js';
+
+export function testGPU(): GPU {
+  const gpu = (globalThis.navigator as Navigator | undefined)?.gpu ?? (globalThis as { __testGPU?: GPU }).__testGPU;
+  if (!gpu) throw new Error('no WebGPU in this test environment (navigator.gpu or the webgpu package)');
+  return gpu;
+}
+
+let shared: Promise<Activations> | undefined;
+
+/** One instance per test file (pipelines compile once), on its own device. */
+export function sharedActivations(): Promise<Activations> {
+  shared ??= createActivations({ gpu: testGPU() });
+  return shared;
+}
+
+/**
+ * Runs GPU work inside validation and out-of-memory error scopes and fails
+ * the test if the device reported anything.
+ */
+export async function noGpuErrors<T>(device: GPUDevice, work: () => Promise<T>): Promise<T> {
+  device.pushErrorScope('validation');
+  device.pushErrorScope('out-of-memory');
+  device.pushErrorScope('internal');
+  let result: T;
+  try {
+    result = await work();
+  } finally {
+    const errors = [await device.popErrorScope(), await device.popErrorScope(), await device.popErrorScope()];
+    const err = errors.find((e) => e !== null);
+    if (err) throw new Error(`GPU error: ${err.message}`);
+  }
+  return result;
+}

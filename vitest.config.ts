@@ -1,0 +1,52 @@
+import { defineConfig } from 'vitest/config';
+import { playwright } from '@vitest/browser-playwright';
+
+/** Chromium flags that give a WebGPU adapter on a machine without a GPU (SwiftShader). */
+export const chromiumArgs = [
+  '--no-sandbox',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--enable-unsafe-webgpu',
+  '--enable-unsafe-swiftshader',
+  ...(process.env.WEBGPU_ACT_REAL_GPU ? [] : ['--use-webgpu-adapter=swiftshader']),
+];
+
+const shared = ['test/**/*.test.ts'];
+const nodeOnly = ['test/**/*.node.test.ts'];
+
+export default defineConfig({
+  test: {
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'node',
+          include: [...shared],
+          setupFiles: ['test/setup-node.ts'],
+          pool: 'forks',
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'browser',
+          include: shared,
+          exclude: nodeOnly,
+          browser: {
+            enabled: true,
+            headless: true,
+            provider: playwright({
+              launchOptions: { executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: chromiumArgs },
+            }),
+            instances: [{ browser: 'chromium' }],
+            screenshotFailures: false,
+          },
+        },
+      },
+    ],
+  },
+});

@@ -10,6 +10,13 @@ fn is_nan(v: f32) -> bool {
   return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u;
 }
 
+// x > 0 decided on the bits: subnormals count as positive even where the
+// hardware treats them as zero in comparisons (SwiftShader does).
+fn is_positive(x: f32) -> bool {
+  let b = bitcast<u32>(x);
+  return b != 0u && b < 0x80000000u;
+}
+
 // exp(x) - 1 with relative accuracy near 0; -1 at -Inf, +Inf at +Inf.
 fn expm1(x: f32) -> f32 {
   if (abs(x) < 0.5) {

@@ -103,8 +103,8 @@ export const activations = {
     nanInf: '+Inf -> +Inf, -Inf -> 0',
     transcendental: false,
     wgsl: {
-      forward: 'return select(0.0, x, x > 0.0);',
-      derivative: 'return select(0.0, 1.0, x > 0.0);',
+      forward: 'return select(0.0, x, is_positive(x));',
+      derivative: 'return select(0.0, 1.0, is_positive(x));',
     },
     ref: { forward: (x) => (x > 0 ? x : 0), derivative: (x) => (x > 0 ? 1 : 0) },
   },
@@ -117,7 +117,7 @@ export const activations = {
     transcendental: false,
     wgsl: {
       forward: 'return clamp(x, 0.0, 6.0);',
-      derivative: 'return select(0.0, 1.0, x > 0.0 && x < 6.0);',
+      derivative: 'return select(0.0, 1.0, is_positive(x) && x < 6.0);',
     },
     ref: {
       forward: (x) => Math.min(Math.max(x, 0), 6),
@@ -132,8 +132,8 @@ export const activations = {
     nanInf: '+Inf -> +Inf, -Inf -> -Inf * sign(alpha) (0 for alpha = 0)',
     transcendental: false,
     wgsl: {
-      forward: 'return select(alpha * x, x, x > 0.0);',
-      derivative: 'return select(alpha, 1.0, x > 0.0);',
+      forward: 'return select(select(alpha * x, 0.0, alpha == 0.0), x, is_positive(x));',
+      derivative: 'return select(alpha, 1.0, is_positive(x));',
     },
     ref: {
       forward: (x, p) => (x > 0 ? x : n(p, 'alpha') === 0 ? 0 : n(p, 'alpha') * x),
@@ -149,8 +149,8 @@ export const activations = {
     nanInf: '+Inf -> +Inf, -Inf -> -Inf * sign(slope) (0 for slope = 0)',
     transcendental: false,
     wgsl: {
-      forward: 'return select(slope * x, x, x > 0.0);',
-      derivative: 'return select(slope, 1.0, x > 0.0);',
+      forward: 'return select(select(slope * x, 0.0, slope == 0.0), x, is_positive(x));',
+      derivative: 'return select(slope, 1.0, is_positive(x));',
     },
     ref: {
       forward: (x, p) => (x > 0 ? x : n(p, 'slope') === 0 ? 0 : n(p, 'slope') * x),
@@ -165,8 +165,8 @@ export const activations = {
     nanInf: '+Inf -> +Inf, -Inf -> -alpha',
     transcendental: true,
     wgsl: {
-      forward: 'return select(alpha * expm1(x), x, x > 0.0);',
-      derivative: 'return select(alpha * exp(x), 1.0, x > 0.0);',
+      forward: 'return select(alpha * expm1(x), x, is_positive(x));',
+      derivative: 'return select(alpha * exp(x), 1.0, is_positive(x));',
     },
     ref: {
       forward: (x, p) => (x > 0 ? x : n(p, 'alpha') * Math.expm1(x)),
@@ -184,8 +184,8 @@ export const activations = {
     nanInf: '+Inf -> +Inf, -Inf -> -scale * alpha',
     transcendental: true,
     wgsl: {
-      forward: 'return scale * select(alpha * expm1(x), x, x > 0.0);',
-      derivative: 'return scale * select(alpha * exp(x), 1.0, x > 0.0);',
+      forward: 'return scale * select(alpha * expm1(x), x, is_positive(x));',
+      derivative: 'return scale * select(alpha * exp(x), 1.0, is_positive(x));',
     },
     ref: {
       forward: (x, p) => n(p, 'scale') * (x > 0 ? x : n(p, 'alpha') * Math.expm1(x)),
@@ -200,8 +200,8 @@ export const activations = {
     nanInf: '+Inf -> +Inf, -Inf -> -alpha',
     transcendental: true,
     wgsl: {
-      forward: 'return select(alpha * expm1(x / alpha), x, x > 0.0);',
-      derivative: 'return select(exp(x / alpha), 1.0, x > 0.0);',
+      forward: 'return select(alpha * expm1(x / alpha), x, is_positive(x));',
+      derivative: 'return select(exp(x / alpha), 1.0, is_positive(x));',
     },
     ref: {
       forward: (x, p) => (x > 0 ? x : n(p, 'alpha') * Math.expm1(x / n(p, 'alpha'))),

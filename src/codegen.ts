@@ -63,7 +63,7 @@ const storages: Record<DType, Record<Layout, Storage>> = {
       lanes: 'vec4<f32>',
       count: 4,
       unpack: 'return vec4<f32>(unpack2x16float(w.x), unpack2x16float(w.y));',
-      pack: 'return vec2<u32>(pack2x16float(v.xy), pack2x16float(v.zw));',
+      pack: 'let lo = half_bits(v.xy);\n  let hi = half_bits(v.zw);\n  return vec2<u32>(lo.x | (lo.y << 16u), hi.x | (hi.y << 16u));',
       mergeTail:
         'let m = vec2<u32>(half_mask(valid), half_mask(max(valid, 2u) - 2u));\n  return (fresh & m) | (old & ~m);',
     },
@@ -72,7 +72,7 @@ const storages: Record<DType, Record<Layout, Storage>> = {
       lanes: 'vec2<f32>',
       count: 2,
       unpack: 'return unpack2x16float(w);',
-      pack: 'return pack2x16float(v);',
+      pack: 'let h = half_bits(v);\n  return h.x | (h.y << 16u);',
       mergeTail: 'let m = half_mask(valid);\n  return (fresh & m) | (old & ~m);',
     },
   },
@@ -89,6 +89,21 @@ export function bytesPerWord(dtype: DType, layout: Layout): number {
 }
 
 const HALF_MASK = `
+// float16 bits of two f32 values, rounded to nearest. pack2x16float is
+// indeterminate outside the f16 range (SwiftShader gives garbage for Inf), so
+// NaN, Inf and overflow are decided here, and only finite in-range lanes reach
+// it (an Inf lane there also corrupted its neighbour on SwiftShader).
+fn half_bits(v: vec2<f32>) -> vec2<u32> {
+  let b = bitcast<vec2<u32>>(v);
+  let mag = b & vec2<u32>(0x7fffffffu);
+  let sign = (b >> vec2<u32>(16u)) & vec2<u32>(0x8000u);
+  let p = pack2x16float(select(v, vec2<f32>(0.0), mag >= vec2<u32>(0x477ff000u)));
+  let h = vec2<u32>(p & 0xffffu, p >> 16u);
+  // 0x477ff000 is 65520: from there on, f16 rounds to Inf.
+  let inf = select(h, sign | vec2<u32>(0x7c00u), mag >= vec2<u32>(0x477ff000u));
+  return select(inf, vec2<u32>(0x7e00u), mag > vec2<u32>(0x7f800000u));
+}
+
 // Bits of a u32 that hold the first \`lanes\` (0, 1 or 2+) of its two halves.
 fn half_mask(lanes: u32) -> u32 {
   return select(select(0u, 0xffffu, lanes == 1u), 0xffffffffu, lanes >= 2u);

@@ -54,3 +54,29 @@ export function report(ms: Mismatch[], limit = 8): string {
     .map((m) => `[${m.index}] in=${JSON.stringify(m.input)} got=${m.got} want=${m.want}`)
     .join('\n');
 }
+
+/** Distance in float16 ulps between two half bit patterns (NaN matches only NaN; -0 == +0). */
+export function halfUlps(got: number, want: number): number {
+  const isNaN16 = (h: number) => (h & 0x7c00) === 0x7c00 && (h & 0x3ff) !== 0;
+  if (isNaN16(want) || isNaN16(got)) return isNaN16(want) && isNaN16(got) ? 0 : Infinity;
+  const ordered = (h: number) => (h & 0x8000 ? -(h & 0x7fff) : h);
+  const isInf = (h: number) => (h & 0x7fff) === 0x7c00;
+  if (isInf(want) || isInf(got)) return got === want ? 0 : Infinity;
+  return Math.abs(ordered(got) - ordered(want));
+}
+
+/** Every index where float16 results are more than `ulps` from the correctly rounded reference. */
+export function halfMismatches(
+  got: Uint16Array,
+  wantBits: Uint16Array,
+  ulps: number,
+  inputs: ArrayLike<number>[] = [],
+): Mismatch[] {
+  const out: Mismatch[] = [];
+  for (let i = 0; i < got.length; i++) {
+    if (halfUlps(got[i], wantBits[i]) > ulps) {
+      out.push({ index: i, got: got[i], want: wantBits[i], input: inputs.map((a) => a[i]) });
+    }
+  }
+  return out;
+}

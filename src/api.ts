@@ -26,6 +26,16 @@ import { toHalfArray } from './f16.js';
 import { acquireDevice, Runtime, type BufferRange, type CreateOptions, type Stats } from './runtime.js';
 import { bytesPerElement, Tensor } from './tensor.js';
 import { checkDType, checkOp, checkShape, describe, paramSlots, resolveParams, sizeOf } from './validate.js';
+import {
+  isSoftmaxOp,
+  softmaxBackward,
+  softmaxCrossEntropy,
+  softmaxForward,
+  softmaxOps,
+  type CrossEntropyOptions,
+  type SoftmaxOp,
+  type SoftmaxParams,
+} from './softmax.js';
 
 export type { CreateOptions, Stats };
 
@@ -38,9 +48,16 @@ export interface CallOptions {
 /** prelu's slope: a number, a tensor, or data with a shape, broadcast to x (NumPy rules). */
 export type SlopeValue = number | Tensor | { data: Float32Array; shape: readonly number[] };
 
-export type OpParams<Op extends ActivationName> = Op extends 'prelu'
-  ? { slope?: SlopeValue }
-  : ActivationParams<Op>;
+/** Every op name forward/backward/apply/grad take: the activation table and the softmax family. */
+export type OpName = ActivationName | SoftmaxOp;
+
+export type OpParams<Op extends OpName> = Op extends SoftmaxOp
+  ? SoftmaxParams
+  : Op extends 'prelu'
+    ? { slope?: SlopeValue }
+    : Op extends ActivationName
+      ? ActivationParams<Op>
+      : never;
 
 /** Options of the one-call forms on plain arrays. */
 export interface ArrayOptions {
@@ -209,8 +226,9 @@ export class Activations {
   // ---- ops on tensors -----------------------------------------------------
 
   /** y = op(x), recorded now and submitted on the next read or flush. */
-  forward<Op extends ActivationName>(op: Op, x: Tensor, params?: OpParams<Op> & CallOptions): Tensor {
-    checkOp(op);
+  forward<Op extends OpName>(op: Op, x: Tensor, params?: OpParams<Op> & CallOptions): Tensor {
+    if (isSoftmaxOp(op)) return softmaxForward(this.#rt, op, x, params as SoftmaxParams & CallOptions);
+    checkOp(op, softmaxOps);
     this.#rt.checkTensor(op, 'x', x);
     const values = resolveParams(op, params, CALL_OPTIONS);
     const slope = this.#tensorParam(op, x, params);
@@ -223,12 +241,13 @@ export class Activations {
    * dx = dy * op'(x), one dedicated kernel. Give { x, dy }, or { y, dy } for ops
    * whose derivative is a function of the output (sigmoid, tanh).
    */
-  backward<Op extends ActivationName>(
+  backward<Op extends OpName>(
     op: Op,
     inputs: { x?: Tensor; y?: Tensor; dy: Tensor },
     params?: OpParams<Op> & CallOptions,
   ): Tensor {
-    checkOp(op);
+    if (isSoftmaxOp(op)) return this.#softmaxBackward(op, inputs, params as SoftmaxParams & CallOptions);
+    checkOp(op, softmaxOps);
     const { a, direction } = this.#backwardInputs(op, inputs);
     const values = resolveParams(op, params, CALL_OPTIONS);
     const slope = this.#tensorParam(op, a, params);
@@ -290,8 +309,9 @@ export class Activations {
   // ---- one call on plain arrays ---------------------------------------------
 
   /** y = op(x) on a Float32Array, through the GPU. */
-  async apply<Op extends ActivationName>(op: Op, x: Float32Array, params?: OpParams<Op> & ArrayOptions): Promise<Float32Array> {
-    checkOp(op);
+  async apply<Op extends OpName>(op: Op, x: Float32Array, params?: OpParams<Op> & ArrayOptions): Promise<Float32Array> {
+    if (isSoftmaxOp(op)) return this.#softmaxApply(op, x, null, params);
+    checkOp(op, softmaxOps);
     const { opParams, shape, dtype } = this.#arrayOptions(op, x, 'x', params);
     resolveParams(op, opParams, []);
     const xt = this.tensor(x, shape, { dtype });
@@ -310,13 +330,14 @@ export class Activations {
   }
 
   /** dx = dy * op'(x) on Float32Arrays, through the GPU. */
-  async grad<Op extends ActivationName>(
+  async grad<Op extends OpName>(
     op: Op,
     x: Float32Array,
     dy: Float32Array,
     params?: OpParams<Op> & ArrayOptions,
   ): Promise<Float32Array> {
-    checkOp(op);
+    if (isSoftmaxOp(op)) return this.#softmaxApply(op, x, dy, params);
+    checkOp(op, softmaxOps);
     const { opParams, shape, dtype } = this.#arrayOptions(op, x, 'x', params);
     this.#arrayOptions(op, dy, 'dy', params);
     resolveParams(op, opParams, []);
@@ -368,6 +389,20 @@ export class Activations {
     }
   }
 
+  /**
+   * Fused softmax + cross-entropy over logits [rows, classes]: the loss and
+   * dlogits = (softmax - target') * (upstream / count) in one pass.
+   * target: integer labels (Int32Array / Uint32Array, or an int tensor) or a
+   * probability tensor shaped like the logits.
+   */
+  softmaxCrossEntropy(
+    logits: Tensor,
+    target: Tensor | Int32Array | Uint32Array,
+    options?: CrossEntropyOptions,
+  ): { loss: Tensor; dlogits: Tensor } {
+    return softmaxCrossEntropy(this.#rt, logits, target, options);
+  }
+
   // ---- scheduling and lifetime --------------------------------------------
 
   /** Submits everything recorded and resolves when the GPU has run it. */
@@ -396,6 +431,59 @@ export class Activations {
   }
 
   // ---- internals -------------------------------------------------------------
+
+  #softmaxBackward(
+    op: SoftmaxOp,
+    inputs: { x?: Tensor; y?: Tensor; dy: Tensor },
+    params?: SoftmaxParams & CallOptions,
+  ): Tensor {
+    if (typeof inputs !== 'object' || inputs === null || inputs.y === undefined || inputs.x !== undefined) {
+      throw new InvalidArgumentError(
+        `${op}: backward takes { y, dy } (y the forward output); use grad() to start from x`,
+      );
+    }
+    return softmaxBackward(this.#rt, op, { y: inputs.y, dy: inputs.dy }, params);
+  }
+
+  /** apply (dy null) or grad for the softmax family on plain arrays; grad runs forward then backward. */
+  async #softmaxApply(op: SoftmaxOp, x: Float32Array, dy: Float32Array | null, params: unknown): Promise<Float32Array> {
+    if (!(x instanceof Float32Array)) {
+      throw new InvalidArgumentError(`${op}: x must be a Float32Array, got ${describe(x)}`);
+    }
+    if (dy !== null && !(dy instanceof Float32Array)) {
+      throw new InvalidArgumentError(`${op}: dy must be a Float32Array, got ${describe(dy)}`);
+    }
+    if (dy !== null && dy.length !== x.length) {
+      throw new InvalidArgumentError(`${op}: dy has ${dy.length} elements but x has ${x.length}`, 'SHAPE_MISMATCH');
+    }
+    const p = (params ?? {}) as SoftmaxParams & ArrayOptions;
+    const shape = p.shape === undefined ? [x.length] : checkShape(op, 'shape', p.shape);
+    const dtype = checkDType(op, 'dtype', p.dtype);
+    const rest: Record<string, unknown> = { ...p };
+    delete rest.shape;
+    delete rest.dtype;
+    if (sizeOf(shape) !== x.length) {
+      throw new InvalidArgumentError(
+        `${op}: shape [${shape.join(', ')}] holds ${sizeOf(shape)} elements but x has ${x.length}`,
+        'SHAPE_MISMATCH',
+      );
+    }
+    const made: Tensor[] = [];
+    try {
+      const xt = this.tensor(x, shape, { dtype });
+      made.push(xt);
+      const y = softmaxForward(this.#rt, op, xt, rest as SoftmaxParams);
+      made.push(y);
+      if (dy === null) return await y.read();
+      const dyt = this.tensor(dy, shape, { dtype });
+      made.push(dyt);
+      const dx = softmaxBackward(this.#rt, op, { y, dy: dyt }, rest as SoftmaxParams);
+      made.push(dx);
+      return await dx.read();
+    } finally {
+      for (const t of made) t.destroy();
+    }
+  }
 
   #backwardInputs(op: ActivationName, inputs: { x?: Tensor; y?: Tensor; dy: Tensor }): { a: Tensor; direction: Direction } {
     if (typeof inputs !== 'object' || inputs === null) {

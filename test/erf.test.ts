@@ -8,7 +8,7 @@ import erfSource from '../shaders/erf.wgsl?raw';
 import { erf64, erfc64 } from '../src/erf64.js';
 import { sharedActivations } from './gpu.js';
 
-async function evaluate(device: GPUDevice, fn: string, xs: Float32Array): Promise<Float32Array> {
+async function evaluate(device: GPUDevice, fn: string, xs: Float32Array<ArrayBuffer>): Promise<Float32Array> {
   const code = `${erfSource}
 @group(0) @binding(0) var<storage, read> x: array<f32>;
 @group(0) @binding(1) var<storage, read_write> y: array<f32>;

@@ -1,0 +1,125 @@
+/**
+ * Shared by bench/run.ts and bench/page.check.ts: start Vite on 127.0.0.1 at
+ * a free port, launch Debian's Chromium (never a downloaded one) with the
+ * WebGPU-on-SwiftShader flags, open the bench page with a query.
+ */
+import { createServer as netServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { createServer, type ViteDevServer } from 'vite';
+
+export const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--enable-unsafe-webgpu',
+  '--enable-unsafe-swiftshader',
+  ...(process.env.WEBGPU_ACT_REAL_GPU ? [] : ['--use-webgpu-adapter=swiftshader']),
+];
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = netServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export interface Session {
+  server: ViteDevServer;
+  browser: Browser;
+  page: Page;
+  url: string;
+  close(): Promise<void>;
+}
+
+export async function openBench(
+  query: string,
+  onConsole?: (type: string, text: string) => void,
+): Promise<Session> {
+  const port = await freePort();
+  const server = await createServer({
+    configFile: `${ROOT}vite.config.ts`,
+    root: ROOT,
+    server: { host: '127.0.0.1', port, strictPort: true },
+  });
+  await server.listen();
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: CHROMIUM_ARGS,
+    headless: true,
+  });
+  const close = async () => {
+    await browser.close().catch(() => {});
+    await server.close();
+  };
+  try {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+    if (onConsole) {
+      page.on('console', (m) => onConsole(m.type(), m.text()));
+      page.on('pageerror', (e) => onConsole('error', `pageerror: ${e.message}`));
+    }
+    const url = `http://127.0.0.1:${port}/bench/index.html${query ? `?${query}` : ''}`;
+    await page.goto(url);
+    return { server, browser, page, url, close };
+  } catch (e) {
+    await close();
+    throw e;
+  }
+}
+
+/** Waits until the page says done or error; calls tick with its progress line meanwhile. */
+export async function waitForBench(
+  page: Page,
+  timeoutMs: number,
+  tick?: (progress: string) => void,
+) {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    // A reload (Vite re-optimising a dependency on a cold cache) destroys the context: poll again.
+    const s = await page
+      .evaluate(() => {
+        const b = (
+          window as unknown as {
+            __bench?: { state: string; progress: string; error: string | null };
+          }
+        ).__bench;
+        return b ? { state: b.state, progress: b.progress, error: b.error } : null;
+      })
+      .catch((e: Error) => {
+        if (/context was destroyed|navigation/i.test(e.message)) return null;
+        throw e;
+      });
+    if (s && s.state !== 'running') return s;
+    if (s) tick?.(s.progress);
+    if (Date.now() > end)
+      throw new Error(
+        `bench: the page did not finish within ${timeoutMs / 1000} s (last: ${s?.progress})`,
+      );
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+/** CLI flags (--ops a,b --sizes 1M ...) to the page's query string. */
+export function cliQuery(argv: string[]): string {
+  const q = new URLSearchParams();
+  const known = ['ops', 'sizes', 'dtypes', 'peers', 'shapes', 'samples', 'latency'];
+  for (let i = 0; i < argv.length; i++) {
+    const m = /^--([a-z]+)(?:=(.*))?$/.exec(argv[i]);
+    if (!m || !known.includes(m[1]))
+      throw new Error(
+        `bench: unknown argument ${argv[i]}; options: ${known.map((k) => `--${k}`).join(' ')}`,
+      );
+    const v = m[2] ?? argv[++i];
+    if (v === undefined) throw new Error(`bench: --${m[1]} needs a value`);
+    q.set(m[1], v);
+  }
+  return q.toString();
+}

@@ -1,0 +1,51 @@
+/** Text forms of the results, for the terminal and NOTES (no library import, so the runner stays light). */
+import type { LatencyRow, Row } from './measure.js';
+
+const fmt = (v: number | null, digits: number) => (v === null ? '-' : v.toFixed(digits));
+
+/** The table as text (terminal and NOTES). */
+export function formatTable(rows: Row[]): string {
+  const head = [
+    'impl',
+    'op',
+    'dir',
+    'dtype',
+    'shape',
+    'ms',
+    '±%',
+    'GB/s',
+    'ratio',
+    'check / error',
+  ];
+  const body = rows.map((r) => [
+    r.impl,
+    r.op,
+    r.dir,
+    r.dtype,
+    r.shape.join('x'),
+    r.ms === null ? '-' : r.ms < 1 ? r.ms.toFixed(4) : r.ms.toFixed(2),
+    fmt(r.spreadPct, 0),
+    fmt(r.gbps, 3),
+    fmt(r.ratio, 2),
+    r.error
+      ? `ERROR ${r.error.slice(0, 90)}`
+      : r.check === 'ok' || r.check === null
+        ? (r.check ?? '')
+        : r.check.slice(0, 90),
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i >= 5 && i <= 8 ? c.padStart(widths[i]) : c.padEnd(widths[i])))
+      .join('  ');
+  return [line(head), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n');
+}
+
+export function formatLatency(rows: LatencyRow[]): string {
+  return rows
+    .map(
+      (r) =>
+        `${r.name.padEnd(52)} ${r.error ? `ERROR ${r.error}` : `${fmt(r.msPerOp, 4)} ms/op (±${fmt(r.spreadPct, 0)}%)`}`,
+    )
+    .join('\n');
+}

@@ -4,7 +4,7 @@
 // SwiftShader driver Debian's Chromium ships. A machine with a GPU driver (or
 // WEBGPU_ACT_REAL_GPU=1) keeps its own.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -22,7 +22,19 @@ if (!env.VK_ICD_FILENAMES && !env.VK_DRIVER_FILES && !env.WEBGPU_ACT_REAL_GPU &&
 }
 if (!env.XDG_RUNTIME_DIR) env.XDG_RUNTIME_DIR = mkdtempSync(join(tmpdir(), 'xdg-'));
 
+// Dawn in Node can crash while the process tears down (seen here: SIGSEGV or
+// "std::system_error" from a futex, after all work had finished). Scripts
+// that finish their work write their exit code here first, so the verdict is
+// theirs and not the teardown's.
+const exitFile = join(mkdtempSync(join(tmpdir(), 'webgpu-exit-')), 'code');
+env.WEBGPU_ACT_EXIT_FILE = exitFile;
+
 const [cmd, ...args] = process.argv.slice(2);
 const local = join(process.cwd(), 'node_modules', '.bin', cmd);
 const r = spawnSync(existsSync(local) ? local : cmd, args, { stdio: 'inherit', env });
+if (r.status !== 0 && existsSync(exitFile)) {
+  const code = Number(readFileSync(exitFile, 'utf8'));
+  console.error(`[with-webgpu] the process ended with ${r.signal ?? r.status} during teardown after reporting exit code ${code}`);
+  process.exit(code);
+}
 process.exit(r.status ?? 1);

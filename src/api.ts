@@ -143,8 +143,8 @@ function broadcastLayout(op: string, arg: string, xshape: readonly number[], psh
 export class Activations {
   readonly #rt: Runtime;
 
-  constructor(device: GPUDevice) {
-    this.#rt = new Runtime(device);
+  constructor(device: GPUDevice, keepAlive: unknown[] = []) {
+    this.#rt = new Runtime(device, keepAlive);
   }
 
   get device(): GPUDevice {
@@ -694,5 +694,6 @@ export async function createActivations(options: CreateOptions = {}): Promise<Ac
       throw new InvalidArgumentError(`createActivations: unknown option ${JSON.stringify(key)}; valid options are: device, gpu`);
     }
   }
-  return new Activations(await acquireDevice(options));
+  const { device, keepAlive } = await acquireDevice(options);
+  return new Activations(device, keepAlive);
 }

@@ -21,3 +21,4 @@ export {
 export type { ErrorCode } from './errors.js';
 export * as reference from './reference.js';
 export { toHalfBits, fromHalfBits } from './f16.js';
+export { close, ELEMENTWISE, type Tolerance } from './tolerance.js';

@@ -34,8 +34,19 @@ export interface CreateOptions {
   gpu?: GPU;
 }
 
-export async function acquireDevice(options: CreateOptions): Promise<GPUDevice> {
-  if (options.device) return options.device;
+/**
+ * The device and what made it. The GPU entry point and adapter are kept
+ * alive with the device: in Node, Dawn frees its instance when the `GPU`
+ * object is garbage-collected, and a device whose instance is gone crashes
+ * the process on its next event (seen here).
+ */
+export interface Acquired {
+  device: GPUDevice;
+  keepAlive: unknown[];
+}
+
+export async function acquireDevice(options: CreateOptions): Promise<Acquired> {
+  if (options.device) return { device: options.device, keepAlive: [options.gpu] };
   const gpu = options.gpu ?? (globalThis.navigator as Navigator | undefined)?.gpu;
   if (!gpu) {
     throw new WebGPUUnavailableError(
@@ -54,7 +65,7 @@ export async function acquireDevice(options: CreateOptions): Promise<GPUDevice> 
   }
   const requiredFeatures = USEFUL_FEATURES.filter((f) => adapter.features.has(f));
   const l = adapter.limits;
-  return adapter.requestDevice({
+  const device = await adapter.requestDevice({
     label: 'webgpu-activations',
     requiredFeatures,
     requiredLimits: {
@@ -65,6 +76,7 @@ export async function acquireDevice(options: CreateOptions): Promise<GPUDevice> 
       maxComputeWorkgroupSizeX: l.maxComputeWorkgroupSizeX,
     },
   });
+  return { device, keepAlive: [gpu, adapter] };
 }
 
 /** Pipelines per device: a lost or destroyed device takes its pipelines with it. */
@@ -101,8 +113,11 @@ export class Runtime implements TensorOwner {
   #liveBytes = 0;
   #disposed = false;
 
-  constructor(device: GPUDevice) {
+  readonly #keepAlive: unknown[];
+
+  constructor(device: GPUDevice, keepAlive: unknown[] = []) {
     this.device = device;
+    this.#keepAlive = keepAlive;
     this.limits = device.limits;
     this.features = new Set([...device.features] as string[]);
     device.lost.then((info) => {

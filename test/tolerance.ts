@@ -1,27 +1,9 @@
 /**
- * The one tolerance helper every test uses.
- *
- * close(got, want) is |got - want| <= atol + rtol * |want|, written so that a
- * NaN fails unless NaN was wanted, and +-Inf must match exactly. `want` is the
- * float64 reference; where it lies beyond the float32 range, the correctly
- * rounded float32 answer is +-Inf, and that is what is expected.
+ * Test-side helpers around the one tolerance rule (src/tolerance.ts):
+ * collecting mismatches, reporting them, and float16 ulp distances.
  */
-export interface Tolerance {
-  atol: number;
-  rtol: number;
-}
-
-/** Elementwise ops, forward and backward (issue: |gpu - ref| <= 1e-6 + 4e-6 |ref|). */
-export const ELEMENTWISE: Tolerance = { atol: 1e-6, rtol: 4e-6 };
-
-export function close(got: number, want: number, tol: Tolerance): boolean {
-  const w = Math.fround(want);
-  if (Number.isNaN(want)) return Number.isNaN(got);
-  if (Number.isNaN(got)) return false;
-  if (!Number.isFinite(w)) return got === w;
-  if (!Number.isFinite(got)) return false;
-  return Math.abs(got - want) <= tol.atol + tol.rtol * Math.abs(want);
-}
+export { close, ELEMENTWISE, type Tolerance } from '../src/tolerance.js';
+import { close, type Tolerance } from '../src/tolerance.js';
 
 export interface Mismatch {
   index: number;

@@ -1,0 +1,196 @@
+/**
+ * Softmax-family kernels: WGSL assembly (pure string work) and the choice of
+ * kernel from the shape. The skeleton is shaders/softmax.wgsl; the op files
+ * plug in what a row reduces to and what each element becomes.
+ */
+import skeleton from '../shaders/softmax.wgsl?raw';
+import stateSource from '../shaders/softmax-state.wgsl?raw';
+import forwardSource from '../shaders/softmax-forward.wgsl?raw';
+import backwardSource from '../shaders/softmax-backward.wgsl?raw';
+import ceSource from '../shaders/softmax-ce.wgsl?raw';
+import sumSource from '../shaders/softmax-sum.wgsl?raw';
+import halfSource from '../shaders/softmax-f16.wgsl?raw';
+import type { DType } from './codegen.js';
+
+export type Mode = 'forward' | 'backward' | 'ce';
+
+/**
+ * Where the automatic choice switches kernels. Mutable only so tests can move
+ * a boundary down and exercise every path on small shapes.
+ */
+export const softmaxTuning = {
+  /** Rows up to this long are held in registers (read once): 256 threads x 16. */
+  cacheMax: 4096,
+  /** Rows at least this long, when there are few, are split across workgroups. */
+  splitMinLen: 65536,
+  /** "Few rows": below this many, one workgroup per row would leave most of a GPU idle. */
+  splitMaxRows: 128,
+  /** Elements per split chunk (64 per thread): [8 x 2M] makes 1024 workgroups. */
+  chunkLen: 16384,
+  /** A strided axis with at least this many rows gets one thread per row (coalesced across rows). */
+  columnMinRows: 2048,
+};
+
+export interface Plan {
+  /** Threads per row (power of two); 256 / w rows per workgroup. */
+  w: number;
+  /** Elements per thread kept in registers (4 or 16: few pipelines); 0 streams the row twice. */
+  k: number;
+  /** Workgroups per row (> 1: split into two phases). */
+  chunks: number;
+  chunkLen: number;
+}
+
+const nextPow2 = (n: number) => 2 ** Math.ceil(Math.log2(Math.max(1, n)));
+
+/** The kernel for `rows` rows of `len` elements spaced `inner` apart. */
+export function planRows(rows: number, len: number, inner: number, allowSplit = true): Plan {
+  const t = softmaxTuning;
+  const single = { chunks: 1, chunkLen: len };
+  if (inner > 1 && rows >= t.columnMinRows) {
+    // One thread per row: neighbouring threads read neighbouring addresses.
+    return { w: 1, k: len <= 16 ? 16 : 0, ...single };
+  }
+  if (len <= t.cacheMax) {
+    // At most 4 elements per thread up to 1024, so short rows pack several to a workgroup.
+    const w = Math.min(256, nextPow2(Math.ceil(len / 4)));
+    return { w, k: len <= 1024 ? 4 : 16, ...single };
+  }
+  if (allowSplit && len >= t.splitMinLen && rows < t.splitMaxRows) {
+    return { w: 256, k: 0, chunks: Math.ceil(len / t.chunkLen), chunkLen: t.chunkLen };
+  }
+  return { w: 256, k: 0, ...single };
+}
+
+/** Workgroups of one dispatch of the plan. */
+export function workgroupsOf(plan: Plan, rows: number): number {
+  return plan.chunks > 1 ? rows * plan.chunks : Math.ceil(rows / (256 / plan.w));
+}
+
+export interface KernelSpec {
+  mode: Mode;
+  log: boolean;
+  dtype: DType;
+  /** Cross-entropy target: integer labels or a probability tensor. */
+  labels: boolean;
+  plan: Plan;
+  /** 0: whole rows; 1: chunk partials; 2: merge and write. */
+  phase: 0 | 1 | 2;
+}
+
+export function kernelKey(s: KernelSpec): string {
+  return `softmax|${s.mode}|${s.log}|${s.dtype}|${s.labels}|${s.plan.k}|${s.phase}`;
+}
+
+/** Load of element g of input `name` as f32, and (for the output) the store. */
+function storage(dtype: DType, inputs: string[]): { bindings: string[]; code: string } {
+  const bindings: string[] = [];
+  const code: string[] = [];
+  for (const name of inputs) {
+    bindings.push(`var<storage, read> ${name}: array<u32>;`);
+    code.push(
+      dtype === 'float32'
+        ? `fn load_${name}(g: u32) -> f32 { return bitcast<f32>(${name}[g]); }`
+        : `fn load_${name}(g: u32) -> f32 { return unpack2x16float(${name}[g >> 1u])[g & 1u]; }`,
+    );
+  }
+  if (dtype === 'float32') {
+    bindings.push('var<storage, read_write> out: array<u32>;');
+    code.push('fn store_out(g: u32, v: f32) { out[g] = bitcast<u32>(v); }');
+  } else {
+    // Two halves share a word and may belong to different workgroups (odd
+    // rows, strided axes, a neighbour's data in a wrapped buffer): each half
+    // is cleared and set atomically, leaving the other half alone.
+    bindings.push('var<storage, read_write> out: array<atomic<u32>>;');
+    code.push(
+      halfSource,
+      `fn store_out(g: u32, v: f32) {
+  let h = half_bits(vec2<f32>(v, 0.0)).x;
+  let shift = (g & 1u) * 16u;
+  atomicAnd(&out[g >> 1u], ~(0xffffu << shift));
+  atomicOr(&out[g >> 1u], h << shift);
+}`,
+    );
+  }
+  return { bindings, code: code.join('\n') };
+}
+
+/** Bindings 1..n of a kernel, in order; the host binds ranges in the same order. */
+export function bindingNames(s: KernelSpec): string[] {
+  const names = s.mode === 'forward' ? ['in0'] : s.mode === 'backward' ? ['in0', 'in1'] : s.labels ? ['in0'] : ['in0', 'in1'];
+  names.push('out');
+  if (s.mode === 'ce') {
+    if (s.labels) names.push('labels');
+    names.push('loss_rows');
+  }
+  if (s.phase !== 0) names.push('partials');
+  return names;
+}
+
+const PARTIALS_NONE = `fn store_partial(wg: u32, st: State) {}
+fn merge_partials(row: u32, t: u32, w: u32) -> State { return identity(); }`;
+
+const PARTIALS_SPLIT = `fn store_partial(wg: u32, st: State) { partials[wg] = to_partial(st); }
+// Each chunk merges all of its row's partials itself: no third dispatch.
+fn merge_partials(row: u32, t: u32, w: u32) -> State {
+  var st = identity();
+  for (var c = t; c < P.chunks; c += w) {
+    st = combine(st, from_partial(partials[row * P.chunks + c]));
+  }
+  return st;
+}`;
+
+export function softmaxShader(s: KernelSpec): string {
+  const inputs = bindingNames(s).filter((n) => n.startsWith('in'));
+  const st = storage(s.dtype, inputs);
+  const extra: string[] = [];
+  if (s.mode === 'ce') {
+    if (s.labels) extra.push('var<storage, read> labels: array<i32>;');
+    extra.push('var<storage, read_write> loss_rows: array<f32>;');
+  }
+  if (s.phase !== 0) extra.push('var<storage, read_write> partials: array<vec4<f32>>;');
+  const target =
+    s.mode !== 'ce'
+      ? ''
+      : s.labels
+        ? `fn begin_row(row: u32) { row_label = labels[row]; row_ignored = row_label < 0; }
+fn load_target(g: u32, j: u32) -> f32 { return select(0.0, 1.0, i32(j) == row_label); }`
+        : `fn begin_row(row: u32) {}
+fn load_target(g: u32, j: u32) -> f32 { return load_in1(g); }`;
+  const bindings = [...st.bindings, ...extra].map((b, i) => `@group(0) @binding(${i + 1}) ${b}`);
+  const op =
+    s.mode === 'forward'
+      ? `${stateSource}\n${forwardSource}`
+      : s.mode === 'backward'
+        ? backwardSource
+        : `${stateSource}\n${ceSource}`;
+  return skeleton
+    .replace('{{BINDINGS}}', bindings.join('\n'))
+    .replace('{{STORAGE}}', `${st.code}\n${target}`)
+    .replace('{{OP}}', op.replace('{{LOG}}', String(s.log)))
+    .replace('{{PARTIALS}}', s.phase === 0 ? PARTIALS_NONE : PARTIALS_SPLIT)
+    .replace('{{K}}', String(s.plan.k))
+    .replace('{{PHASE}}', String(s.phase));
+}
+
+export const lossSumShader = (): string => sumSource;
+
+export interface Uniforms {
+  rows: number;
+  len: number;
+  inner: number;
+  plan: Plan;
+  signBit: number;
+  invT: number;
+  factor: number;
+  smoothC: number;
+  keep: number;
+}
+
+/** The 64-byte Params block of shaders/softmax.wgsl. */
+export function packUniforms(u: Uniforms): ArrayBuffer {
+  const buf = new ArrayBuffer(64);
+  new Uint32Array(buf, 0, 8).set([u.rows, u.len, u.inner, u.plan.chunks, u.plan.chunkLen, u.signBit, Math.log2(u.plan.w), 0]);
+  new Float32Array(buf, 32, 8).set([u.invT, u.factor, u.smoothC, u.keep, -Infinity, NaN, 0, 0]);
+  return buf;
+}

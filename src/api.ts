@@ -23,9 +23,23 @@ import {
 } from './codegen.js';
 import { InvalidArgumentError } from './errors.js';
 import { toHalfArray } from './f16.js';
-import { acquireDevice, Runtime, type BufferRange, type CreateOptions, type Stats } from './runtime.js';
+import {
+  acquireDevice,
+  Runtime,
+  type BufferRange,
+  type CreateOptions,
+  type Stats,
+} from './runtime.js';
 import { bytesPerElement, Tensor } from './tensor.js';
-import { checkDType, checkOp, checkShape, describe, paramSlots, resolveParams, sizeOf } from './validate.js';
+import {
+  checkDType,
+  checkOp,
+  checkShape,
+  describe,
+  paramSlots,
+  resolveParams,
+  sizeOf,
+} from './validate.js';
 import {
   isSoftmaxOp,
   softmaxBackward,
@@ -68,7 +82,6 @@ export interface ArrayOptions {
 }
 
 const CALL_OPTIONS = ['out'] as const;
-const ARRAY_OPTIONS = ['shape', 'dtype'] as const;
 const WORKGROUP_SIZE = 256;
 const MIN_BINDING_ALIGN = 256;
 
@@ -86,7 +99,12 @@ interface BroadcastLayout {
  * NumPy broadcasting of a parameter of shape `pshape` to x's shape, collapsed
  * to at most four runs of dims that alternate between kept and broadcast.
  */
-function broadcastLayout(op: string, arg: string, xshape: readonly number[], pshape: readonly number[]): BroadcastLayout {
+function broadcastLayout(
+  op: string,
+  arg: string,
+  xshape: readonly number[],
+  pshape: readonly number[],
+): BroadcastLayout {
   const lead = pshape.length - xshape.length;
   for (let i = 0; i < lead; i++) {
     if (pshape[i] !== 1) {
@@ -162,10 +180,16 @@ export class Activations {
    * Uploads data into a new GPU tensor. float16 tensors take a Float32Array
    * (rounded to nearest even) or a Uint16Array of raw half bits.
    */
-  tensor(data: Float32Array | Uint16Array, shape?: readonly number[], options?: { dtype?: DType }): Tensor {
+  tensor(
+    data: Float32Array | Uint16Array,
+    shape?: readonly number[],
+    options?: { dtype?: DType },
+  ): Tensor {
     const dtype = checkDType('tensor', 'options.dtype', options?.dtype);
     if (!(data instanceof Float32Array) && !(data instanceof Uint16Array)) {
-      throw new InvalidArgumentError(`tensor: data must be a Float32Array or Uint16Array, got ${describe(data)}`);
+      throw new InvalidArgumentError(
+        `tensor: data must be a Float32Array or Uint16Array, got ${describe(data)}`,
+      );
     }
     const s = shape === undefined ? [data.length] : checkShape('tensor', 'shape', shape);
     if (sizeOf(s) !== data.length) {
@@ -181,7 +205,10 @@ export class Activations {
       );
     }
     const t = this.#rt.allocate(s, dtype, 'tensor');
-    this.#rt.upload(t, dtype === 'float16' && data instanceof Float32Array ? toHalfArray(data) : data);
+    this.#rt.upload(
+      t,
+      dtype === 'float16' && data instanceof Float32Array ? toHalfArray(data) : data,
+    );
     return t;
   }
 
@@ -196,14 +223,26 @@ export class Activations {
    * STORAGE usage (and COPY_SRC to be read back); byteOffset must be a
    * multiple of 256 (WebGPU's binding alignment).
    */
-  wrap(buffer: GPUBuffer, shape: readonly number[], options?: { dtype?: DType; byteOffset?: number }): Tensor {
+  wrap(
+    buffer: GPUBuffer,
+    shape: readonly number[],
+    options?: { dtype?: DType; byteOffset?: number },
+  ): Tensor {
     const dtype = checkDType('wrap', 'options.dtype', options?.dtype);
     const s = checkShape('wrap', 'shape', shape);
     const byteOffset = options?.byteOffset ?? 0;
-    if (typeof buffer !== 'object' || buffer === null || typeof (buffer as GPUBuffer).usage !== 'number') {
+    if (
+      typeof buffer !== 'object' ||
+      buffer === null ||
+      typeof (buffer as GPUBuffer).usage !== 'number'
+    ) {
       throw new InvalidArgumentError(`wrap: buffer must be a GPUBuffer, got ${describe(buffer)}`);
     }
-    if (!Number.isSafeInteger(byteOffset) || byteOffset < 0 || byteOffset % MIN_BINDING_ALIGN !== 0) {
+    if (
+      !Number.isSafeInteger(byteOffset) ||
+      byteOffset < 0 ||
+      byteOffset % MIN_BINDING_ALIGN !== 0
+    ) {
       throw new InvalidArgumentError(
         `wrap: byteOffset must be a non-negative multiple of ${MIN_BINDING_ALIGN}, got ${describe(byteOffset)}`,
       );
@@ -227,7 +266,8 @@ export class Activations {
 
   /** y = op(x), recorded now and submitted on the next read or flush. */
   forward<Op extends OpName>(op: Op, x: Tensor, params?: OpParams<Op> & CallOptions): Tensor {
-    if (isSoftmaxOp(op)) return softmaxForward(this.#rt, op, x, params as SoftmaxParams & CallOptions);
+    if (isSoftmaxOp(op))
+      return softmaxForward(this.#rt, op, x, params as SoftmaxParams & CallOptions);
     checkOp(op, softmaxOps);
     this.#rt.checkTensor(op, 'x', x);
     const values = resolveParams(op, params, CALL_OPTIONS);
@@ -246,7 +286,8 @@ export class Activations {
     inputs: { x?: Tensor; y?: Tensor; dy: Tensor },
     params?: OpParams<Op> & CallOptions,
   ): Tensor {
-    if (isSoftmaxOp(op)) return this.#softmaxBackward(op, inputs, params as SoftmaxParams & CallOptions);
+    if (isSoftmaxOp(op))
+      return this.#softmaxBackward(op, inputs, params as SoftmaxParams & CallOptions);
     checkOp(op, softmaxOps);
     const { a, direction } = this.#backwardInputs(op, inputs);
     const values = resolveParams(op, params, CALL_OPTIONS);
@@ -264,7 +305,9 @@ export class Activations {
   ): { slope: Tensor } {
     checkOp(op);
     if (op !== 'prelu') {
-      throw new InvalidArgumentError(`backwardParams: only prelu has a tensor parameter, got ${describe(op)}`);
+      throw new InvalidArgumentError(
+        `backwardParams: only prelu has a tensor parameter, got ${describe(op)}`,
+      );
     }
     const { a } = this.#backwardInputs(op, inputs as { x?: Tensor; dy: Tensor });
     resolveParams(op, params, []);
@@ -281,8 +324,10 @@ export class Activations {
     }
     if (a.size === 0) return { slope: out };
     const dtype = a.dtype;
-    const pipeline = this.#rt.pipeline(`broadcast-grad|prelu|${dtype}`, 'prelu slope gradient', () =>
-      broadcastGradTemplate.replace('{{LOAD}}', loadFunctions(dtype)),
+    const pipeline = this.#rt.pipeline(
+      `broadcast-grad|prelu|${dtype}`,
+      'prelu slope gradient',
+      () => broadcastGradTemplate.replace('{{LOAD}}', loadFunctions(dtype)),
     );
     const u = new Uint32Array(16);
     u.set([a.size, sizeOf(pshape), b.members, 0]);
@@ -309,7 +354,11 @@ export class Activations {
   // ---- one call on plain arrays ---------------------------------------------
 
   /** y = op(x) on a Float32Array, through the GPU. */
-  async apply<Op extends OpName>(op: Op, x: Float32Array, params?: OpParams<Op> & ArrayOptions): Promise<Float32Array> {
+  async apply<Op extends OpName>(
+    op: Op,
+    x: Float32Array,
+    params?: OpParams<Op> & ArrayOptions,
+  ): Promise<Float32Array> {
     if (isSoftmaxOp(op)) return this.#softmaxApply(op, x, null, params);
     checkOp(op, softmaxOps);
     const { opParams, shape, dtype } = this.#arrayOptions(op, x, 'x', params);
@@ -367,7 +416,9 @@ export class Activations {
   ): Promise<{ slope: Float32Array }> {
     checkOp(op);
     if (op !== 'prelu') {
-      throw new InvalidArgumentError(`gradParams: only prelu has a tensor parameter, got ${describe(op)}`);
+      throw new InvalidArgumentError(
+        `gradParams: only prelu has a tensor parameter, got ${describe(op)}`,
+      );
     }
     const { opParams, shape, dtype } = this.#arrayOptions(op, x, 'x', params);
     this.#arrayOptions(op, dy, 'dy', params);
@@ -376,7 +427,11 @@ export class Activations {
     const dyt = this.tensor(dy, shape, { dtype });
     const owned = this.#ownedParams(op, xt, opParams);
     try {
-      const { slope } = this.backwardParams(op, { x: xt, dy: dyt }, owned.params as { slope?: SlopeValue });
+      const { slope } = this.backwardParams(
+        op,
+        { x: xt, dy: dyt },
+        owned.params as { slope?: SlopeValue },
+      );
       try {
         return { slope: await slope.read() };
       } finally {
@@ -411,11 +466,15 @@ export class Activations {
   }
 
   /** Compiles the pipelines of the given ops (default: all), so first calls pay no compile. */
-  warmup(ops: readonly ActivationName[] = Object.keys(activations) as ActivationName[], dtypes: readonly DType[] = ['float32']): void {
+  warmup(
+    ops: readonly ActivationName[] = Object.keys(activations) as ActivationName[],
+    dtypes: readonly DType[] = ['float32'],
+  ): void {
     for (const op of ops) {
       checkOp(op);
       for (const dtype of dtypes) {
-        for (const direction of ['forward', 'backward'] as const) this.#kernel(op, direction, dtype, 'vector', null, false);
+        for (const direction of ['forward', 'backward'] as const)
+          this.#kernel(op, direction, dtype, 'vector', null, false);
       }
     }
   }
@@ -437,7 +496,12 @@ export class Activations {
     inputs: { x?: Tensor; y?: Tensor; dy: Tensor },
     params?: SoftmaxParams & CallOptions,
   ): Tensor {
-    if (typeof inputs !== 'object' || inputs === null || inputs.y === undefined || inputs.x !== undefined) {
+    if (
+      typeof inputs !== 'object' ||
+      inputs === null ||
+      inputs.y === undefined ||
+      inputs.x !== undefined
+    ) {
       throw new InvalidArgumentError(
         `${op}: backward takes { y, dy } (y the forward output); use grad() to start from x`,
       );
@@ -446,7 +510,12 @@ export class Activations {
   }
 
   /** apply (dy null) or grad for the softmax family on plain arrays; grad runs forward then backward. */
-  async #softmaxApply(op: SoftmaxOp, x: Float32Array, dy: Float32Array | null, params: unknown): Promise<Float32Array> {
+  async #softmaxApply(
+    op: SoftmaxOp,
+    x: Float32Array,
+    dy: Float32Array | null,
+    params: unknown,
+  ): Promise<Float32Array> {
     if (!(x instanceof Float32Array)) {
       throw new InvalidArgumentError(`${op}: x must be a Float32Array, got ${describe(x)}`);
     }
@@ -454,7 +523,10 @@ export class Activations {
       throw new InvalidArgumentError(`${op}: dy must be a Float32Array, got ${describe(dy)}`);
     }
     if (dy !== null && dy.length !== x.length) {
-      throw new InvalidArgumentError(`${op}: dy has ${dy.length} elements but x has ${x.length}`, 'SHAPE_MISMATCH');
+      throw new InvalidArgumentError(
+        `${op}: dy has ${dy.length} elements but x has ${x.length}`,
+        'SHAPE_MISMATCH',
+      );
     }
     const p = (params ?? {}) as SoftmaxParams & ArrayOptions;
     const shape = p.shape === undefined ? [x.length] : checkShape(op, 'shape', p.shape);
@@ -485,19 +557,28 @@ export class Activations {
     }
   }
 
-  #backwardInputs(op: ActivationName, inputs: { x?: Tensor; y?: Tensor; dy: Tensor }): { a: Tensor; direction: Direction } {
+  #backwardInputs(
+    op: ActivationName,
+    inputs: { x?: Tensor; y?: Tensor; dy: Tensor },
+  ): { a: Tensor; direction: Direction } {
     if (typeof inputs !== 'object' || inputs === null) {
-      throw new InvalidArgumentError(`${op}: backward inputs must be { x, dy } or { y, dy }, got ${describe(inputs)}`);
+      throw new InvalidArgumentError(
+        `${op}: backward inputs must be { x, dy } or { y, dy }, got ${describe(inputs)}`,
+      );
     }
     for (const key of Object.keys(inputs)) {
       if (!['x', 'y', 'dy'].includes(key)) {
-        throw new InvalidArgumentError(`${op}: unknown backward input ${JSON.stringify(key)}; valid inputs are: x, y, dy`);
+        throw new InvalidArgumentError(
+          `${op}: unknown backward input ${JSON.stringify(key)}; valid inputs are: x, y, dy`,
+        );
       }
     }
     const hasX = inputs.x !== undefined;
     const hasY = inputs.y !== undefined;
     if (hasX === hasY) {
-      throw new InvalidArgumentError(`${op}: backward takes exactly one of x or y (with dy), got ${hasX ? 'both' : 'neither'}`);
+      throw new InvalidArgumentError(
+        `${op}: backward takes exactly one of x or y (with dy), got ${hasX ? 'both' : 'neither'}`,
+      );
     }
     if (hasY && !acceptsY(op)) {
       throw new InvalidArgumentError(
@@ -512,14 +593,21 @@ export class Activations {
   }
 
   #sameLayout(op: string, an: string, a: Tensor, bn: string, b: Tensor): void {
-    if (a.size !== b.size || a.shape.length !== b.shape.length || a.shape.some((d, i) => d !== b.shape[i])) {
+    if (
+      a.size !== b.size ||
+      a.shape.length !== b.shape.length ||
+      a.shape.some((d, i) => d !== b.shape[i])
+    ) {
       throw new InvalidArgumentError(
         `${op}: ${bn} has shape [${b.shape.join(', ')}] but ${an} has shape [${a.shape.join(', ')}]`,
         'SHAPE_MISMATCH',
       );
     }
     if (a.dtype !== b.dtype) {
-      throw new InvalidArgumentError(`${op}: ${bn} is ${b.dtype} but ${an} is ${a.dtype}`, 'DTYPE_MISMATCH');
+      throw new InvalidArgumentError(
+        `${op}: ${bn} is ${b.dtype} but ${an} is ${a.dtype}`,
+        'DTYPE_MISMATCH',
+      );
     }
   }
 
@@ -530,9 +618,13 @@ export class Activations {
     this.#sameLayout(op, 'x', like, 'out', out);
     for (const t of inputs) {
       if (t.buffer !== out.buffer || t === out) continue;
-      const overlap = t.byteOffset < out.byteOffset + out.byteLength && out.byteOffset < t.byteOffset + t.byteLength;
+      const overlap =
+        t.byteOffset < out.byteOffset + out.byteLength &&
+        out.byteOffset < t.byteOffset + t.byteLength;
       if (overlap && !(t.byteOffset === out.byteOffset && t.byteLength === out.byteLength)) {
-        throw new InvalidArgumentError(`${op}: out partly overlaps an input; it must be the same range or disjoint`);
+        throw new InvalidArgumentError(
+          `${op}: out partly overlaps an input; it must be the same range or disjoint`,
+        );
       }
     }
     return out;
@@ -551,7 +643,10 @@ export class Activations {
     }
     this.#rt.checkTensor(op, name, v);
     if (v.dtype !== 'float32') {
-      throw new InvalidArgumentError(`${op}: ${name} must be a float32 tensor, got ${v.dtype}`, 'DTYPE_MISMATCH');
+      throw new InvalidArgumentError(
+        `${op}: ${name} must be a float32 tensor, got ${v.dtype}`,
+        'DTYPE_MISMATCH',
+      );
     }
     broadcastLayout(op, name, x.shape, v.shape);
     return v;
@@ -586,7 +681,9 @@ export class Activations {
     const { data, shape } = v as { data: unknown; shape: unknown };
     if (!(data instanceof Float32Array)) {
       x.destroy();
-      throw new InvalidArgumentError(`${op}: ${name}.data must be a Float32Array, got ${describe(data)}`);
+      throw new InvalidArgumentError(
+        `${op}: ${name}.data must be a Float32Array, got ${describe(data)}`,
+      );
     }
     let t: Tensor;
     try {
@@ -607,9 +704,19 @@ export class Activations {
     inPlace: 0 | 1 | null,
     broadcastParam: boolean,
   ): GPUComputePipeline {
-    const k: ElementwiseKernel = { op, direction, dtype, layout, inPlace, broadcastParam, workgroupSize: WORKGROUP_SIZE };
+    const k: ElementwiseKernel = {
+      op,
+      direction,
+      dtype,
+      layout,
+      inPlace,
+      broadcastParam,
+      workgroupSize: WORKGROUP_SIZE,
+    };
     const key = `elementwise|${op}|${direction}|${dtype}|${layout}|${inPlace}|${broadcastParam}|${WORKGROUP_SIZE}`;
-    return this.#rt.pipeline(key, `${op} ${direction} ${dtype} ${layout}`, () => elementwiseShader(k));
+    return this.#rt.pipeline(key, `${op} ${direction} ${dtype} ${layout}`, () =>
+      elementwiseShader(k),
+    );
   }
 
   /**
@@ -632,10 +739,14 @@ export class Activations {
     // Vector words read past n up to the next 16 (or 8) bytes: allowed where every buffer has room.
     const fits = (layout: Layout) =>
       operands.every(
-        (t) => t.byteOffset + Math.ceil(n / lanesPerWord(dtype, layout)) * bytesPerWord(dtype, layout) <= t.buffer.size,
+        (t) =>
+          t.byteOffset + Math.ceil(n / lanesPerWord(dtype, layout)) * bytesPerWord(dtype, layout) <=
+          t.buffer.size,
       );
     const layout: Layout = fits('vector') ? 'vector' : 'scalar';
-    const inPlaceIndex = inputs.findIndex((t) => t.buffer === out.buffer && t.byteOffset === out.byteOffset);
+    const inPlaceIndex = inputs.findIndex(
+      (t) => t.buffer === out.buffer && t.byteOffset === out.byteOffset,
+    );
     const inPlace = inPlaceIndex < 0 ? null : (inPlaceIndex as 0 | 1);
     const pipeline = this.#kernel(op, direction, dtype, layout, inPlace, slope !== null);
     const lanes = lanesPerWord(dtype, layout);
@@ -665,7 +776,12 @@ export class Activations {
       if (b) new Uint32Array(uniforms, 64, 4).set(b.stride);
       const ranges = inputs.filter((_, i) => i !== inPlace).map(range);
       ranges.push(range(out));
-      if (slope) ranges.push({ buffer: slope.buffer, offset: slope.byteOffset, size: Math.max(4, slope.size * 4) });
+      if (slope)
+        ranges.push({
+          buffer: slope.buffer,
+          offset: slope.byteOffset,
+          size: Math.max(4, slope.size * 4),
+        });
       this.#rt.dispatch(pipeline, uniforms, ranges, Math.ceil(nwords / WORKGROUP_SIZE));
     }
   }
@@ -687,11 +803,15 @@ function loadFunctions(dtype: DType): string {
  */
 export async function createActivations(options: CreateOptions = {}): Promise<Activations> {
   if (options !== undefined && (typeof options !== 'object' || options === null)) {
-    throw new InvalidArgumentError(`createActivations: options must be an object, got ${describe(options)}`);
+    throw new InvalidArgumentError(
+      `createActivations: options must be an object, got ${describe(options)}`,
+    );
   }
   for (const key of Object.keys(options)) {
     if (key !== 'device' && key !== 'gpu') {
-      throw new InvalidArgumentError(`createActivations: unknown option ${JSON.stringify(key)}; valid options are: device, gpu`);
+      throw new InvalidArgumentError(
+        `createActivations: unknown option ${JSON.stringify(key)}; valid options are: device, gpu`,
+      );
     }
   }
   const { device, keepAlive } = await acquireDevice(options);

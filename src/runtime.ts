@@ -113,11 +113,12 @@ export class Runtime implements TensorOwner {
   #liveBytes = 0;
   #disposed = false;
 
-  readonly #keepAlive: unknown[];
+  /** The GPU entry point and adapter the device came from (see Acquired). */
+  readonly keepAlive: readonly unknown[];
 
   constructor(device: GPUDevice, keepAlive: unknown[] = []) {
     this.device = device;
-    this.#keepAlive = keepAlive;
+    this.keepAlive = keepAlive;
     this.limits = device.limits;
     this.features = new Set([...device.features] as string[]);
     device.lost.then((info) => {
@@ -137,7 +138,10 @@ export class Runtime implements TensorOwner {
   checkAlive(): void {
     if (this.#lost) throw this.#lost;
     if (this.#disposed) {
-      throw new InvalidArgumentError('webgpu-activations: this instance was disposed', 'TENSOR_DESTROYED');
+      throw new InvalidArgumentError(
+        'webgpu-activations: this instance was disposed',
+        'TENSOR_DESTROYED',
+      );
     }
   }
 
@@ -187,12 +191,14 @@ export class Runtime implements TensorOwner {
 
   #encoderNow(): GPUCommandEncoder {
     this.checkAlive();
-    if (!this.#encoder) this.#encoder = this.device.createCommandEncoder({ label: 'webgpu-activations' });
+    if (!this.#encoder)
+      this.#encoder = this.device.createCommandEncoder({ label: 'webgpu-activations' });
     return this.#encoder;
   }
 
   #passNow(): GPUComputePassEncoder {
-    if (!this.#pass) this.#pass = this.#encoderNow().beginComputePass({ label: 'webgpu-activations' });
+    if (!this.#pass)
+      this.#pass = this.#encoderNow().beginComputePass({ label: 'webgpu-activations' });
     return this.#pass;
   }
 
@@ -225,7 +231,12 @@ export class Runtime implements TensorOwner {
    * Records one dispatch: uniforms at binding 0, then `ranges` at bindings 1..n.
    * `workgroups` is any count: it is folded into a 2-D grid within the per-dimension limit.
    */
-  dispatch(pipeline: GPUComputePipeline, uniforms: ArrayBuffer, ranges: BufferRange[], workgroups: number): void {
+  dispatch(
+    pipeline: GPUComputePipeline,
+    uniforms: ArrayBuffer,
+    ranges: BufferRange[],
+    workgroups: number,
+  ): void {
     if (workgroups === 0) return;
     const u = this.#uniform(uniforms);
     const entries: GPUBindGroupEntry[] = [u, ...ranges].map((r, binding) => ({
@@ -243,7 +254,8 @@ export class Runtime implements TensorOwner {
     const maxX = this.limits.maxComputeWorkgroupsPerDimension;
     const x = Math.min(workgroups, maxX);
     pass.dispatchWorkgroups(x, Math.ceil(workgroups / x));
-    if (++this.#dispatches >= MAX_RECORDED_DISPATCHES || this.#slotsUsed >= 64 * ARENA_SLOTS) this.submit();
+    if (++this.#dispatches >= MAX_RECORDED_DISPATCHES || this.#slotsUsed >= 64 * ARENA_SLOTS)
+      this.submit();
   }
 
   /** Records a buffer-to-buffer copy (ends the open compute pass). */
@@ -286,7 +298,10 @@ export class Runtime implements TensorOwner {
   /** A new buffer for `size` elements of `dtype`, padded for vector kernels. */
   allocate(shape: readonly number[], dtype: DType, label: string): Tensor {
     this.checkAlive();
-    const bytes = Math.max(PAD_BYTES, Math.ceil((sizeOfShape(shape) * bytesPerElement(dtype)) / PAD_BYTES) * PAD_BYTES);
+    const bytes = Math.max(
+      PAD_BYTES,
+      Math.ceil((sizeOfShape(shape) * bytesPerElement(dtype)) / PAD_BYTES) * PAD_BYTES,
+    );
     if (bytes > this.limits.maxBufferSize) {
       throw new InvalidArgumentError(
         `${label}: a tensor of shape [${shape.join(', ')}] (${dtype}) needs ${bytes} bytes, ` +
@@ -311,7 +326,12 @@ export class Runtime implements TensorOwner {
 
   #oom = new WeakMap<GPUBuffer, string>();
 
-  wrapBuffer(buffer: GPUBuffer, shape: readonly number[], dtype: DType, byteOffset: number): Tensor {
+  wrapBuffer(
+    buffer: GPUBuffer,
+    shape: readonly number[],
+    dtype: DType,
+    byteOffset: number,
+  ): Tensor {
     this.#liveTensors++;
     return new Tensor(this, buffer, shape, dtype, byteOffset, false);
   }
@@ -341,7 +361,8 @@ export class Runtime implements TensorOwner {
   async readTensorBits(t: Tensor): Promise<Uint16Array | Float32Array> {
     this.checkTensor('read', 'tensor', t);
     const oom = this.#oom.get(t.buffer);
-    if (oom) throw new OutOfMemoryError(`read: this tensor's buffer could not be allocated: ${oom}`);
+    if (oom)
+      throw new OutOfMemoryError(`read: this tensor's buffer could not be allocated: ${oom}`);
     if (t.size === 0) return t.dtype === 'float32' ? new Float32Array(0) : new Uint16Array(0);
     if (!(t.buffer.usage & GPUBufferUsage.COPY_SRC)) {
       throw new InvalidArgumentError(
@@ -355,7 +376,10 @@ export class Runtime implements TensorOwner {
       size: bytes,
       usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
     });
-    this.copy({ buffer: t.buffer, offset: t.byteOffset, size: bytes }, { buffer: staging, offset: 0, size: bytes });
+    this.copy(
+      { buffer: t.buffer, offset: t.byteOffset, size: bytes },
+      { buffer: staging, offset: 0, size: bytes },
+    );
     this.submit();
     try {
       await this.#untilLost(staging.mapAsync(GPUMapMode.READ));
@@ -386,7 +410,10 @@ export class Runtime implements TensorOwner {
       throw new InvalidArgumentError(`${op}: ${arg} was destroyed`, 'TENSOR_DESTROYED');
     }
     if (t.device !== this.device) {
-      throw new InvalidArgumentError(`${op}: ${arg} belongs to another GPU device`, 'DEVICE_MISMATCH');
+      throw new InvalidArgumentError(
+        `${op}: ${arg} belongs to another GPU device`,
+        'DEVICE_MISMATCH',
+      );
     }
     this.checkAlive();
   }

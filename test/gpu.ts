@@ -5,8 +5,11 @@
 import { createActivations, type Activations } from '../src/index.js';
 
 export function testGPU(): GPU {
-  const gpu = (globalThis.navigator as Navigator | undefined)?.gpu ?? (globalThis as { __testGPU?: GPU }).__testGPU;
-  if (!gpu) throw new Error('no WebGPU in this test environment (navigator.gpu or the webgpu package)');
+  const gpu =
+    (globalThis.navigator as Navigator | undefined)?.gpu ??
+    (globalThis as { __testGPU?: GPU }).__testGPU;
+  if (!gpu)
+    throw new Error('no WebGPU in this test environment (navigator.gpu or the webgpu package)');
   return gpu;
 }
 
@@ -26,13 +29,17 @@ export async function noGpuErrors<T>(device: GPUDevice, work: () => Promise<T>):
   device.pushErrorScope('validation');
   device.pushErrorScope('out-of-memory');
   device.pushErrorScope('internal');
-  let result: T;
-  try {
-    result = await work();
-  } finally {
-    const errors = [await device.popErrorScope(), await device.popErrorScope(), await device.popErrorScope()];
-    const err = errors.find((e) => e !== null);
-    if (err) throw new Error(`GPU error: ${err.message}`);
-  }
-  return result;
+  const outcome = await work().then(
+    (value) => ({ value, error: undefined }),
+    (error: unknown) => ({ value: undefined, error }),
+  );
+  const errors = [
+    await device.popErrorScope(),
+    await device.popErrorScope(),
+    await device.popErrorScope(),
+  ];
+  const gpuError = errors.find((e) => e !== null);
+  if (gpuError) throw new Error(`GPU error: ${gpuError.message}`);
+  if (outcome.error !== undefined) throw outcome.error;
+  return outcome.value as T;
 }

@@ -29,9 +29,22 @@ export const softmaxTuning = {
   chunkLen: 16384,
   /** A strided axis with at least this many rows gets one thread per row (coalesced across rows). */
   columnMinRows: 2048,
+  /** Contiguous rows up to this long get one thread each (no reduction at all). */
+  threadMaxLen: 8,
+  /** Contiguous rows up to this long get one subgroup each, where the adapter has subgroups. */
+  subgroupMaxLen: 1024,
 };
 
+/**
+ * How a row's threads meet: a workgroup-memory tree (W threads per row, W a
+ * uniform), one subgroup per row (shuffles, no barrier), or one thread per
+ * row (nothing to meet). SwiftShader runs a shader with any barrier as
+ * coroutines, about 1000x slower, so the last two are also what keeps it fast.
+ */
+export type Reduce = 'workgroup' | 'subgroup' | 'single';
+
 export interface Plan {
+  reduce: Reduce;
   /** Threads per row (power of two); 256 / w rows per workgroup. */
   w: number;
   /** Elements per thread kept in registers (4 or 16: few pipelines); 0 streams the row twice. */
@@ -44,28 +57,122 @@ export interface Plan {
 const nextPow2 = (n: number) => 2 ** Math.ceil(Math.log2(Math.max(1, n)));
 
 /** The kernel for `rows` rows of `len` elements spaced `inner` apart. */
-export function planRows(rows: number, len: number, inner: number, allowSplit = true): Plan {
+export function planRows(
+  rows: number,
+  len: number,
+  inner: number,
+  options: { split?: boolean; subgroups?: boolean } = {},
+): Plan {
   const t = softmaxTuning;
   const single = { chunks: 1, chunkLen: len };
-  if (inner > 1 && rows >= t.columnMinRows) {
-    // One thread per row: neighbouring threads read neighbouring addresses.
-    return { w: 1, k: len <= 16 ? 16 : 0, ...single };
+  if ((inner > 1 && rows >= t.columnMinRows) || (inner === 1 && len <= t.threadMaxLen)) {
+    // One thread per row: on a strided axis neighbouring threads read neighbouring addresses.
+    return { reduce: 'single', w: 1, k: 0, ...single };
+  }
+  if (options.subgroups && inner === 1 && len <= t.subgroupMaxLen) {
+    // The subgroup size is known only in the shader: keep registers for rows a 4-wide subgroup holds.
+    return { reduce: 'subgroup', w: 0, k: len <= 16 ? 4 : 0, ...single };
   }
   if (len <= t.cacheMax) {
     // At most 4 elements per thread up to 1024, so short rows pack several to a workgroup.
     const w = Math.min(256, nextPow2(Math.ceil(len / 4)));
-    return { w, k: len <= 1024 ? 4 : 16, ...single };
+    return { reduce: 'workgroup', w, k: len <= 1024 ? 4 : 16, ...single };
   }
-  if (allowSplit && len >= t.splitMinLen && rows < t.splitMaxRows) {
-    return { w: 256, k: 0, chunks: Math.ceil(len / t.chunkLen), chunkLen: t.chunkLen };
+  if (options.split !== false && len >= t.splitMinLen && rows < t.splitMaxRows) {
+    return {
+      reduce: 'workgroup',
+      w: 256,
+      k: 0,
+      chunks: Math.ceil(len / t.chunkLen),
+      chunkLen: t.chunkLen,
+    };
   }
-  return { w: 256, k: 0, ...single };
+  return { reduce: 'workgroup', w: 256, k: 0, ...single };
 }
 
-/** Workgroups of one dispatch of the plan. */
-export function workgroupsOf(plan: Plan, rows: number): number {
-  return plan.chunks > 1 ? rows * plan.chunks : Math.ceil(rows / (256 / plan.w));
+/**
+ * Workgroups of one dispatch of the plan. A subgroup plan is sized for the
+ * adapter's largest subgroup; workgroups past the last row exit at once.
+ */
+export function workgroupsOf(plan: Plan, rows: number, subgroupMaxSize: number): number {
+  if (plan.chunks > 1) return rows * plan.chunks;
+  const w = plan.reduce === 'subgroup' ? subgroupMaxSize : plan.w;
+  return Math.ceil(rows / (256 / w));
 }
+
+const REDUCE_WORKGROUP = `var<workgroup> sh: array<State, WG>;
+var<workgroup> shl: array<f32, WG>;
+
+fn threads_per_row() -> u32 {
+  return 1u << P.w_log2;
+}
+
+// Merges the W States of each row in a full-width tree: every lane takes part
+// (idle ones hold the identity), so no element is skipped at odd lengths and
+// the order, hence the result, is fixed.
+fn group_reduce(st: State, lid: u32) -> State {
+  sh[lid] = st;
+  workgroupBarrier();
+  let t = lid & ((1u << P.w_log2) - 1u);
+  for (var width = (1u << P.w_log2) >> 1u; width > 0u; width >>= 1u) {
+    if (t < width) {
+      sh[lid] = combine(sh[lid], sh[lid + width]);
+    }
+    workgroupBarrier();
+  }
+  let r = sh[lid - t];
+  workgroupBarrier();
+  return r;
+}
+
+// The same tree for a plain sum (the cross-entropy row loss).
+fn group_sum(v: f32, lid: u32) -> f32 {
+  shl[lid] = v;
+  workgroupBarrier();
+  let t = lid & ((1u << P.w_log2) - 1u);
+  for (var width = (1u << P.w_log2) >> 1u; width > 0u; width >>= 1u) {
+    if (t < width) {
+      shl[lid] += shl[lid + width];
+    }
+    workgroupBarrier();
+  }
+  let r = shl[lid - t];
+  workgroupBarrier();
+  return r;
+}`;
+
+const REDUCE_SINGLE = `fn threads_per_row() -> u32 {
+  return 1u;
+}
+fn group_reduce(st: State, lid: u32) -> State {
+  return st;
+}
+fn group_sum(v: f32, lid: u32) -> f32 {
+  return v;
+}`;
+
+// Assumes subgroups are consecutive runs of local_invocation_index (true of
+// the adapters seen; a full workgroup of 256 is a whole number of subgroups).
+// A butterfly leaves every lane with the same State: combine is commutative.
+const REDUCE_SUBGROUP = `var<private> sg_size: u32;
+
+fn threads_per_row() -> u32 {
+  return sg_size;
+}
+fn group_reduce(st: State, lid: u32) -> State {
+  var r = st;
+  for (var o = 1u; o < sg_size; o <<= 1u) {
+    r = combine(r, from_partial(subgroupShuffleXor(to_partial(r), o)));
+  }
+  return r;
+}
+fn group_sum(v: f32, lid: u32) -> f32 {
+  var r = v;
+  for (var o = 1u; o < sg_size; o <<= 1u) {
+    r += subgroupShuffleXor(r, o);
+  }
+  return r;
+}`;
 
 export interface KernelSpec {
   mode: Mode;
@@ -79,7 +186,7 @@ export interface KernelSpec {
 }
 
 export function kernelKey(s: KernelSpec): string {
-  return `softmax|${s.mode}|${s.log}|${s.dtype}|${s.labels}|${s.plan.k}|${s.phase}`;
+  return `softmax|${s.mode}|${s.log}|${s.dtype}|${s.labels}|${s.plan.reduce}|${s.plan.k}|${s.phase}`;
 }
 
 /** Load of element g of input `name` as f32, and (for the output) the store. */
@@ -117,7 +224,14 @@ function storage(dtype: DType, inputs: string[]): { bindings: string[]; code: st
 
 /** Bindings 1..n of a kernel, in order; the host binds ranges in the same order. */
 export function bindingNames(s: KernelSpec): string[] {
-  const names = s.mode === 'forward' ? ['in0'] : s.mode === 'backward' ? ['in0', 'in1'] : s.labels ? ['in0'] : ['in0', 'in1'];
+  const names =
+    s.mode === 'forward'
+      ? ['in0']
+      : s.mode === 'backward'
+        ? ['in0', 'in1']
+        : s.labels
+          ? ['in0']
+          : ['in0', 'in1'];
   names.push('out');
   if (s.mode === 'ce') {
     if (s.labels) names.push('labels');
@@ -164,13 +278,26 @@ fn load_target(g: u32, j: u32) -> f32 { return load_in1(g); }`;
       : s.mode === 'backward'
         ? backwardSource
         : `${stateSource}\n${ceSource}`;
-  return skeleton
-    .replace('{{BINDINGS}}', bindings.join('\n'))
-    .replace('{{STORAGE}}', `${st.code}\n${target}`)
-    .replace('{{OP}}', op.replace('{{LOG}}', String(s.log)))
-    .replace('{{PARTIALS}}', s.phase === 0 ? PARTIALS_NONE : PARTIALS_SPLIT)
-    .replace('{{K}}', String(s.plan.k))
-    .replace('{{PHASE}}', String(s.phase));
+  const reduce = { workgroup: REDUCE_WORKGROUP, single: REDUCE_SINGLE, subgroup: REDUCE_SUBGROUP }[
+    s.plan.reduce
+  ];
+  const sub = s.plan.reduce === 'subgroup';
+  return (
+    (sub ? 'enable subgroups;\ndiagnostic(off, subgroup_uniformity);\n' : '') +
+    skeleton
+      .replace('{{SUBGROUP_ARG}}', sub ? ',\n        @builtin(subgroup_size) sgs: u32' : '')
+      .replace('{{REDUCE}}', reduce)
+      .replace(
+        'let W = threads_per_row();',
+        sub ? 'sg_size = sgs;\n  let W = threads_per_row();' : 'let W = threads_per_row();',
+      )
+      .replace('{{BINDINGS}}', bindings.join('\n'))
+      .replace('{{STORAGE}}', `${st.code}\n${target}`)
+      .replace('{{OP}}', op.replace('{{LOG}}', String(s.log)))
+      .replace('{{PARTIALS}}', s.phase === 0 ? PARTIALS_NONE : PARTIALS_SPLIT)
+      .replace('{{K}}', String(s.plan.k))
+      .replace('{{PHASE}}', String(s.phase))
+  );
 }
 
 export const lossSumShader = (): string => sumSource;
@@ -190,7 +317,16 @@ export interface Uniforms {
 /** The 64-byte Params block of shaders/softmax.wgsl. */
 export function packUniforms(u: Uniforms): ArrayBuffer {
   const buf = new ArrayBuffer(64);
-  new Uint32Array(buf, 0, 8).set([u.rows, u.len, u.inner, u.plan.chunks, u.plan.chunkLen, u.signBit, Math.log2(u.plan.w), 0]);
+  new Uint32Array(buf, 0, 8).set([
+    u.rows,
+    u.len,
+    u.inner,
+    u.plan.chunks,
+    u.plan.chunkLen,
+    u.signBit,
+    Math.log2(u.plan.w),
+    0,
+  ]);
   new Float32Array(buf, 32, 8).set([u.invT, u.factor, u.smoothC, u.keep, -Infinity, NaN, 0, 0]);
   return buf;
 }

@@ -38,7 +38,9 @@ export function softmaxRow(v: readonly number[], log: boolean): number[] {
   const infs = v.filter((e) => e === Infinity).length;
   if (infs > 0) {
     // The limit as the +Inf entries grow together: they share the mass evenly.
-    return v.map((e) => (e === Infinity ? (log ? -Math.log(infs) : 1 / infs) : log ? -Infinity : 0));
+    return v.map((e) =>
+      e === Infinity ? (log ? -Math.log(infs) : 1 / infs) : log ? -Infinity : 0,
+    );
   }
   const finite = v.filter((e) => e !== -Infinity);
   // A fully masked row gives zeros (log: -Inf), not PyTorch's NaN.
@@ -132,7 +134,8 @@ export function crossEntropy(
 ): { loss: Float64Array; dlogits: Float64Array } {
   const sm = options.labelSmoothing ?? 0;
   const reduction = options.reduction ?? 'mean';
-  const ignored = (r: number) => labels && options.ignoreIndex !== undefined && target[r] === options.ignoreIndex;
+  const ignored = (r: number) =>
+    labels && options.ignoreIndex !== undefined && target[r] === options.ignoreIndex;
   let count = 0;
   for (let r = 0; r < rows; r++) if (!ignored(r)) count++;
   const scale = reduction === 'mean' ? (count > 0 ? 1 / count : 0) : 1;

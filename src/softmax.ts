@@ -46,13 +46,18 @@ const ROW_RULES =
   'the mass evenly; any NaN in a row makes the whole row NaN';
 
 /** One line per op for the README table: formula and NaN / masking rules. */
-export const softmaxDocs: Record<SoftmaxOp | 'softmaxCrossEntropy', { formula: string; nanInf: string }> = {
+export const softmaxDocs: Record<
+  SoftmaxOp | 'softmaxCrossEntropy',
+  { formula: string; nanInf: string }
+> = {
   softmax: {
-    formula: 'y_i = exp((x_i - max x) / T) / sum_j exp((x_j - max x) / T); dx = y (dy - sum(dy y)) / T',
+    formula:
+      'y_i = exp((x_i - max x) / T) / sum_j exp((x_j - max x) / T); dx = y (dy - sum(dy y)) / T',
     nanInf: ROW_RULES,
   },
   logSoftmax: {
-    formula: 'y_i = (x_i - max x) / T - log sum_j exp((x_j - max x) / T); dx = (dy - exp(y) sum(dy)) / T',
+    formula:
+      'y_i = (x_i - max x) / T - log sum_j exp((x_j - max x) / T); dx = (dy - exp(y) sum(dy)) / T',
     nanInf: `${ROW_RULES.replace('get exactly 0', 'get -Inf').replace('all 0', 'all -Inf')}`,
   },
   softmin: {
@@ -106,7 +111,10 @@ function resolveParams(op: SoftmaxOp, rank: number, params: unknown): Resolved {
   checkKeys(op, 'option', p, ['axis', 'temperature', 'out']);
   const axis = p.axis ?? -1;
   if (typeof axis !== 'number' || !Number.isInteger(axis)) {
-    throw new InvalidArgumentError(`${op}: axis must be an integer, got ${describe(axis)}`, 'INVALID_PARAMETER');
+    throw new InvalidArgumentError(
+      `${op}: axis must be an integer, got ${describe(axis)}`,
+      'INVALID_PARAMETER',
+    );
   }
   if (axis < -rank || axis >= rank) {
     throw new InvalidArgumentError(
@@ -117,7 +125,13 @@ function resolveParams(op: SoftmaxOp, rank: number, params: unknown): Resolved {
   const t = p.temperature ?? 1;
   // The kernel multiplies by 1/T in f32: it must be finite and normal there (SwiftShader flushes subnormals).
   const invT = typeof t === 'number' ? Math.fround(1 / t) : NaN;
-  if (typeof t !== 'number' || !Number.isFinite(t) || t <= 0 || !Number.isFinite(invT) || invT < 2 ** -126) {
+  if (
+    typeof t !== 'number' ||
+    !Number.isFinite(t) ||
+    t <= 0 ||
+    !Number.isFinite(invT) ||
+    invT < 2 ** -126
+  ) {
     throw new InvalidArgumentError(
       `${op}: temperature must be a finite number > 0 (with 1/T a normal float32: about 3e-39 to 8.5e37), got ${describe(t)}`,
       'INVALID_PARAMETER',
@@ -153,20 +167,33 @@ function sameLayout(op: string, an: string, a: Tensor, bn: string, b: Tensor): v
     );
   }
   if (a.dtype !== b.dtype) {
-    throw new InvalidArgumentError(`${op}: ${bn} is ${b.dtype} but ${an} is ${a.dtype}`, 'DTYPE_MISMATCH');
+    throw new InvalidArgumentError(
+      `${op}: ${bn} is ${b.dtype} but ${an} is ${a.dtype}`,
+      'DTYPE_MISMATCH',
+    );
   }
 }
 
 /** The output: `out` (checked; the same range as an input or disjoint from all) or a new tensor. */
-function outputFor(rt: Runtime, op: string, out: Tensor | undefined, like: Tensor, inputs: Tensor[]): Tensor {
+function outputFor(
+  rt: Runtime,
+  op: string,
+  out: Tensor | undefined,
+  like: Tensor,
+  inputs: Tensor[],
+): Tensor {
   if (out === undefined) return rt.allocate(like.shape, like.dtype, `${op} output`);
   rt.checkTensor(op, 'out', out);
   sameLayout(op, 'x', like, 'out', out);
   for (const t of inputs) {
     if (t.buffer !== out.buffer) continue;
-    const overlap = t.byteOffset < out.byteOffset + out.byteLength && out.byteOffset < t.byteOffset + t.byteLength;
+    const overlap =
+      t.byteOffset < out.byteOffset + out.byteLength &&
+      out.byteOffset < t.byteOffset + t.byteLength;
     if (overlap && !(t.byteOffset === out.byteOffset && t.byteLength === out.byteLength)) {
-      throw new InvalidArgumentError(`${op}: out partly overlaps an input; it must be the same range or disjoint`);
+      throw new InvalidArgumentError(
+        `${op}: out partly overlaps an input; it must be the same range or disjoint`,
+      );
     }
   }
   return out;
@@ -218,7 +245,9 @@ interface RowJob {
 function recordRows(rt: Runtime, job: RowJob): void {
   const { out } = job;
   if (out.size === 0 || job.rows === 0) return;
-  const aliased = job.inputs.some((t) => t.buffer === out.buffer && t.byteOffset === out.byteOffset);
+  const aliased = job.inputs.some(
+    (t) => t.buffer === out.buffer && t.byteOffset === out.byteOffset,
+  );
   const target = aliased ? rt.allocate(out.shape, out.dtype, `${job.op} in-place scratch`) : out;
   // float16 stores touch only their own halves: seed the scratch so the word past an odd end survives the copy back.
   if (aliased && out.dtype === 'float16') rt.copy(rangeOf(out), { ...rangeOf(target), offset: 0 });
@@ -233,10 +262,12 @@ function recordRows(rt: Runtime, job: RowJob): void {
     phase,
   });
   const pipeline = (s: KernelSpec) =>
-    rt.pipeline(kernelKey(s), `softmax-family ${job.mode}${s.log ? ' log' : ''} ${s.dtype} k${s.plan.k} phase ${s.phase}`, () =>
-      softmaxShader(s),
+    rt.pipeline(
+      kernelKey(s),
+      `softmax-family ${job.mode}${s.log ? ' log' : ''} ${s.dtype} k${s.plan.k} phase ${s.phase}`,
+      () => softmaxShader(s),
     );
-  const groups = workgroupsOf(job.plan, job.rows);
+  const groups = workgroupsOf(job.plan, job.rows, subgroupMaxSize(rt));
   if (job.plan.chunks > 1) {
     const partials = rt.allocate([groups * 4], 'float32', `${job.op} partials`);
     const withPartials = [...ranges, rangeOf(partials)];
@@ -252,6 +283,14 @@ function recordRows(rt: Runtime, job: RowJob): void {
     target.destroy();
   }
 }
+
+function subgroupMaxSize(rt: Runtime): number {
+  const info = (rt.device as { adapterInfo?: { subgroupMaxSize?: number } }).adapterInfo;
+  return info?.subgroupMaxSize ?? 128;
+}
+
+const planFor = (rt: Runtime, rows: number, len: number, inner: number, split = true): Plan =>
+  planRows(rows, len, inner, { split, subgroups: rt.features.has('subgroups') });
 
 /** rows, len and inner (the stride along the axis) of a shape reduced along `axis`. */
 function geometry(shape: readonly number[], axis: number) {
@@ -282,7 +321,7 @@ export function softmaxForward(
     out,
     extra: [],
     ...g,
-    plan: planRows(g.rows, g.len, g.inner),
+    plan: planFor(rt, g.rows, g.len, g.inner),
     signBit: op === 'softmin' ? 0x80000000 : 0,
     invT: p.invT,
     factor: p.factor,
@@ -315,7 +354,7 @@ export function softmaxBackward(
     out,
     extra: [],
     ...g,
-    plan: planRows(g.rows, g.len, g.inner),
+    plan: planFor(rt, g.rows, g.len, g.inner),
     signBit: 0,
     invT: p.invT,
     factor: p.factor,
@@ -328,7 +367,12 @@ export function softmaxBackward(
 const OP_CE = 'softmaxCrossEntropy';
 
 /** Labels as i32 words with ignored rows marked -1, after checking each against [0, classes). */
-function labelWords(labels: Int32Array | Uint32Array, rows: number, classes: number, ignore: number | undefined) {
+function labelWords(
+  labels: Int32Array | Uint32Array,
+  rows: number,
+  classes: number,
+  ignore: number | undefined,
+) {
   if (labels.length !== rows) {
     throw new InvalidArgumentError(
       `${OP_CE}: target has ${labels.length} labels but logits have ${rows} rows`,
@@ -382,11 +426,17 @@ export function softmaxCrossEntropy(
   }
   const s = o.labelSmoothing ?? 0;
   if (typeof s !== 'number' || !(s >= 0 && s < 1)) {
-    throw new InvalidArgumentError(`${OP_CE}: labelSmoothing must be in [0, 1), got ${describe(s)}`, 'INVALID_PARAMETER');
+    throw new InvalidArgumentError(
+      `${OP_CE}: labelSmoothing must be in [0, 1), got ${describe(s)}`,
+      'INVALID_PARAMETER',
+    );
   }
   const ignore = o.ignoreIndex;
   if (ignore !== undefined && (typeof ignore !== 'number' || !Number.isSafeInteger(ignore))) {
-    throw new InvalidArgumentError(`${OP_CE}: ignoreIndex must be an integer, got ${describe(ignore)}`, 'INVALID_PARAMETER');
+    throw new InvalidArgumentError(
+      `${OP_CE}: ignoreIndex must be an integer, got ${describe(ignore)}`,
+      'INVALID_PARAMETER',
+    );
   }
   const labels = target instanceof Int32Array || target instanceof Uint32Array;
   let count = rows;
@@ -402,14 +452,20 @@ export function softmaxCrossEntropy(
     rt.checkTensor(OP_CE, 'target', target);
     sameLayout(OP_CE, 'logits', logits, 'target', target);
     if (ignore !== undefined) {
-      throw new InvalidArgumentError(`${OP_CE}: ignoreIndex applies to integer labels, not a probability target`);
+      throw new InvalidArgumentError(
+        `${OP_CE}: ignoreIndex applies to integer labels, not a probability target`,
+      );
     }
   }
   checkBindable(rt, OP_CE, logits);
 
   const scale = reduction === 'mean' ? (count > 0 ? 1 / count : 0) : 1;
   const dlogits = rt.allocate(logits.shape, logits.dtype, `${OP_CE} dlogits`);
-  const lossRows = rt.allocate([rows], 'float32', reduction === 'none' ? `${OP_CE} loss` : `${OP_CE} row losses`);
+  const lossRows = rt.allocate(
+    [rows],
+    'float32',
+    reduction === 'none' ? `${OP_CE} loss` : `${OP_CE} row losses`,
+  );
   const extra: BufferRange[] = [];
   let labelTensor: Tensor | null = null;
   if (words) {
@@ -430,7 +486,7 @@ export function softmaxCrossEntropy(
     len: classes,
     inner: 1,
     // The row loss is summed in the same workgroup, so rows are never split.
-    plan: planRows(rows, classes, 1, false),
+    plan: planFor(rt, rows, classes, 1, false),
     signBit: 0,
     invT: 1,
     factor: scale,

@@ -3,6 +3,7 @@
 import { writeFileSync } from 'node:fs';
 
 export function exitWith(code) {
-  if (process.env.WEBGPU_ACT_EXIT_FILE) writeFileSync(process.env.WEBGPU_ACT_EXIT_FILE, String(code));
+  if (process.env.WEBGPU_ACT_EXIT_FILE)
+    writeFileSync(process.env.WEBGPU_ACT_EXIT_FILE, String(code));
   process.exit(code);
 }

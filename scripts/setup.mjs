@@ -16,7 +16,9 @@ function hasLib(name) {
   try {
     return execSync('ldconfig -p', { encoding: 'utf8' }).includes(name);
   } catch {
-    return ['/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib'].some((d) => existsSync(`${d}/${name}`));
+    return ['/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib'].some((d) =>
+      existsSync(`${d}/${name}`),
+    );
   }
 }
 
@@ -30,7 +32,9 @@ if (missing.length > 0) {
   if (isRoot) run(install);
   else if (existsSync('/usr/bin/sudo')) run(`sudo sh -c '${install}'`);
   else {
-    console.error(`[setup] missing system packages: ${missing.join(', ')}; install them with: ${install}`);
+    console.error(
+      `[setup] missing system packages: ${missing.join(', ')}; install them with: ${install}`,
+    );
     process.exit(1);
   }
 }

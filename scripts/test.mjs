@@ -11,7 +11,15 @@ const extra = process.argv.slice(2);
 const report = join(mkdtempSync(join(tmpdir(), 'vitest-')), 'report.json');
 const vitest = spawnSync(
   'node',
-  ['scripts/with-webgpu.mjs', 'vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...extra],
+  [
+    'scripts/with-webgpu.mjs',
+    'vitest',
+    'run',
+    '--reporter=default',
+    '--reporter=json',
+    `--outputFile.json=${report}`,
+    ...extra,
+  ],
   { stdio: 'inherit' },
 );
 let passed = 0;
@@ -19,16 +27,22 @@ let failed = 0;
 if (existsSync(report)) {
   const r = JSON.parse(readFileSync(report, 'utf8'));
   passed += r.numPassedTests;
-  failed += r.numFailedTests + (r.numTotalTestSuites > 0 && r.success === false && r.numFailedTests === 0 ? 1 : 0);
+  failed +=
+    r.numFailedTests +
+    (r.numTotalTestSuites > 0 && r.success === false && r.numFailedTests === 0 ? 1 : 0);
 } else {
   failed += 1;
 }
 if (vitest.status !== 0 && failed === 0) failed = 1;
 
 if (extra.length === 0 && existsSync('bench/page.check.ts')) {
-  const page = spawnSync('node', ['scripts/with-webgpu.mjs', 'node', '--import', 'tsx', 'bench/page.check.ts'], {
-    stdio: 'inherit',
-  });
+  const page = spawnSync(
+    'node',
+    ['scripts/with-webgpu.mjs', 'node', '--import', 'tsx', 'bench/page.check.ts'],
+    {
+      stdio: 'inherit',
+    },
+  );
   if (page.status === 0) passed += 1;
   else failed += 1;
 }

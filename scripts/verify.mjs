@@ -5,17 +5,41 @@
 // the tolerance, and pass/fail. Uses the built package (dist/).
 import { create, globals } from 'webgpu';
 import { exitWith } from './exit.mjs';
-import { activationNames, close, createActivations, ELEMENTWISE, reference } from '../dist/index.js';
+import {
+  activationNames,
+  close,
+  createActivations,
+  ELEMENTWISE,
+  reference,
+} from '../dist/index.js';
 
 Object.assign(globalThis, globals);
 const gpu = create([]);
 const act = await createActivations({ gpu });
 const adapterInfo = act.device.adapterInfo ?? {};
-const adapter = [adapterInfo.vendor, adapterInfo.architecture, adapterInfo.description].filter(Boolean).join(' ') || 'unknown';
+const adapter =
+  [adapterInfo.vendor, adapterInfo.architecture, adapterInfo.description]
+    .filter(Boolean)
+    .join(' ') || 'unknown';
 
-const SPECIAL = [0, -0, 1e-45, -1e-45, 1e-40, 1e-30, -1e-30, 1e30, -1e30, 3.4e38, -3.4e38, Infinity, -Infinity, NaN];
+const SPECIAL = [
+  0,
+  -0,
+  1e-45,
+  -1e-45,
+  1e-40,
+  1e-30,
+  -1e-30,
+  1e30,
+  -1e30,
+  3.4e38,
+  -3.4e38,
+  Infinity,
+  -Infinity,
+  NaN,
+];
 let seed = 12345;
-const random = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+const random = () => (seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32;
 const n = 1 << 16;
 const x = new Float32Array(n + SPECIAL.length);
 for (let i = 0; i < n; i++) x[i] = -100 + 200 * random();
@@ -27,14 +51,20 @@ function worst(got, want) {
   let w = 0;
   for (let i = 0; i < got.length; i++) {
     if (close(got[i], want[i], ELEMENTWISE)) {
-      if (Number.isFinite(got[i]) && Number.isFinite(want[i])) w = Math.max(w, Math.abs(got[i] - want[i]) / (ELEMENTWISE.atol + ELEMENTWISE.rtol * Math.abs(want[i])));
+      if (Number.isFinite(got[i]) && Number.isFinite(want[i]))
+        w = Math.max(
+          w,
+          Math.abs(got[i] - want[i]) / (ELEMENTWISE.atol + ELEMENTWISE.rtol * Math.abs(want[i])),
+        );
     } else return Infinity;
   }
   return w;
 }
 
 console.log(`adapter: ${adapter}${act.device.adapterInfo?.isFallbackAdapter ? ' (fallback)' : ''}`);
-console.log(`tolerance: |gpu - ref| <= ${ELEMENTWISE.atol} + ${ELEMENTWISE.rtol} |ref|; error shown as a fraction of it\n`);
+console.log(
+  `tolerance: |gpu - ref| <= ${ELEMENTWISE.atol} + ${ELEMENTWISE.rtol} |ref|; error shown as a fraction of it\n`,
+);
 console.log('op'.padEnd(18) + 'forward'.padEnd(12) + 'backward'.padEnd(12) + 'result');
 let failures = 0;
 for (const op of activationNames) {

@@ -34,7 +34,9 @@ const local = join(process.cwd(), 'node_modules', '.bin', cmd);
 const r = spawnSync(existsSync(local) ? local : cmd, args, { stdio: 'inherit', env });
 if (r.status !== 0 && existsSync(exitFile)) {
   const code = Number(readFileSync(exitFile, 'utf8'));
-  console.error(`[with-webgpu] the process ended with ${r.signal ?? r.status} during teardown after reporting exit code ${code}`);
+  console.error(
+    `[with-webgpu] the process ended with ${r.signal ?? r.status} during teardown after reporting exit code ${code}`,
+  );
   process.exit(code);
 }
 process.exit(r.status ?? 1);

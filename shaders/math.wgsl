@@ -17,6 +17,16 @@ fn is_positive(x: f32) -> bool {
   return b != 0u && b < 0x80000000u;
 }
 
+// a > b in IEEE order, decided on the bits, so subnormals compare as the
+// numbers they are (not as zero). Neither argument may be NaN.
+fn ordered(x: f32) -> i32 {
+  let b = bitcast<i32>(x);
+  return select(b, -(b & 0x7fffffff), b < 0);
+}
+fn gt(a: f32, b: f32) -> bool {
+  return ordered(a) > ordered(b);
+}
+
 // exp(x) - 1 with relative accuracy near 0; -1 at -Inf, +Inf at +Inf.
 fn expm1(x: f32) -> f32 {
   if (abs(x) < 0.5) {

@@ -74,7 +74,8 @@ const num = (def: number, range: NumberParam['range'], doc: string): NumberParam
 });
 
 // float64 helpers for the reference: written for accuracy, not speed.
-const sigmoid64 = (x: number) => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x)));
+const sigmoid64 = (x: number) =>
+  x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x));
 const softplus64 = (x: number) => Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x)));
 const SQRT1_2 = Math.SQRT1_2;
 const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
@@ -194,7 +195,7 @@ export const activations = {
   },
   celu: {
     formula: 'max(0, x) + min(0, alpha * (exp(x / alpha) - 1))',
-    params: { alpha: num(1, 'nonzero', 'saturation value; must not be 0') },
+    params: { alpha: num(1, 'positive', 'saturation value (> 0, as in the CELU paper)') },
     range: '(-alpha, inf)',
     usedIn: 'hidden',
     nanInf: '+Inf -> +Inf, -Inf -> -alpha',
@@ -209,7 +210,8 @@ export const activations = {
     },
   },
   gelu: {
-    formula: "x * Phi(x) = 0.5 x (1 + erf(x / sqrt 2)); 'tanh': 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))",
+    formula:
+      "x * Phi(x) = 0.5 x (1 + erf(x / sqrt 2)); 'tanh': 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))",
     params: {
       approximate: {
         kind: 'enum',
@@ -294,9 +296,8 @@ export const activations = {
     transcendental: true,
     wgsl: {
       forward:
-        'let z = beta * x;\n  if (z > threshold) { return x; }\n  return softplus(z) / beta;',
-      derivative:
-        'let z = beta * x;\n  if (z > threshold) { return 1.0; }\n  return sigmoid(z);',
+        '// x > threshold / beta, not beta * x > threshold: the product of a subnormal x flushes to 0.\n  if (gt(x, threshold / beta)) { return x; }\n  return softplus(beta * x) / beta;',
+      derivative: 'if (gt(x, threshold / beta)) { return 1.0; }\n  return sigmoid(beta * x);',
     },
     ref: {
       forward: (x, p) => {
@@ -378,7 +379,8 @@ export const activations = {
     transcendental: false,
     wgsl: {
       forward: 'return clamp(alpha * x + beta, 0.0, 1.0);',
-      derivative: 'let z = alpha * x + beta;\n  return select(0.0, alpha, z > 0.0 && z < 1.0);',
+      derivative:
+        'let z = alpha * x + beta;\n  return select(0.0, alpha, gt(z, 0.0) && gt(1.0, z));',
     },
     ref: {
       forward: (x, p) => Math.min(Math.max(n(p, 'alpha') * x + n(p, 'beta'), 0), 1),
@@ -418,7 +420,7 @@ export const activations = {
     transcendental: false,
     wgsl: {
       forward: 'return clamp(x, min, max);',
-      derivative: 'return select(0.0, 1.0, x > min && x < max);',
+      derivative: 'return select(0.0, 1.0, gt(x, min) && gt(max, x));',
     },
     ref: {
       forward: (x, p) => Math.min(Math.max(x, n(p, 'min')), n(p, 'max')),
@@ -446,8 +448,8 @@ export const activations = {
     nanInf: '+Inf -> +Inf, -Inf -> 0',
     transcendental: false,
     wgsl: {
-      forward: 'return select(0.0, x, x > alpha);',
-      derivative: 'return select(0.0, 1.0, x > alpha);',
+      forward: 'return select(0.0, x, gt(x, alpha));',
+      derivative: 'return select(0.0, 1.0, gt(x, alpha));',
     },
     ref: {
       forward: (x, p) => (x > n(p, 'alpha') ? x : 0),
@@ -463,11 +465,9 @@ export const activationNames = Object.keys(activations) as ActivationName[];
 
 /** The user-facing parameter object of one op (all optional, defaults from the table). */
 export type ActivationParams<Op extends ActivationName> = {
-  [K in keyof (typeof activations)[Op]['params']]?: (typeof activations)[Op]['params'][K] extends EnumParam<
-    infer T
-  >
-    ? T
-    : number;
+  [
+    K in keyof (typeof activations)[Op]['params']
+  ]?: (typeof activations)[Op]['params'][K] extends EnumParam<infer T> ? T : number;
 };
 
 /** Ops whose derivative can be taken from the forward output y instead of x. */

@@ -158,7 +158,9 @@ function opSource(k: ElementwiseKernel): string {
     `fn op_derivative(x: f32${decl}) -> f32 {\n  ${indent(def.wgsl.derivative)}\n}`,
   ];
   if (def.wgsl.derivativeFromY) {
-    parts.push(`fn op_derivative_from_y(y: f32${decl}) -> f32 {\n  ${indent(def.wgsl.derivativeFromY)}\n}`);
+    parts.push(
+      `fn op_derivative_from_y(y: f32${decl}) -> f32 {\n  ${indent(def.wgsl.derivativeFromY)}\n}`,
+    );
   }
   return parts.join('\n\n');
 }
@@ -171,7 +173,9 @@ function laneMap(k: ElementwiseKernel, s: Storage): string {
   const lane = (i: number) => (s.count === 1 ? '' : `.${LANE_NAMES[i]}`);
   const idx = (i: number) => (i === 0 ? 'g0' : `g0 + ${i}u`);
   const apply = (call: (i: number) => string) =>
-    s.count === 1 ? call(0) : `Lanes(${Array.from({ length: s.count }, (_, i) => call(i)).join(', ')})`;
+    s.count === 1
+      ? call(0)
+      : `Lanes(${Array.from({ length: s.count }, (_, i) => call(i)).join(', ')})`;
   if (k.direction === 'forward') {
     return `fn lane_forward(x: f32, g: u32) -> f32 {
   return select(op_forward(x${args}), x, is_nan(x));

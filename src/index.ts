@@ -3,7 +3,15 @@
  * float64 CPU reference. Public exports only.
  */
 export { createActivations, Activations } from './api.js';
-export type { CallOptions, ArrayOptions, OpName, OpParams, SlopeValue, CreateOptions, Stats } from './api.js';
+export type {
+  CallOptions,
+  ArrayOptions,
+  OpName,
+  OpParams,
+  SlopeValue,
+  CreateOptions,
+  Stats,
+} from './api.js';
 export { softmaxOps } from './softmax.js';
 export type { SoftmaxOp, SoftmaxParams, CrossEntropyOptions } from './softmax.js';
 export { Tensor } from './tensor.js';

@@ -2,14 +2,25 @@
  * The float64 CPU reference of every kernel, against which the GPU is tested.
  * Inputs are the float32 (or float16) values the GPU sees, widened exactly.
  */
-import { activations, type ActivationName, type ParamValues, type ParamSpec } from './activations.js';
+import {
+  activations,
+  type ActivationName,
+  type ParamValues,
+  type ParamSpec,
+} from './activations.js';
 
-/** Parameters with the table's defaults filled in (no validation: the reference trusts its caller). */
-export function withDefaults(op: ActivationName, params: Record<string, unknown> = {}): ParamValues {
+/**
+ * Parameters with the table's defaults filled in, numbers rounded to float32
+ * as the kernels receive them (no validation: the reference trusts its caller).
+ */
+export function withDefaults(
+  op: ActivationName,
+  params: Record<string, unknown> = {},
+): ParamValues {
   const out: ParamValues = {};
   for (const [name, spec] of Object.entries(activations[op].params as Record<string, ParamSpec>)) {
-    const v = params[name];
-    out[name] = v === undefined ? spec.default : (v as number | string);
+    const v = params[name] === undefined ? spec.default : (params[name] as number | string);
+    out[name] = typeof v === 'number' ? Math.fround(v) : v;
   }
   return out;
 }
@@ -27,7 +38,7 @@ export function forward(
   const f = activations[op].ref.forward as (x: number, p: ParamValues) => number;
   const y = new Float64Array(x.length);
   for (let i = 0; i < x.length; i++) {
-    const pi = slopeAt ? { ...p, slope: slopeAt(i) } : p;
+    const pi = slopeAt ? { ...p, slope: Math.fround(slopeAt(i)) } : p;
     y[i] = isNaNAny(x[i]) ? NaN : f(x[i], pi);
   }
   return y;
@@ -50,14 +61,18 @@ export function backward(
   if (!d) throw new Error(`reference: ${op} has no derivative from y`);
   const out = new Float64Array(a.length);
   for (let i = 0; i < a.length; i++) {
-    const pi = options.slopeAt ? { ...p, slope: options.slopeAt(i) } : p;
+    const pi = options.slopeAt ? { ...p, slope: Math.fround(options.slopeAt(i)) } : p;
     out[i] = isNaNAny(a[i]) || isNaNAny(dy[i]) ? NaN : dy[i] * d(a[i], pi);
   }
   return out;
 }
 
 /** Index into a parameter of shape `pshape` broadcast (NumPy rules) to `xshape`, for flat index i of x. */
-export function broadcastIndex(xshape: readonly number[], pshape: readonly number[], i: number): number {
+export function broadcastIndex(
+  xshape: readonly number[],
+  pshape: readonly number[],
+  i: number,
+): number {
   let idx = 0;
   let pstride = 1;
   let rest = i;

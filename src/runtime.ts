@@ -388,6 +388,9 @@ export class Runtime implements TensorOwner {
       return t.dtype === 'float32' ? new Float32Array(copy) : new Uint16Array(copy);
     } catch (e) {
       if (e instanceof ActivationsError) throw e;
+      // A browser may reject the map before it reports the loss: give the loss a moment to arrive.
+      await Promise.race([this.device.lost, new Promise((r) => setTimeout(r, 1000))]);
+      if (this.#lost) throw this.#lost;
       throw new GPUError(`read: mapping the readback buffer failed: ${(e as Error).message}`);
     } finally {
       staging.destroy();

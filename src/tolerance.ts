@@ -21,4 +21,3 @@ export function close(got: number, want: number, tol: Tolerance): boolean {
   if (!Number.isFinite(got)) return false;
   return Math.abs(got - want) <= tol.atol + tol.rtol * Math.abs(want);
 }
-

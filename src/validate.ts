@@ -33,7 +33,10 @@ export function isActivationName(op: unknown): op is ActivationName {
 export function checkOp(op: unknown, extra: readonly string[] = []): asserts op is ActivationName {
   if (!isActivationName(op)) {
     const valid = [...activationNames, ...extra].join(', ');
-    throw new InvalidArgumentError(`unknown op ${describe(op)}; valid ops are: ${valid}`, 'UNKNOWN_OP');
+    throw new InvalidArgumentError(
+      `unknown op ${describe(op)}; valid ops are: ${valid}`,
+      'UNKNOWN_OP',
+    );
   }
 }
 
@@ -51,7 +54,9 @@ export function checkDType(op: string, arg: string, dtype: unknown): DType {
 /** A shape: an array of non-negative safe integers whose product is a safe integer. */
 export function checkShape(op: string, arg: string, shape: unknown): number[] {
   if (!Array.isArray(shape)) {
-    throw new InvalidArgumentError(`${op}: ${arg} must be an array of integers, got ${describe(shape)}`);
+    throw new InvalidArgumentError(
+      `${op}: ${arg} must be an array of integers, got ${describe(shape)}`,
+    );
   }
   let size = 1;
   shape.forEach((d, i) => {
@@ -63,7 +68,9 @@ export function checkShape(op: string, arg: string, shape: unknown): number[] {
     size *= d;
   });
   if (!Number.isSafeInteger(size)) {
-    throw new InvalidArgumentError(`${op}: ${arg} [${shape.join(', ')}] has more than 2^53 elements`);
+    throw new InvalidArgumentError(
+      `${op}: ${arg} [${shape.join(', ')}] has more than 2^53 elements`,
+    );
   }
   return [...shape];
 }
@@ -82,7 +89,11 @@ function checkNumber(op: string, name: string, spec: NumberParam, v: unknown): n
     Number.isFinite(v) &&
     (spec.range !== 'positive' || v > 0) &&
     (spec.range !== 'nonzero' || v !== 0);
-  if (!ok) throw new InvalidArgumentError(`${op}: ${name} must be ${expected}, got ${describe(v)}`, 'INVALID_PARAMETER');
+  if (!ok)
+    throw new InvalidArgumentError(
+      `${op}: ${name} must be ${expected}, got ${describe(v)}`,
+      'INVALID_PARAMETER',
+    );
   return v as number;
 }
 
@@ -97,7 +108,10 @@ export function resolveParams(
   params: unknown,
   allowed: readonly string[],
 ): ParamValues {
-  if (params !== undefined && (params === null || typeof params !== 'object' || Array.isArray(params))) {
+  if (
+    params !== undefined &&
+    (params === null || typeof params !== 'object' || Array.isArray(params))
+  ) {
     throw new InvalidArgumentError(`${op}: params must be an object, got ${describe(params)}`);
   }
   const given = (params ?? {}) as Record<string, unknown>;
@@ -106,7 +120,9 @@ export function resolveParams(
   for (const key of Object.keys(given)) {
     if (!(key in specs) && !allowed.includes(key)) {
       const valid = [...Object.keys(specs), ...allowed].join(', ') || '(none)';
-      throw new InvalidArgumentError(`${op}: unknown option ${JSON.stringify(key)}; valid options are: ${valid}`);
+      throw new InvalidArgumentError(
+        `${op}: unknown option ${JSON.stringify(key)}; valid options are: ${valid}`,
+      );
     }
   }
   const out: ParamValues = {};

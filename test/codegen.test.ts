@@ -5,12 +5,16 @@ import { sharedActivations } from './gpu.js';
 
 /** Every kernel variant the host can ask for, per op. */
 function variants(op: ActivationName): ElementwiseKernel[] {
-  const directions: Direction[] = acceptsY(op) ? ['forward', 'backward', 'backwardFromY'] : ['forward', 'backward'];
+  const directions: Direction[] = acceptsY(op)
+    ? ['forward', 'backward', 'backwardFromY']
+    : ['forward', 'backward'];
   const out: ElementwiseKernel[] = [];
   for (const direction of directions)
     for (const dtype of ['float32', 'float16'] as const)
       for (const layout of ['vector', 'scalar'] as const)
-        for (const inPlace of [null, 0, ...(direction === 'forward' ? [] : [1])] as (0 | 1 | null)[])
+        for (const inPlace of [null, 0, ...(direction === 'forward' ? [] : [1])] as (
+          0 | 1 | null
+        )[])
           for (const broadcastParam of op === 'prelu' ? [false, true] : [false])
             out.push({ op, direction, dtype, layout, inPlace, broadcastParam, workgroupSize: 256 });
   return out;
@@ -27,7 +31,8 @@ describe.each(activationNames)('generated WGSL for %s', (op) => {
       const info = await module.getCompilationInfo();
       const err = await device.popErrorScope();
       for (const m of info.messages) {
-        if (m.type !== 'info') problems.push(`${JSON.stringify(k)}: ${m.type} line ${m.lineNum}: ${m.message}`);
+        if (m.type !== 'info')
+          problems.push(`${JSON.stringify(k)}: ${m.type} line ${m.lineNum}: ${m.message}`);
       }
       if (err) problems.push(`${JSON.stringify(k)}: ${err.message}`);
     }

@@ -46,7 +46,7 @@ describe.each(activationNames)('%s', (op: ActivationName) => {
       expect(ms, report(ms)).toEqual([]);
     });
 
-    it('float32 backward matches dy * f\'(x) in float64', async () => {
+    it("float32 backward matches dy * f'(x) in float64", async () => {
       const act = await sharedActivations();
       const x = elementwiseInputs(N, 2);
       const dy = gradients(x.length, 3);
@@ -116,7 +116,6 @@ describe.each(activationNames)('%s', (op: ActivationName) => {
     dyt.destroy();
     expect(ms, report(ms)).toEqual([]);
   });
-
 });
 
 describe.each(activationNames.filter(acceptsY))('%s from y', (op: ActivationName) => {
@@ -137,25 +136,33 @@ describe.each(activationNames.filter(acceptsY))('%s from y', (op: ActivationName
 });
 
 describe('lengths', () => {
-  it.each([0, 1, 2, 3, 4, 5, 7, 8, 9, 255, 256, 257, 1023, 1025])('relu and sigmoid over %i elements, both dtypes', async (n) => {
-    const act = await sharedActivations();
-    for (const op of ['relu', 'sigmoid'] as const) {
-      const x = uniform(n, -10, 10, n + 1);
-      for (const dtype of ['float32', 'float16'] as const) {
-        const xv = dtype === 'float16' ? fromHalfArray(toHalfArray(x)) : x;
-        const xt = act.tensor(xv, [n], { dtype });
-        const out = poisoned(act, n, dtype);
-        act.forward(op, xt, { out });
-        const got = await out.read();
-        const want = ref.forward(op, xv);
-        const wantRounded = dtype === 'float16' ? fromHalfArray(toHalfArray(want)) : want;
-        const ms = mismatches(got, wantRounded, dtype === 'float16' ? { atol: 1e-3, rtol: 1e-3 } : ELEMENTWISE, [xv]);
-        xt.destroy();
-        out.destroy();
-        expect(ms, `${op} ${dtype}: ${report(ms)}`).toEqual([]);
+  it.each([0, 1, 2, 3, 4, 5, 7, 8, 9, 255, 256, 257, 1023, 1025])(
+    'relu and sigmoid over %i elements, both dtypes',
+    async (n) => {
+      const act = await sharedActivations();
+      for (const op of ['relu', 'sigmoid'] as const) {
+        const x = uniform(n, -10, 10, n + 1);
+        for (const dtype of ['float32', 'float16'] as const) {
+          const xv = dtype === 'float16' ? fromHalfArray(toHalfArray(x)) : x;
+          const xt = act.tensor(xv, [n], { dtype });
+          const out = poisoned(act, n, dtype);
+          act.forward(op, xt, { out });
+          const got = await out.read();
+          const want = ref.forward(op, xv);
+          const wantRounded = dtype === 'float16' ? fromHalfArray(toHalfArray(want)) : want;
+          const ms = mismatches(
+            got,
+            wantRounded,
+            dtype === 'float16' ? { atol: 1e-3, rtol: 1e-3 } : ELEMENTWISE,
+            [xv],
+          );
+          xt.destroy();
+          out.destroy();
+          expect(ms, `${op} ${dtype}: ${report(ms)}`).toEqual([]);
+        }
       }
-    }
-  });
+    },
+  );
 
   it('scalar shape [] works', async () => {
     const act = await sharedActivations();

@@ -8,7 +8,11 @@ import erfSource from '../shaders/erf.wgsl?raw';
 import { erf64, erfc64 } from '../src/erf64.js';
 import { sharedActivations } from './gpu.js';
 
-async function evaluate(device: GPUDevice, fn: string, xs: Float32Array<ArrayBuffer>): Promise<Float32Array> {
+async function evaluate(
+  device: GPUDevice,
+  fn: string,
+  xs: Float32Array<ArrayBuffer>,
+): Promise<Float32Array> {
   const code = `${erfSource}
 @group(0) @binding(0) var<storage, read> x: array<f32>;
 @group(0) @binding(1) var<storage, read_write> y: array<f32>;
@@ -24,7 +28,10 @@ async function evaluate(device: GPUDevice, fn: string, xs: Float32Array<ArrayBuf
   const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC;
   const xb = device.createBuffer({ size: xs.byteLength, usage });
   const yb = device.createBuffer({ size: xs.byteLength, usage });
-  const rb = device.createBuffer({ size: xs.byteLength, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+  const rb = device.createBuffer({
+    size: xs.byteLength,
+    usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+  });
   device.queue.writeBuffer(xb, 0, xs);
   device.queue.writeBuffer(yb, 0, new Float32Array(xs.length).fill(NaN));
   const enc = device.createCommandEncoder();
@@ -55,7 +62,20 @@ describe('erf_f32 on the GPU', () => {
   it('max abs error <= 2e-7 on a dense sweep of [-6, 6] and at huge and infinite arguments', async () => {
     const { device } = await sharedActivations();
     const dense = Array.from({ length: 240_001 }, (_, i) => -6 + i * 5e-5);
-    const extremes = [0, -0, 1e-45, -1e-45, 1e-30, 1e-10, 1e10, -1e30, 3.4e38, -3.4e38, Infinity, -Infinity];
+    const extremes = [
+      0,
+      -0,
+      1e-45,
+      -1e-45,
+      1e-30,
+      1e-10,
+      1e10,
+      -1e30,
+      3.4e38,
+      -3.4e38,
+      Infinity,
+      -Infinity,
+    ];
     const xs = new Float32Array([...dense, ...extremes]);
     const got = await evaluate(device, 'erf_f32', xs);
     let worst = 0;

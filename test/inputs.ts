@@ -2,9 +2,38 @@
 
 /** float32 special values: +-0, subnormals, tiny and huge magnitudes, the largest finite, Inf. */
 export const SPECIAL = [
-  0, -0, 1e-45, -1e-45, 1e-40, -1e-40, 1.1754942e-38, -1.1754942e-38, 1e-30, -1e-30, 1e30, -1e30,
-  3.4e38, -3.4e38, 3.4028234663852886e38, -3.4028234663852886e38, Infinity, -Infinity, 1, -1, 0.5,
-  -0.5, 3, -3, 6, -6, 20, -20, 88, -88, 1e4, -1e4,
+  0,
+  -0,
+  1e-45,
+  -1e-45,
+  1e-40,
+  -1e-40,
+  1.1754942e-38,
+  -1.1754942e-38,
+  1e-30,
+  -1e-30,
+  1e30,
+  -1e30,
+  3.4e38,
+  -3.4e38,
+  3.4028234663852886e38,
+  -3.4028234663852886e38,
+  Infinity,
+  -Infinity,
+  1,
+  -1,
+  0.5,
+  -0.5,
+  3,
+  -3,
+  6,
+  -6,
+  20,
+  -20,
+  88,
+  -88,
+  1e4,
+  -1e4,
 ];
 
 /** A small fast PRNG (mulberry32), so failures can be replayed from their seed. */
@@ -20,7 +49,12 @@ export function rng(seed: number): () => number {
 }
 
 /** n float32 values uniform in [lo, hi]. */
-export function uniform(n: number, lo: number, hi: number, seed: number): Float32Array {
+export function uniform(
+  n: number,
+  lo: number,
+  hi: number,
+  seed: number,
+): Float32Array<ArrayBuffer> {
   const r = rng(seed);
   const out = new Float32Array(n);
   for (let i = 0; i < n; i++) out[i] = lo + (hi - lo) * r();
@@ -28,7 +62,7 @@ export function uniform(n: number, lo: number, hi: number, seed: number): Float3
 }
 
 /** Random values in [-100, 100] followed by every special value (and NaN). */
-export function elementwiseInputs(n: number, seed: number): Float32Array {
+export function elementwiseInputs(n: number, seed: number): Float32Array<ArrayBuffer> {
   const r = uniform(n, -100, 100, seed);
   const out = new Float32Array(n + SPECIAL.length + 1);
   out.set(r);

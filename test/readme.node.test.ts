@@ -15,7 +15,10 @@ it('README op table matches the activation table', () => {
   const table = readme.slice(readme.indexOf(START) + START.length, readme.indexOf(END)).trim();
   if (process.env.UPDATE_README) {
     const head = readme.slice(0, readme.indexOf(START) + START.length);
-    writeFileSync('README.md', `${head}\n${opTableMarkdown()}\n${readme.slice(readme.indexOf(END))}`);
+    writeFileSync(
+      'README.md',
+      `${head}\n${opTableMarkdown()}\n${readme.slice(readme.indexOf(END))}`,
+    );
     return;
   }
   expect(table).toBe(opTableMarkdown());

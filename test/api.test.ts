@@ -1,0 +1,356 @@
+/**
+ * The host API: bad input (specific errors before any GPU work, inputs left
+ * untouched), prelu's broadcast slope and its gradient, wrapped buffers,
+ * recording and submission, and device loss.
+ */
+import { describe, expect, it } from 'vitest';
+import {
+  ActivationsError,
+  createActivations,
+  type Activations,
+  type Tensor,
+} from '../src/index.js';
+import * as ref from '../src/reference.js';
+import { noGpuErrors, sharedActivations, testGPU } from './gpu.js';
+import { elementwiseInputs, uniform } from './inputs.js';
+import { ELEMENTWISE, mismatches, report } from './tolerance.js';
+
+/** Runs fn and returns the ActivationsError it throws (failing if it throws anything else or nothing). */
+function thrown(fn: () => unknown): ActivationsError {
+  try {
+    fn();
+  } catch (e) {
+    expect(e).toBeInstanceOf(ActivationsError);
+    return e as ActivationsError;
+  }
+  throw new Error('expected an ActivationsError, nothing was thrown');
+}
+
+async function rejected(p: Promise<unknown>): Promise<ActivationsError> {
+  try {
+    await p;
+  } catch (e) {
+    expect(e).toBeInstanceOf(ActivationsError);
+    return e as ActivationsError;
+  }
+  throw new Error('expected a rejection with an ActivationsError');
+}
+
+describe('bad input', () => {
+  it('throws specific errors naming the op and argument, queues nothing, and leaves inputs untouched', async () => {
+    const act = await sharedActivations();
+    const xData = uniform(64, -5, 5, 1);
+    const x = act.tensor(xData, [8, 8]);
+    const dy = act.tensor(uniform(64, -1, 1, 2), [8, 8]);
+    const other = act.tensor(new Float32Array(10), [10]);
+    const half = act.tensor(new Float32Array(64), [8, 8], { dtype: 'float16' });
+    const dead = act.tensor(new Float32Array(64), [8, 8]);
+    dead.destroy();
+    await act.flush();
+    const before = act.stats().recordedDispatches;
+    const cases: [string, () => unknown, string, RegExp][] = [
+      [
+        'unknown op',
+        () => act.forward('relu7' as never, x),
+        'UNKNOWN_OP',
+        /unknown op "relu7".*relu, relu6/,
+      ],
+      [
+        'non-finite alpha',
+        () => act.forward('leakyRelu', x, { alpha: NaN }),
+        'INVALID_PARAMETER',
+        /leakyRelu: alpha must be a finite number, got NaN/,
+      ],
+      [
+        'beta <= 0',
+        () => act.forward('softplus', x, { beta: 0 }),
+        'INVALID_PARAMETER',
+        /softplus: beta must be a finite number > 0, got 0/,
+      ],
+      [
+        'min > max',
+        () => act.forward('hardTanh', x, { min: 2, max: 1 }),
+        'INVALID_PARAMETER',
+        /hardTanh: min must be <= max/,
+      ],
+      [
+        'celu alpha 0',
+        () => act.forward('celu', x, { alpha: 0 }),
+        'INVALID_PARAMETER',
+        /celu: alpha must be a finite number > 0/,
+      ],
+      [
+        'bad enum',
+        () => act.forward('gelu', x, { approximate: 'fast' as never }),
+        'INVALID_PARAMETER',
+        /gelu: approximate must be one of 'none', 'tanh'/,
+      ],
+      [
+        'misspelt option',
+        () => act.forward('elu', x, { alpah: 1 } as never),
+        'INVALID_ARGUMENT',
+        /elu: unknown option "alpah"/,
+      ],
+      [
+        'string param',
+        () => act.forward('elu', x, { alpha: '1' as never }),
+        'INVALID_PARAMETER',
+        /elu: alpha must be a finite number, got "1"/,
+      ],
+      [
+        'x not a tensor',
+        () => act.forward('relu', new Float32Array(4) as never),
+        'INVALID_ARGUMENT',
+        /relu: x must be a Tensor/,
+      ],
+      [
+        'shape mismatch x/dy',
+        () => act.backward('relu', { x, dy: other }),
+        'SHAPE_MISMATCH',
+        /relu: dy has shape \[10\] but x has shape \[8, 8\]/,
+      ],
+      [
+        'dtype mismatch',
+        () => act.backward('relu', { x, dy: half }),
+        'DTYPE_MISMATCH',
+        /relu: dy is float16 but x is float32/,
+      ],
+      [
+        'out shape mismatch',
+        () => act.forward('relu', x, { out: other }),
+        'SHAPE_MISMATCH',
+        /relu: out has shape/,
+      ],
+      [
+        'destroyed tensor',
+        () => act.forward('relu', dead),
+        'TENSOR_DESTROYED',
+        /relu: x was destroyed/,
+      ],
+      [
+        'y for relu',
+        () => act.backward('relu', { y: x, dy }),
+        'INVALID_ARGUMENT',
+        /relu: backward from y is not available/,
+      ],
+      [
+        'both x and y',
+        () => act.backward('sigmoid', { x, y: x, dy }),
+        'INVALID_ARGUMENT',
+        /exactly one of x or y/,
+      ],
+      [
+        'tensor shape/data',
+        () => act.tensor(new Float32Array(5), [2, 2]),
+        'SHAPE_MISMATCH',
+        /tensor: shape \[2, 2\] holds 4 elements but data has 5/,
+      ],
+      [
+        'fractional shape',
+        () => act.tensor(new Float32Array(4), [1.5, 2]),
+        'INVALID_ARGUMENT',
+        /tensor: shape\[0\] must be a non-negative integer, got 1.5/,
+      ],
+      [
+        'negative shape',
+        () => act.empty([-1]),
+        'INVALID_ARGUMENT',
+        /shape\[0\] must be a non-negative integer, got -1/,
+      ],
+      [
+        'bad dtype',
+        () => act.tensor(new Float32Array(4), [4], { dtype: 'float64' as never }),
+        'DTYPE_MISMATCH',
+        /tensor: options.dtype must be 'float32' or 'float16', got "float64"/,
+      ],
+      [
+        'slope not broadcastable',
+        () => act.forward('prelu', x, { slope: other }),
+        'SHAPE_MISMATCH',
+        /prelu: slope of shape \[10\] cannot broadcast/,
+      ],
+      [
+        'BigInt param',
+        () => act.forward('elu', x, { alpha: 1n as never }),
+        'INVALID_PARAMETER',
+        /elu: alpha must be a finite number, got 1n/,
+      ],
+    ];
+    for (const [name, fn, code, message] of cases) {
+      const e = thrown(fn);
+      expect(e.code, name).toBe(code);
+      expect(e.message, name).toMatch(message);
+    }
+    expect(act.stats().recordedDispatches).toBe(before);
+    expect(Array.from(await x.read())).toEqual(Array.from(xData));
+    for (const t of [x, dy, other, half]) t.destroy();
+  });
+
+  it('rejects async forms with the same errors', async () => {
+    const act = await sharedActivations();
+    const e = await rejected(act.apply('elu', new Float32Array(4), { alpha: Infinity }));
+    expect(e.message).toMatch(/elu: alpha must be a finite number, got Infinity/);
+    const e2 = await rejected(act.grad('relu', new Float32Array(4), new Float32Array(3)));
+    expect(e2.code).toBe('SHAPE_MISMATCH');
+    const e3 = await rejected(act.apply('relu', [1, 2] as never));
+    expect(e3.message).toMatch(/relu: x must be a Float32Array, got an Array of length 2/);
+  });
+
+  it('refuses a tensor from another device', async () => {
+    const act = await sharedActivations();
+    const other = await createActivations({ gpu: testGPU() });
+    const t = other.tensor(new Float32Array(4));
+    const e = thrown(() => act.forward('relu', t));
+    expect(e.code).toBe('DEVICE_MISMATCH');
+    t.destroy();
+    other.device.destroy();
+  });
+
+  it('refuses wrapped buffers without STORAGE, misaligned, or too small', async () => {
+    const act = await sharedActivations();
+    const noStorage = act.device.createBuffer({ size: 64, usage: GPUBufferUsage.COPY_SRC });
+    expect(thrown(() => act.wrap(noStorage, [4])).code).toBe('BUFFER_USAGE');
+    const b = act.device.createBuffer({
+      size: 1024,
+      usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC,
+    });
+    expect(thrown(() => act.wrap(b, [4], { byteOffset: 4 })).message).toMatch(/multiple of 256/);
+    expect(thrown(() => act.wrap(b, [300])).message).toMatch(
+      /needs 1200 bytes but the buffer has 1024/,
+    );
+    noStorage.destroy();
+    b.destroy();
+  });
+
+  it('an adapterless WebGPU says how to get one', async () => {
+    const noAdapter = { requestAdapter: async () => null } as unknown as GPU;
+    const e = await rejected(createActivations({ gpu: noAdapter }));
+    expect(e.code).toBe('WEBGPU_UNAVAILABLE');
+    expect(e.message).toMatch(/enable-unsafe-swiftshader|VK_ICD_FILENAMES/);
+  });
+});
+
+describe('prelu with a broadcast slope', () => {
+  const shapes: [number[], number[]][] = [
+    [
+      [2, 3, 4, 5],
+      [3, 1, 1],
+    ],
+    [[2, 3, 4, 5], [5]],
+    [
+      [2, 3, 4, 5],
+      [2, 1, 4, 1],
+    ],
+    [[6, 7], []],
+    [
+      [6, 7],
+      [6, 7],
+    ],
+  ];
+  it.each(shapes)(
+    'x %j, slope %j: forward, backward and dslope match the reference',
+    async (xshape, sshape) => {
+      const act = await sharedActivations();
+      const n = xshape.reduce((a, b) => a * b, 1);
+      const ns = sshape.reduce((a, b) => a * b, 1);
+      const x = elementwiseInputs(n, 3).subarray(0, n);
+      const dy = uniform(n, -1, 1, 4);
+      const slope = uniform(ns, -0.5, 0.5, 5);
+      const slopeAt = (i: number) => slope[ref.broadcastIndex(xshape, sshape, i)];
+      const params = { slope: { data: slope, shape: sshape }, shape: xshape };
+      const y = await act.apply('prelu', x, params);
+      const dx = await act.grad('prelu', x, dy, params);
+      const { slope: ds } = await act.gradParams('prelu', x, dy, params);
+      const m1 = mismatches(y, ref.forward('prelu', x, {}, slopeAt), ELEMENTWISE, [x]);
+      const m2 = mismatches(dx, ref.backward('prelu', x, dy, {}, { slopeAt }), ELEMENTWISE, [
+        x,
+        dy,
+      ]);
+      // The slope gradient is a sum of n / ns terms in f32: allow for its accumulated rounding.
+      const m3 = mismatches(ds, ref.preluSlopeGrad(x, dy, xshape, sshape), {
+        atol: 1e-4,
+        rtol: 1e-5,
+      });
+      expect(m1, report(m1)).toEqual([]);
+      expect(m2, report(m2)).toEqual([]);
+      expect(m3, report(m3)).toEqual([]);
+      expect(ds.length).toBe(ns);
+    },
+  );
+});
+
+describe('wrapped buffers and recording', () => {
+  it('runs on a user buffer at a byteOffset without touching its neighbours', async () => {
+    const act = await sharedActivations();
+    const n = 7;
+    const buffer = act.device.createBuffer({
+      size: 512 + 64,
+      usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
+    });
+    const all = new Float32Array(144).fill(-42);
+    const x = uniform(n, -3, 3, 9);
+    all.set(x, 64);
+    act.device.queue.writeBuffer(buffer, 0, all);
+    const t = act.wrap(buffer, [n], { byteOffset: 256 });
+    act.forward('relu', t, { out: t });
+    const whole = act.wrap(buffer, [144]);
+    const got = await whole.read();
+    const want = Array.from(all);
+    for (let i = 0; i < n; i++) want[64 + i] = Math.max(0, x[i]);
+    expect(Array.from(got)).toEqual(want);
+    t.destroy();
+    whole.destroy();
+    buffer.destroy();
+  });
+
+  it('records many ops into one submission and reads the last', async () => {
+    const act = await sharedActivations();
+    const x = act.tensor(new Float32Array([-2, -1, 0, 1, 2]));
+    let h: Tensor = x;
+    const made: Tensor[] = [];
+    for (let i = 0; i < 100; i++) {
+      h = act.forward(i % 2 ? 'relu' : 'leakyRelu', h, {
+        ...(i % 2 ? {} : { alpha: 0.5 }),
+      } as never);
+      made.push(h);
+    }
+    expect(act.stats().recordedDispatches).toBeGreaterThanOrEqual(100);
+    const got = await noGpuErrors(act.device, () => h.read());
+    expect(Array.from(got)).toEqual([0, 0, 0, 1, 2]);
+    for (const t of [x, ...made]) t.destroy();
+  });
+
+  it('processes a tensor larger than the binding limit in sub-ranges', async () => {
+    const adapter = await testGPU().requestAdapter();
+    const device = await adapter!.requestDevice({
+      requiredLimits: { maxStorageBufferBindingSize: 1 << 16 },
+    });
+    const act = await createActivations({ device });
+    const n = 100_003; // 400 KB: seven bindings of 64 KiB and a tail
+    const x = uniform(n, -10, 10, 11);
+    const dy = uniform(n, -1, 1, 12);
+    const y = await act.apply('sigmoid', x);
+    const dx = await act.grad('elu', x, dy);
+    const m1 = mismatches(y, ref.forward('sigmoid', x), ELEMENTWISE);
+    const m2 = mismatches(dx, ref.backward('elu', x, dy), ELEMENTWISE);
+    expect(m1, report(m1)).toEqual([]);
+    expect(m2, report(m2)).toEqual([]);
+    device.destroy();
+  });
+});
+
+describe('device loss', () => {
+  it('pending reads reject with DeviceLost, and a new instance works', async () => {
+    const act: Activations = await createActivations({ gpu: testGPU() });
+    const x = act.tensor(uniform(1 << 16, -1, 1, 13));
+    const y = act.forward('gelu', x);
+    const pending = y.read();
+    act.device.destroy();
+    const e = await rejected(pending);
+    expect(e.code).toBe('DEVICE_LOST');
+    expect(() => act.forward('relu', x)).toThrow(/device was lost|destroyed/);
+    const fresh = await createActivations({ gpu: testGPU() });
+    expect(Array.from(await fresh.apply('relu', new Float32Array([-1, 3])))).toEqual([0, 3]);
+    fresh.device.destroy();
+  });
+});

@@ -48,7 +48,8 @@ export async function openBench(
   const server = await createServer({
     configFile: `${ROOT}vite.config.ts`,
     root: ROOT,
-    server: { host: '127.0.0.1', port, strictPort: true },
+    // No HMR and no watcher: an edit under src/ (other work in the tree) must not reload the page mid-run.
+    server: { host: '127.0.0.1', port, strictPort: true, hmr: false, watch: null },
   });
   await server.listen();
   const browser = await chromium.launch({

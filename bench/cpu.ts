@@ -44,11 +44,15 @@ export function softmaxRows(
   }
 }
 
+/** Above this the loop is skipped (it is linear in n; at 16M one gelu takes ~8 s and the full run must fit in 20 min). */
+export const CPU_MAX_ELEMENTS = 1 << 20;
+
 export function cpuPeer(): PeerImpl {
   return {
     name: 'cpu',
     make(op, dir, shape, data, dy) {
       const n = shape.reduce((a, b) => a * b, 1);
+      if (n > CPU_MAX_ELEMENTS) return null;
       const out = new Float32Array(n);
       let step: (rep: number) => void;
       if ((softmaxOps as readonly string[]).includes(op)) {

@@ -159,7 +159,13 @@ function broadcastLayout(
 }
 
 export class Activations {
+  /** The GPU side; internal to the library (fused and softmax modules use it). */
   readonly #rt: Runtime;
+
+  /** @internal */
+  get runtime(): Runtime {
+    return this.#rt;
+  }
 
   constructor(device: GPUDevice, keepAlive: unknown[] = []) {
     this.#rt = new Runtime(device, keepAlive);
@@ -457,6 +463,28 @@ export class Activations {
   ): { loss: Tensor; dlogits: Tensor } {
     return softmaxCrossEntropy(this.#rt, logits, target, options);
   }
+
+  /**
+   * Records into the caller's command encoder instead of submitting: inside
+   * `record`, forward/backward/... calls add their passes to `encoder`, so
+   * the kernels can sit between the caller's own passes. Nothing runs until
+   * the caller submits the encoder. Reading a tensor inside `record` is an error.
+   */
+  encode<T>(encoder: GPUCommandEncoder, record: (act: this) => T): T {
+    if (
+      typeof encoder !== 'object' ||
+      encoder === null ||
+      typeof encoder.beginComputePass !== 'function'
+    ) {
+      throw new InvalidArgumentError(
+        `encode: encoder must be a GPUCommandEncoder, got ${describe(encoder)}`,
+      );
+    }
+    return this.#rt.encodeInto(encoder, () => record(this));
+  }
+
+  // ---- fused ops (src/fused.ts) -------------------------------------------
+  // ---- end fused ops ---------------------------------------------------------
 
   // ---- scheduling and lifetime --------------------------------------------
 

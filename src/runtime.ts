@@ -112,6 +112,14 @@ export class Runtime implements TensorOwner {
   #liveTensors = 0;
   #liveBytes = 0;
   #disposed = false;
+  /** The caller's encoder while encode() records into it. */
+  #external: GPUCommandEncoder | null = null;
+  /**
+   * Uniforms of work recorded into a caller's encoder: we cannot know when
+   * the caller submits, so these buffers are immutable, written at creation
+   * and cached by content (a training step that repeats allocates nothing).
+   */
+  #externalUniforms = new Map<string, GPUBuffer>();
 
   /** The GPU entry point and adapter the device came from (see Acquired). */
   readonly keepAlive: readonly unknown[];
@@ -197,9 +205,54 @@ export class Runtime implements TensorOwner {
   }
 
   #passNow(): GPUComputePassEncoder {
-    if (!this.#pass)
-      this.#pass = this.#encoderNow().beginComputePass({ label: 'webgpu-activations' });
+    if (!this.#pass) {
+      const encoder = this.#external ?? this.#encoderNow();
+      this.#pass = encoder.beginComputePass({ label: 'webgpu-activations' });
+    }
     return this.#pass;
+  }
+
+  /**
+   * Records the work `record` issues into the caller's encoder, submitting
+   * nothing; the caller's own submit runs it. Work recorded earlier on our
+   * encoder is submitted first, so queue order matches call order.
+   */
+  encodeInto<T>(encoder: GPUCommandEncoder, record: () => T): T {
+    this.checkAlive();
+    if (this.#external) throw new InvalidArgumentError('encode: calls cannot nest');
+    this.submit();
+    this.#external = encoder;
+    try {
+      return record();
+    } finally {
+      this.#endPass();
+      this.#external = null;
+    }
+  }
+
+  #externalUniform(words: ArrayBuffer): BufferRange {
+    const key = Array.from(new Uint32Array(words, 0, words.byteLength >> 2)).join(',');
+    let buffer = this.#externalUniforms.get(key);
+    if (!buffer) {
+      buffer = this.device.createBuffer({
+        label: 'webgpu-activations encode() uniforms',
+        size: UNIFORM_SLOT,
+        usage: GPUBufferUsage.UNIFORM,
+        mappedAtCreation: true,
+      });
+      new Uint8Array(buffer.getMappedRange()).set(new Uint8Array(words));
+      buffer.unmap();
+      this.#externalUniforms.set(key, buffer);
+      if (this.#externalUniforms.size > 4096) {
+        const [oldestKey, oldest] = this.#externalUniforms.entries().next().value as [
+          string,
+          GPUBuffer,
+        ];
+        this.#externalUniforms.delete(oldestKey);
+        oldest.destroy();
+      }
+    }
+    return { buffer, offset: 0, size: UNIFORM_SLOT };
   }
 
   #endPass(): void {
@@ -238,7 +291,7 @@ export class Runtime implements TensorOwner {
     workgroups: number,
   ): void {
     if (workgroups === 0) return;
-    const u = this.#uniform(uniforms);
+    const u = this.#external ? this.#externalUniform(uniforms) : this.#uniform(uniforms);
     const entries: GPUBindGroupEntry[] = [u, ...ranges].map((r, binding) => ({
       binding,
       resource: { buffer: r.buffer, offset: r.offset, size: r.size },
@@ -254,6 +307,7 @@ export class Runtime implements TensorOwner {
     const maxX = this.limits.maxComputeWorkgroupsPerDimension;
     const x = Math.min(workgroups, maxX);
     pass.dispatchWorkgroups(x, Math.ceil(workgroups / x));
+    if (this.#external) return;
     if (++this.#dispatches >= MAX_RECORDED_DISPATCHES || this.#slotsUsed >= 64 * ARENA_SLOTS)
       this.submit();
   }
@@ -261,7 +315,13 @@ export class Runtime implements TensorOwner {
   /** Records a buffer-to-buffer copy (ends the open compute pass). */
   copy(src: BufferRange, dst: BufferRange): void {
     this.#endPass();
-    this.#encoderNow().copyBufferToBuffer(src.buffer, src.offset, dst.buffer, dst.offset, src.size);
+    (this.#external ?? this.#encoderNow()).copyBufferToBuffer(
+      src.buffer,
+      src.offset,
+      dst.buffer,
+      dst.offset,
+      src.size,
+    );
   }
 
   /** Submits whatever has been recorded. */
@@ -435,6 +495,8 @@ export class Runtime implements TensorOwner {
     if (!this.#lost) this.submit();
     for (const a of this.#arenas) a.buffer.destroy();
     this.#arenas = [];
+    for (const b of this.#externalUniforms.values()) b.destroy();
+    this.#externalUniforms.clear();
     this.#disposed = true;
   }
 }

@@ -354,3 +354,34 @@ describe('device loss', () => {
     fresh.device.destroy();
   });
 });
+
+describe("encode into the caller's encoder", () => {
+  it("records between the caller's own passes and submits nothing itself", async () => {
+    const act = await sharedActivations();
+    const n = 1000;
+    const x = uniform(n, -3, 3, 31);
+    const xt = act.tensor(x);
+    const yt = act.empty([n]);
+    const staging = act.device.createBuffer({
+      size: n * 4,
+      usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+    });
+    const encoder = act.device.createCommandEncoder();
+    const back = act.encode(encoder, (a) => {
+      const h = a.forward('silu', xt);
+      a.forward('tanh', h, { out: yt });
+      return h;
+    });
+    encoder.copyBufferToBuffer(yt.buffer, 0, staging, 0, n * 4);
+    // Nothing ran yet: the staging buffer is still empty until the caller submits.
+    act.device.queue.submit([encoder.finish()]);
+    await staging.mapAsync(GPUMapMode.READ);
+    const got = new Float32Array(staging.getMappedRange().slice(0));
+    staging.unmap();
+    const want = ref.forward('tanh', new Float32Array(ref.forward('silu', x)));
+    const ms = mismatches(got, want, { atol: 2e-6, rtol: 1e-5 });
+    expect(ms, report(ms)).toEqual([]);
+    for (const t of [xt, yt, back]) t.destroy();
+    staging.destroy();
+  });
+});

@@ -126,3 +126,21 @@ console.log(
 );
 console.log('E:', [small.c[0] - 1, ...small.c.slice(1)].map(f32).join(', '));
 console.log('Q:', big.c.map(f32).join(', '));
+
+// gelu's erfc: one branch-free form for all t >= 0 (SIMD lanes never diverge),
+// erfc(t) = exp(-t^2) * G(y) / (t + 2), y = (t - 2) / (t + 2), on 0 <= t <= TMAX.
+// Below 1, erfcx(t) = exp(t^2) (1 - erf(t)) has no cancellation (erfc >= 0.157).
+const ys0 = cheb(-1, yhi, 800);
+const whole = fitRelative(
+  ys0,
+  ys0.map((y) => {
+    const t = (2 * (1 + y)) / (1 - y);
+    const ex = t < 1 ? Math.exp(t * t) * (1 - t * erfOverX(t)) : erfcx(t);
+    return ex * (t + 2);
+  }),
+  10,
+);
+console.log(
+  `erfc (gelu): t in [0, ${TMAX}], K = 2, degree 10 in y, max relative fit error ${whole.err.toExponential(2)}`,
+);
+console.log('G:', whole.c.map(f32).join(', '));

@@ -106,23 +106,22 @@ fn mish_derivative(x: f32) -> f32 {
 const SQRT1_2: f32 = 0.70710678118654752;
 const INV_SQRT_2PI: f32 = 0.39894228040143268;
 
-// Phi(x), the standard normal CDF; the left tail through erfc keeps relative accuracy.
-fn gauss_cdf(x: f32) -> f32 {
-  let t = -x * SQRT1_2;
-  if (t >= 1.0) { return 0.5 * erfc_pos(t); }
-  return 0.5 + 0.5 * erf_f32(x * SQRT1_2);
+// (Phi(x), phi(x)): the standard normal CDF and density from one erfc and one
+// exp, without branches; the left tail keeps relative accuracy.
+fn gauss(x: f32) -> vec2<f32> {
+  let e = erfc_gauss(abs(x) * SQRT1_2);
+  let tail = 0.5 * e.x;
+  return vec2<f32>(select(1.0 - tail, tail, x < 0.0), e.y * INV_SQRT_2PI);
 }
 
 fn gelu_erf(x: f32) -> f32 {
-  // Phi(-15) * 15 < 1e-49 underflows f32; the guard keeps -Inf * 0 from giving NaN.
-  if (x < -15.0) { return 0.0; }
-  return x * gauss_cdf(x);
+  // Phi(-15) * 15 < 1e-49 underflows f32; the select keeps -Inf * 0 from giving NaN.
+  return select(x * gauss(x).x, 0.0, x < -15.0);
 }
 
 fn gelu_erf_derivative(x: f32) -> f32 {
-  if (x < -15.0) { return 0.0; }
-  if (x > 15.0) { return 1.0; }
-  return gauss_cdf(x) + x * INV_SQRT_2PI * exp(-0.5 * x * x);
+  let g = gauss(x);
+  return select(g.x + x * g.y, select(0.0, 1.0, x > 0.0), abs(x) > 15.0);
 }
 
 const GELU_K: f32 = 0.79788456080286536; // sqrt(2 / pi)

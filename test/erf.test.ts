@@ -14,6 +14,8 @@ async function evaluate(
   xs: Float32Array<ArrayBuffer>,
 ): Promise<Float32Array> {
   const code = `${erfSource}
+fn erfc_gauss_value(t: f32) -> f32 { return erfc_gauss(t).x; }
+fn erfc_gauss_exp(t: f32) -> f32 { return erfc_gauss(t).y; }
 @group(0) @binding(0) var<storage, read> x: array<f32>;
 @group(0) @binding(1) var<storage, read_write> y: array<f32>;
 @compute @workgroup_size(64) fn main(@builtin(global_invocation_id) g: vec3<u32>) {
@@ -101,5 +103,23 @@ describe('erf_f32 on the GPU', () => {
       worst = Math.max(worst, Math.abs(got[i] - want) / want);
     }
     expect(worst).toBeLessThanOrEqual(4e-6);
+  });
+
+  it("gelu's erfc_gauss: relative error <= 4e-6 on [0, 3], <= 2e-5 on [3, 9] (exp of a rounded t^2)", async () => {
+    const { device } = await sharedActivations();
+    const xs = new Float32Array(Array.from({ length: 90_001 }, (_, i) => i * 1e-4));
+    const erfc = await evaluate(device, 'erfc_gauss_value', xs);
+    const gauss = await evaluate(device, 'erfc_gauss_exp', xs);
+    let worst = 0;
+    let worstExp = 0;
+    for (let i = 0; i < xs.length; i++) {
+      const want = erfc64(xs[i]);
+      const bound = xs[i] <= 3 ? 4e-6 : 2e-5;
+      if (want >= 1.2e-38) worst = Math.max(worst, Math.abs(erfc[i] - want) / want / bound);
+      const g = Math.exp(-xs[i] * xs[i]);
+      if (g >= 1.2e-38) worstExp = Math.max(worstExp, Math.abs(gauss[i] - g) / g);
+    }
+    expect(worst, 'worst error as a fraction of its bound').toBeLessThanOrEqual(1);
+    expect(worstExp).toBeLessThanOrEqual(2e-5);
   });
 });

@@ -26,7 +26,7 @@ export default defineConfig({
         test: {
           name: 'node',
           include: [...shared],
-          setupFiles: ['test/setup-node.ts'],
+          setupFiles: ['test/setup-node.ts', 'test/setup-all.ts'],
           pool: 'forks',
         },
       },
@@ -36,6 +36,7 @@ export default defineConfig({
           name: 'browser',
           include: shared,
           exclude: nodeOnly,
+          setupFiles: ['test/setup-all.ts'],
           browser: {
             enabled: true,
             headless: true,

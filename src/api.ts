@@ -22,6 +22,7 @@ import {
   type Layout,
 } from './codegen.js';
 import { InvalidArgumentError } from './errors.js';
+import * as fused from './fused.js';
 import { toHalfArray } from './f16.js';
 import {
   acquireDevice,
@@ -484,6 +485,137 @@ export class Activations {
   }
 
   // ---- fused ops (src/fused.ts) -------------------------------------------
+
+  /**
+   * y = act(x + bias) for x [..., C] and bias [C], in one pass (no separate
+   * bias-add kernel). The sum x + bias is formed in float32.
+   */
+  biasAct<Op extends ActivationName>(
+    op: Op,
+    x: Tensor,
+    bias: Tensor,
+    params?: ActivationParams<Op>,
+  ): Tensor {
+    return fused.biasActForward(this.#rt, op, x, bias, params);
+  }
+
+  /**
+   * Fused backward of biasAct in one pass over x and dy: dx = dy * act'(x + bias)
+   * and dbias = the sum of dx over all rows (deterministic, bitwise). Give
+   * { x, bias, dy }, or { y, dy } for ops whose derivative is a function of the
+   * output (sigmoid, tanh), so x need not be kept.
+   */
+  biasActBackward<Op extends ActivationName>(
+    op: Op,
+    inputs: fused.BiasActBackwardInputs,
+    params?: ActivationParams<Op>,
+  ): { dx: Tensor; dbias: Tensor } {
+    return fused.biasActBackward(this.#rt, op, inputs, params);
+  }
+
+  /**
+   * Gated linear unit over x [..., 2H] split into halves a and b (or { a, b }
+   * given apart): glu a * sigmoid(b), swiglu silu(a) * b, geglu gelu(a) * b
+   * (params.approximate 'none' | 'tanh'), reglu relu(a) * b. Returns [..., H].
+   */
+  glu(kind: fused.GluKind, input: fused.GluInput, params?: fused.GluParams): Tensor {
+    return fused.gluForward(this.#rt, kind, input, params);
+  }
+
+  /** GLU backward: { x, dy } gives dx [..., 2H] (da and db side by side); { a, b, dy } gives { da, db }. */
+  gluBackward(
+    kind: fused.GluKind,
+    inputs: { x: Tensor; dy: Tensor },
+    params?: fused.GluParams,
+  ): Tensor;
+  gluBackward(
+    kind: fused.GluKind,
+    inputs: { a: Tensor; b: Tensor; dy: Tensor },
+    params?: fused.GluParams,
+  ): { da: Tensor; db: Tensor };
+  gluBackward(
+    kind: fused.GluKind,
+    inputs: { x: Tensor; dy: Tensor } | { a: Tensor; b: Tensor; dy: Tensor },
+    params?: fused.GluParams,
+  ): Tensor | { da: Tensor; db: Tensor } {
+    return fused.gluBackward(this.#rt, kind, inputs, params);
+  }
+
+  /**
+   * Attention's softmax along the last axis of x [..., rows, cols]:
+   * softmax(scale * x + mask), mask additive (a tensor or { data: Float32Array,
+   * shape }) or boolean ({ data: Uint8Array, shape }, 0 = masked), broadcast
+   * with NumPy rules; causal: true masks column j > row i + offset. Fully
+   * masked rows give zeros.
+   */
+  scaledMaskedSoftmax(x: Tensor, options?: fused.MaskedSoftmaxOptions): Tensor {
+    return fused.maskedSoftmaxForward(this.#rt, x, options);
+  }
+
+  /** dx = scale * y * (dy - sum(dy * y)) from the forward output y (same options as the forward). */
+  scaledMaskedSoftmaxBackward(
+    inputs: { y: Tensor; dy: Tensor },
+    options?: fused.MaskedSoftmaxOptions,
+  ): Tensor {
+    return fused.maskedSoftmaxBackward(this.#rt, inputs, options);
+  }
+
+  /** biasAct on plain arrays: y = act(x + bias), x of params.shape (default [x.length]). */
+  applyBiasAct<Op extends ActivationName>(
+    op: Op,
+    x: Float32Array,
+    bias: Float32Array,
+    params?: ActivationParams<Op> & ArrayOptions,
+  ): Promise<Float32Array> {
+    return fused.applyBiasAct(this, op, x, bias, params);
+  }
+
+  /** biasAct's gradients on plain arrays: { dx, dbias }. */
+  gradBiasAct<Op extends ActivationName>(
+    op: Op,
+    x: Float32Array,
+    bias: Float32Array,
+    dy: Float32Array,
+    params?: ActivationParams<Op> & ArrayOptions,
+  ): Promise<{ dx: Float32Array; dbias: Float32Array }> {
+    return fused.gradBiasAct(this, op, x, bias, dy, params);
+  }
+
+  /** A GLU on a plain array x of params.shape [..., 2H]: returns [..., H]. */
+  applyGlu(
+    kind: fused.GluKind,
+    x: Float32Array,
+    params?: fused.GluParams & ArrayOptions,
+  ): Promise<Float32Array> {
+    return fused.applyGlu(this, kind, x, params);
+  }
+
+  /** A GLU's gradient on plain arrays: dx [..., 2H] from x [..., 2H] and dy [..., H]. */
+  gradGlu(
+    kind: fused.GluKind,
+    x: Float32Array,
+    dy: Float32Array,
+    params?: fused.GluParams & ArrayOptions,
+  ): Promise<Float32Array> {
+    return fused.gradGlu(this, kind, x, dy, params);
+  }
+
+  /** scaledMaskedSoftmax on a plain array x of options.shape. */
+  applyScaledMaskedSoftmax(
+    x: Float32Array,
+    options?: fused.MaskedSoftmaxOptions & ArrayOptions,
+  ): Promise<Float32Array> {
+    return fused.applyMaskedSoftmax(this, x, null, options);
+  }
+
+  /** scaledMaskedSoftmax's gradient dx on plain arrays (runs the forward, then the backward). */
+  gradScaledMaskedSoftmax(
+    x: Float32Array,
+    dy: Float32Array,
+    options?: fused.MaskedSoftmaxOptions & ArrayOptions,
+  ): Promise<Float32Array> {
+    return fused.applyMaskedSoftmax(this, x, dy, options);
+  }
   // ---- end fused ops ---------------------------------------------------------
 
   // ---- scheduling and lifetime --------------------------------------------
@@ -512,7 +644,11 @@ export class Activations {
     return this.#rt.stats();
   }
 
-  /** Submits pending work and frees the instance's own buffers. Tensors must be destroyed by their owners. */
+  /**
+   * Submits pending work and frees every GPU buffer the instance owns: its
+   * uniforms and every tensor it made that is still alive (wrapped buffers
+   * stay the caller's). The device is left alone (it may be shared).
+   */
   dispose(): void {
     this.#rt.dispose();
   }

@@ -90,8 +90,17 @@ export interface BufferRange {
 }
 
 export interface Stats {
+  /** Tensors made or wrapped by this instance and not yet destroyed. */
   liveTensors: number;
+  /** Bytes of GPU buffers owned by live tensors (wrapped buffers are the caller's). */
   liveBytes: number;
+  /**
+   * Bytes the instance keeps for reuse: uniform arenas (64 KiB each; they grow
+   * only with the dispatches recorded between two submissions, at most
+   * 64 arenas = 4 MiB, since a submission is forced at that point) and the
+   * content-cached uniforms of encode() (at most 4096 x 256 bytes = 1 MiB).
+   */
+  pooledBytes: number;
   pipelines: number;
   recordedDispatches: number;
 }
@@ -111,6 +120,8 @@ export class Runtime implements TensorOwner {
   #lostWaiters = new Set<(e: DeviceLostError) => void>();
   #liveTensors = 0;
   #liveBytes = 0;
+  /** Owned tensors, so dispose() can free what callers forgot. */
+  #owned = new Set<Tensor>();
   #disposed = false;
   /** The caller's encoder while encode() records into it. */
   #external: GPUCommandEncoder | null = null;
@@ -381,6 +392,7 @@ export class Runtime implements TensorOwner {
     });
     this.#liveTensors++;
     this.#liveBytes += bytes;
+    this.#owned.add(tensor);
     return tensor;
   }
 
@@ -413,6 +425,7 @@ export class Runtime implements TensorOwner {
   releaseTensor(t: Tensor): void {
     this.#liveTensors--;
     if (!t.owned) return;
+    this.#owned.delete(t);
     this.#liveBytes -= t.buffer.size;
     if (this.#encoder) this.#deferredDestroy.push(t.buffer);
     else t.buffer.destroy();
@@ -485,14 +498,19 @@ export class Runtime implements TensorOwner {
     return {
       liveTensors: this.#liveTensors,
       liveBytes: this.#liveBytes,
+      pooledBytes:
+        this.#arenas.length * UNIFORM_SLOT * ARENA_SLOTS +
+        this.#externalUniforms.size * UNIFORM_SLOT,
       pipelines: this.pipelineCount,
       recordedDispatches: this.#dispatches,
     };
   }
 
+  /** Submits pending work, then frees every buffer the instance owns (tensors included). */
   dispose(): void {
     if (this.#disposed) return;
     if (!this.#lost) this.submit();
+    for (const t of [...this.#owned]) t.destroy();
     for (const a of this.#arenas) a.buffer.destroy();
     this.#arenas = [];
     for (const b of this.#externalUniforms.values()) b.destroy();

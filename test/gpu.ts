@@ -15,9 +15,17 @@ export function testGPU(): GPU {
 
 let shared: Promise<Activations> | undefined;
 
+/** Every 'uncapturederror' the shared device raised: test/setup-all.ts asserts none per file. */
+export const uncapturedErrors: string[] = [];
+
 /** One instance per test file (pipelines compile once), on its own device. */
 export function sharedActivations(): Promise<Activations> {
-  shared ??= createActivations({ gpu: testGPU() });
+  shared ??= createActivations({ gpu: testGPU() }).then((act) => {
+    act.device.addEventListener('uncapturederror', (e) => {
+      uncapturedErrors.push((e as GPUUncapturedErrorEvent).error.message);
+    });
+    return act;
+  });
   return shared;
 }
 

@@ -40,4 +40,25 @@ describe('large tensors', () => {
     out.destroy();
     buffer.destroy();
   });
+
+  it.each([65535 * 256 - 1, 65535 * 256, 65535 * 256 + 1])(
+    '%i elements at the one-dimensional grid limit (scalar layout) are all written',
+    async (n) => {
+      const act = await sharedActivations();
+      const buffer = act.device.createBuffer({
+        size: n * 4,
+        usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
+      });
+      const x = uniform(n, -3, 3, n);
+      act.device.queue.writeBuffer(buffer, 0, x);
+      const t = act.wrap(buffer, [n]);
+      act.forward('relu6', t, { out: t });
+      const got = await t.read();
+      let bad = 0;
+      for (let i = 0; i < n; i++) if (got[i] !== Math.min(Math.max(x[i], 0), 6)) bad++;
+      expect(bad).toBe(0);
+      t.destroy();
+      buffer.destroy();
+    },
+  );
 });

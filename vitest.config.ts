@@ -15,6 +15,7 @@ export const chromiumArgs = [
 
 const shared = ['test/**/*.test.ts'];
 const nodeOnly = ['test/**/*.node.test.ts'];
+const browserOnly = ['test/**/*.browser.test.ts'];
 
 export default defineConfig({
   test: {
@@ -26,6 +27,7 @@ export default defineConfig({
         test: {
           name: 'node',
           include: [...shared],
+          exclude: browserOnly,
           setupFiles: ['test/setup-node.ts', 'test/setup-all.ts'],
           pool: 'forks',
         },

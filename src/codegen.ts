@@ -5,6 +5,7 @@
 import elementwiseTemplate from '../shaders/elementwise.wgsl?raw';
 import mathSource from '../shaders/math.wgsl?raw';
 import erfSource from '../shaders/erf.wgsl?raw';
+import f16Source from '../shaders/f16.wgsl?raw';
 import { type ActivationName, defOf } from './activations.js';
 
 export type DType = 'float32' | 'float16';
@@ -88,27 +89,6 @@ export function bytesPerWord(dtype: DType, layout: Layout): number {
   return layout === 'scalar' ? 4 : dtype === 'float32' ? 16 : 8;
 }
 
-const HALF_MASK = `
-// float16 bits of two f32 values, rounded to nearest. pack2x16float is
-// indeterminate outside the f16 range (SwiftShader gives garbage for Inf), so
-// NaN, Inf and overflow are decided here, and only finite in-range lanes reach
-// it (an Inf lane there also corrupted its neighbour on SwiftShader).
-fn half_bits(v: vec2<f32>) -> vec2<u32> {
-  let b = bitcast<vec2<u32>>(v);
-  let mag = b & vec2<u32>(0x7fffffffu);
-  let sign = (b >> vec2<u32>(16u)) & vec2<u32>(0x8000u);
-  let p = pack2x16float(select(v, vec2<f32>(0.0), mag >= vec2<u32>(0x477ff000u)));
-  let h = vec2<u32>(p & 0xffffu, p >> 16u);
-  // 0x477ff000 is 65520: from there on, f16 rounds to Inf.
-  let inf = select(h, sign | vec2<u32>(0x7c00u), mag >= vec2<u32>(0x477ff000u));
-  return select(inf, vec2<u32>(0x7e00u), mag > vec2<u32>(0x7f800000u));
-}
-
-// Bits of a u32 that hold the first \`lanes\` (0, 1 or 2+) of its two halves.
-fn half_mask(lanes: u32) -> u32 {
-  return select(select(0u, 0xffffu, lanes == 1u), 0xffffffffu, lanes >= 2u);
-}`;
-
 function storageSource(s: Storage, dtype: DType): string {
   return `alias Word = ${s.word};
 alias Lanes = ${s.lanes};
@@ -118,7 +98,7 @@ fn unpack(w: Word) -> Lanes {
 }
 fn pack(v: Lanes) -> Word {
   ${s.pack}
-}${dtype === 'float16' ? HALF_MASK : ''}
+}${dtype === 'float16' ? `\n${f16Source}` : ''}
 fn merge_tail(old: Word, fresh: Word, valid: u32) -> Word {
   ${s.mergeTail}
 }`;

@@ -1,0 +1,448 @@
+/**
+ * WGSL assembly of the fused kernels (pure string work: runs without a GPU).
+ * The activation's own functions come from the table (src/activations.ts),
+ * exactly as the generic elementwise kernel gets them; the templates are the
+ * shaders/fused-*.wgsl and shaders/glu.wgsl files.
+ */
+import mathSource from '../shaders/math.wgsl?raw';
+import erfSource from '../shaders/erf.wgsl?raw';
+import halfSource from '../shaders/fused-f16.wgsl?raw';
+import biasForwardTemplate from '../shaders/fused-bias-forward.wgsl?raw';
+import biasBackwardTemplate from '../shaders/fused-bias-backward.wgsl?raw';
+import biasMergeTemplate from '../shaders/fused-bias-merge.wgsl?raw';
+import gluTemplate from '../shaders/glu.wgsl?raw';
+import softmaxTemplate from '../shaders/fused-softmax.wgsl?raw';
+import { defOf, type ActivationName } from './activations.js';
+import type { DType } from './codegen.js';
+
+/**
+ * How an operand is addressed: 'vector' words of 4 lanes (16 bytes of
+ * float32, 8 of float16), or single 'element's (float16 stores then go
+ * through atomics, as two halves share a word).
+ */
+export type FusedLayout = 'vector' | 'element';
+
+/** Bytes per storage word of a layout. */
+export const wordBytes = (dtype: DType, layout: FusedLayout): number =>
+  layout === 'element' ? (dtype === 'float32' ? 4 : 2) : dtype === 'float32' ? 16 : 8;
+
+/** Elements per storage word. */
+export const wordLanes = (layout: FusedLayout): number => (layout === 'vector' ? 4 : 1);
+
+function indent(body: string): string {
+  return body
+    .split('\n')
+    .map((l) => l.trimStart())
+    .join('\n  ');
+}
+
+/**
+ * The op's functions from the table, op_forward / op_derivative /
+ * op_derivative_from_y with the parameters as arguments, and act_* wrappers
+ * that read the parameters from the uniform P.p (in table order).
+ */
+export function activationSource(op: ActivationName): string {
+  const def = defOf(op);
+  const decl: string[] = [];
+  const args: string[] = [];
+  Object.entries(def.params).forEach(([name, spec], slot) => {
+    decl.push(`, ${name}: ${spec.kind === 'enum' ? 'u32' : 'f32'}`);
+    args.push(spec.kind === 'enum' ? `, u32(P.p[${slot}])` : `, P.p[${slot}]`);
+  });
+  const d = decl.join('');
+  const a = args.join('');
+  const parts = [
+    `fn op_forward(x: f32${d}) -> f32 {\n  ${indent(def.wgsl.forward)}\n}`,
+    `fn op_derivative(x: f32${d}) -> f32 {\n  ${indent(def.wgsl.derivative)}\n}`,
+    `fn act_forward(x: f32) -> f32 {\n  return op_forward(x${a});\n}`,
+    `fn act_derivative(x: f32) -> f32 {\n  return op_derivative(x${a});\n}`,
+  ];
+  if (def.wgsl.derivativeFromY) {
+    parts.push(
+      `fn op_derivative_from_y(y: f32${d}) -> f32 {\n  ${indent(def.wgsl.derivativeFromY)}\n}`,
+      `fn act_derivative_from_y(y: f32) -> f32 {\n  return op_derivative_from_y(y${a});\n}`,
+    );
+  }
+  return parts.join('\n\n');
+}
+
+/** One bound operand: read or written, as words of the kernel's layout or as elements. */
+export interface Operand {
+  name: string;
+  write: boolean;
+  layout: FusedLayout;
+}
+
+/**
+ * Bindings 1..n and the accessors ld_NAME(i) -> Lanes and st_NAME(i, v)
+ * (plus st_tail_NAME(i, v, valid) for vector outputs), i counting words of
+ * the operand's layout. `Lanes` is vec4<f32> for a vector kernel, f32 for an
+ * element one; every value is f32 whatever the storage.
+ */
+export function storageSource(
+  dtype: DType,
+  layout: FusedLayout,
+  operands: Operand[],
+  extra: string[] = [],
+): { bindings: string; code: string } {
+  const f16 = dtype === 'float16';
+  const bindings: string[] = [];
+  const code: string[] = [];
+  code.push(
+    layout === 'vector' ? 'alias Lanes = vec4<f32>;' : 'alias Lanes = f32;',
+    `const LANES: u32 = ${wordLanes(layout)}u;`,
+  );
+  if (f16) code.push(halfSource);
+  const hasVector = operands.some((o) => o.layout === 'vector');
+  if (hasVector) {
+    code.push(
+      f16
+        ? `alias Word = vec2<u32>;
+fn unpack(w: Word) -> vec4<f32> {
+  return vec4<f32>(unpack2x16float(w.x), unpack2x16float(w.y));
+}
+fn pack(v: vec4<f32>) -> Word {
+  let lo = half_bits(v.xy);
+  let hi = half_bits(v.zw);
+  return vec2<u32>(lo.x | (lo.y << 16u), hi.x | (hi.y << 16u));
+}
+fn merge_tail(old: Word, fresh: Word, valid: u32) -> Word {
+  let m = vec2<u32>(half_mask(valid), half_mask(max(valid, 2u) - 2u));
+  return (fresh & m) | (old & ~m);
+}`
+        : `alias Word = vec4<u32>;
+fn unpack(w: Word) -> vec4<f32> {
+  return bitcast<vec4<f32>>(w);
+}
+fn pack(v: vec4<f32>) -> Word {
+  return bitcast<vec4<u32>>(v);
+}
+fn merge_tail(old: Word, fresh: Word, valid: u32) -> Word {
+  return select(old, fresh, vec4<u32>(0u, 1u, 2u, 3u) < vec4<u32>(valid));
+}`,
+    );
+  }
+  operands.forEach((o, i) => {
+    const at = `@group(0) @binding(${i + 1})`;
+    const n = o.name;
+    if (o.layout === 'vector') {
+      bindings.push(`${at} var<storage, ${o.write ? 'read_write' : 'read'}> ${n}: array<Word>;`);
+      if (o.write) {
+        code.push(
+          `fn st_${n}(i: u32, v: vec4<f32>) { ${n}[i] = pack(v); }`,
+          `fn st_tail_${n}(i: u32, v: vec4<f32>, valid: u32) { ${n}[i] = merge_tail(${n}[i], pack(v), valid); }`,
+        );
+      } else {
+        code.push(`fn ld_${n}(i: u32) -> vec4<f32> { return unpack(${n}[i]); }`);
+      }
+    } else if (o.write) {
+      if (f16) {
+        // Two halves share a word and may belong to different invocations:
+        // each half is cleared and set atomically, leaving the other alone.
+        bindings.push(`${at} var<storage, read_write> ${n}: array<atomic<u32>>;`);
+        code.push(`fn st_${n}(g: u32, v: f32) {
+  let h = half_bits(vec2<f32>(v, 0.0)).x;
+  let shift = (g & 1u) * 16u;
+  atomicAnd(&${n}[g >> 1u], ~(0xffffu << shift));
+  atomicOr(&${n}[g >> 1u], h << shift);
+}`);
+      } else {
+        bindings.push(`${at} var<storage, read_write> ${n}: array<u32>;`);
+        code.push(`fn st_${n}(g: u32, v: f32) { ${n}[g] = bitcast<u32>(v); }`);
+      }
+    } else {
+      bindings.push(`${at} var<storage, read> ${n}: array<u32>;`);
+      code.push(
+        f16
+          ? `fn ld_${n}(g: u32) -> f32 { return unpack2x16float(${n}[g >> 1u])[g & 1u]; }`
+          : `fn ld_${n}(g: u32) -> f32 { return bitcast<f32>(${n}[g]); }`,
+      );
+    }
+  });
+  extra.forEach((decl, i) => {
+    bindings.push(`@group(0) @binding(${operands.length + i + 1}) ${decl}`);
+  });
+  return { bindings: bindings.join('\n'), code: code.join('\n') };
+}
+
+const LANE = ['x', 'y', 'z', 'w'];
+
+/** `fn map_lanes(args: Lanes...) -> Lanes` applying a scalar function lane by lane. */
+function laneMap(name: string, fn: string, args: string[], layout: FusedLayout): string {
+  const params = args.map((a) => `${a}: Lanes`).join(', ');
+  const call = (l: string) => `${fn}(${args.map((a) => a + l).join(', ')})`;
+  const body =
+    layout === 'vector' ? `vec4<f32>(${LANE.map((l) => call(`.${l}`)).join(', ')})` : call('');
+  return `fn ${name}(${params}) -> Lanes {\n  return ${body};\n}`;
+}
+
+function fill(template: string, slots: Record<string, string>): string {
+  let out = template;
+  for (const [k, v] of Object.entries(slots)) out = out.replaceAll(`{{${k}}}`, v);
+  const left = /\{\{[A-Z_]+\}\}/.exec(out);
+  if (left) throw new Error(`fused codegen: slot ${left[0]} left unfilled`);
+  return out;
+}
+
+const MATH = `${mathSource}\n${erfSource}`;
+
+// ---- biasAct ------------------------------------------------------------------
+
+export interface BiasForwardKernel {
+  op: ActivationName;
+  dtype: DType;
+  /** 'vector': 4 elements per invocation, any C; 'element': one (buffers too small to pad). */
+  layout: FusedLayout;
+  /** C is a multiple of 4: a lane group's bias is one vector word. */
+  aligned: boolean;
+}
+
+export function biasForwardShader(k: BiasForwardKernel): string {
+  const vec = k.layout === 'vector';
+  const biasLayout: FusedLayout = vec && k.aligned ? 'vector' : 'element';
+  const st = storageSource(k.dtype, k.layout, [
+    { name: 'x', write: false, layout: k.layout },
+    { name: 'bias', write: false, layout: biasLayout },
+    { name: 'out', write: true, layout: k.layout },
+  ]);
+  const bias = !vec
+    ? ''
+    : k.aligned
+      ? 'let b = ld_bias((g0 % P.c) >> 2u);'
+      : 'let c0 = g0 % P.c;\n  let b = vec4<f32>(ld_bias(c0), ld_bias(wrap(c0 + 1u)), ld_bias(wrap(c0 + 2u)), ld_bias(wrap(c0 + 3u)));';
+  const body = vec
+    ? `if (w >= P.nwords) { return; }
+  let g0 = w * 4u;
+  ${bias}
+  let xv = ld_x(w);
+  let y = vec4<f32>(lane_forward(xv.x, b.x), lane_forward(xv.y, b.y), lane_forward(xv.z, b.z), lane_forward(xv.w, b.w));
+  // The last word may run past n: keep the destination's bits there.
+  if (g0 + 4u > P.n) {
+    st_tail_out(w, y, P.n - g0);
+  } else {
+    st_out(w, y);
+  }`
+    : `if (w >= P.n) { return; }
+  st_out(w, lane_forward(ld_x(w), ld_bias(w % P.c)));`;
+  return fill(biasForwardTemplate, {
+    BINDINGS: st.bindings,
+    MATH,
+    OP: activationSource(k.op),
+    STORAGE: st.code,
+    BODY: body,
+  });
+}
+
+export interface BiasBackwardKernel {
+  op: ActivationName;
+  dtype: DType;
+  /** 'vector' when C is a multiple of 4 (a row is whole words), else 'element'. */
+  layout: FusedLayout;
+  /** The derivative from the forward output y (no bias needed), else from x + bias. */
+  fromY: boolean;
+}
+
+export function biasBackwardShader(k: BiasBackwardKernel): string {
+  const operands: Operand[] = [
+    { name: 'a', write: false, layout: k.layout },
+    { name: 'dy', write: false, layout: k.layout },
+  ];
+  if (!k.fromY) operands.push({ name: 'bias', write: false, layout: k.layout });
+  operands.push({ name: 'dx', write: true, layout: k.layout });
+  const st = storageSource(k.dtype, k.layout, operands, [
+    'var<storage, read_write> partials: array<Lanes>;',
+  ]);
+  return fill(biasBackwardTemplate, {
+    BINDINGS: st.bindings,
+    MATH,
+    OP: activationSource(k.op),
+    STORAGE: st.code,
+    Z: k.fromY ? 'a' : 'biased(a, b)',
+    DERIVATIVE: k.fromY ? 'act_derivative_from_y' : 'act_derivative',
+    MAP: laneMap('map_lanes', 'lane_backward', ['a', 'b', 'dy'], k.layout),
+    BIAS: k.fromY ? 'Lanes(0.0)' : 'ld_bias(col)',
+  });
+}
+
+/** Fan-in of each merge pass (FAN in shaders/fused-bias-merge.wgsl). */
+export const MERGE_FAN = 16;
+
+/** One merge pass: into the next partials, or (final) into dbias in its dtype. */
+export function biasMergeShader(dtype: DType, layout: FusedLayout, final: boolean): string {
+  const head = '@group(0) @binding(1) var<storage, read> partials: array<Lanes>;';
+  if (!final) {
+    const st = storageSource(dtype, layout, []);
+    return fill(biasMergeTemplate, {
+      BINDINGS: `${head}\n@group(0) @binding(2) var<storage, read_write> next: array<Lanes>;`,
+      STORAGE: st.code,
+      STORE: 'next[g * P.cw + col] = total;',
+    });
+  }
+  const st = storageSource(dtype, layout, [{ name: 'dbias', write: true, layout }]);
+  // partials go first (binding 1), dbias second.
+  return fill(biasMergeTemplate, {
+    BINDINGS: `${head}\n${st.bindings.replace('@binding(1)', '@binding(2)')}`,
+    STORAGE: st.code,
+    STORE: 'st_dbias(col, total);',
+  });
+}
+
+// ---- gated linear units ---------------------------------------------------------
+
+/** Each GLU variant: the table activation it applies and which half it gates. */
+export const gluVariants = {
+  glu: { op: 'sigmoid', gated: 'b', formula: 'a * sigmoid(b)' },
+  swiglu: { op: 'silu', gated: 'a', formula: 'silu(a) * b' },
+  geglu: {
+    op: 'gelu',
+    gated: 'a',
+    formula: "gelu(a) * b (approximate: 'none' erf form, or 'tanh')",
+  },
+  reglu: { op: 'relu', gated: 'a', formula: 'relu(a) * b' },
+} as const satisfies Record<string, { op: ActivationName; gated: 'a' | 'b'; formula: string }>;
+
+export type GluKind = keyof typeof gluVariants;
+
+export interface GluKernel {
+  kind: GluKind;
+  dtype: DType;
+  layout: FusedLayout;
+  direction: 'forward' | 'backward';
+  /** a and b are separate tensors (else the halves of x's last axis). */
+  split: boolean;
+}
+
+export function gluShader(k: GluKernel): string {
+  const v = gluVariants[k.kind];
+  const L = k.layout;
+  const ops: Operand[] = k.split
+    ? [
+        { name: 'a', write: false, layout: L },
+        { name: 'b', write: false, layout: L },
+      ]
+    : [{ name: 'x', write: false, layout: L }];
+  if (k.direction === 'backward') ops.push({ name: 'dy', write: false, layout: L });
+  if (k.direction === 'forward') ops.push({ name: 'out', write: true, layout: L });
+  else if (k.split)
+    ops.push({ name: 'da', write: true, layout: L }, { name: 'db', write: true, layout: L });
+  else ops.push({ name: 'dx', write: true, layout: L });
+  const st = storageSource(k.dtype, L, ops);
+  const [la, lb] = k.split ? ['ld_a(ia)', 'ld_b(ib)'] : ['ld_x(ia)', 'ld_x(ib)'];
+  const index = k.split
+    ? 'let ia = i;\n  let ib = i;'
+    : 'let ia = row * 2u * P.hw + c;\n  let ib = ia + P.hw;';
+  // du / dv are the gradients of the gated and linear halves: map them back to a and b.
+  const [ga, gb] = v.gated === 'a' ? ['glu_du', 'glu_dv'] : ['glu_dv', 'glu_du'];
+  const [sa, sb] = k.split ? ['st_da', 'st_db'] : ['st_dx', 'st_dx'];
+  const body =
+    k.direction === 'forward'
+      ? `${index}\n  st_out(i, glu_fwd(${la}, ${lb}));`
+      : `${index}\n  let a = ${la};\n  let b = ${lb};\n  let dy = ld_dy(i);\n  ${sa}(ia, glu_ga(a, b, dy));\n  ${sb}(ib, glu_gb(a, b, dy));`;
+  const maps = [
+    laneMap('glu_fwd', 'glu_forward', ['a', 'b'], L),
+    laneMap('glu_ga', ga, ['a', 'b', 'dy'], L),
+    laneMap('glu_gb', gb, ['a', 'b', 'dy'], L),
+  ].join('\n');
+  return fill(gluTemplate, {
+    BINDINGS: st.bindings,
+    MATH,
+    OP: activationSource(v.op),
+    STORAGE: st.code,
+    U: v.gated,
+    V: v.gated === 'a' ? 'b' : 'a',
+    MAP: maps,
+    BODY: body,
+  });
+}
+
+// ---- scaledMaskedSoftmax ----------------------------------------------------------
+
+export type MaskKind = 'none' | 'additive' | 'boolean';
+
+export interface MaskedSoftmaxKernel {
+  direction: 'forward' | 'backward';
+  dtype: DType;
+  mask: MaskKind;
+  /** dtype of an additive mask tensor. */
+  maskDtype: DType;
+  /** One subgroup per row, else one invocation per row. */
+  subgroups: boolean;
+}
+
+export function maskedSoftmaxShader(k: MaskedSoftmaxKernel): string {
+  const el = (name: string, write = false): Operand => ({ name, write, layout: 'element' });
+  const fwd = k.direction === 'forward';
+  const ops = fwd ? [el('x'), el('out', true)] : [el('y'), el('dy'), el('dx', true)];
+  const st = storageSource(k.dtype, 'element', ops);
+  let maskCode = '';
+  let bindings = st.bindings;
+  if (fwd && k.mask !== 'none') {
+    const b = `@group(0) @binding(${ops.length + 1}) var<storage, read> mask: array<u32>;`;
+    bindings += `\n${b}`;
+    maskCode =
+      k.mask === 'boolean'
+        ? 'fn mask_byte(i: u32) -> u32 { return (mask[i >> 2u] >> ((i & 3u) * 8u)) & 0xffu; }'
+        : k.maskDtype === 'float16'
+          ? 'fn ld_mask(i: u32) -> f32 { return unpack2x16float(mask[i >> 1u])[i & 1u]; }'
+          : 'fn ld_mask(i: u32) -> f32 { return bitcast<f32>(mask[i]); }';
+  }
+  const mask = {
+    none: 'return P.scale * ld_x(g);',
+    additive: 'return P.scale * ld_x(g) + ld_mask(mb + j * P.mcol);',
+    boolean:
+      'if (mask_byte(mb + j * P.mcol) == 0u) {\n    return P.ninf;\n  }\n  return P.scale * ld_x(g);',
+  }[k.mask];
+  const sub = k.subgroups;
+  const reduceState = sub
+    ? `for (var o = 1u; o < W; o <<= 1u) {
+    let q = subgroupShuffleXor(vec4<f32>(st.m, st.s, st.inf, st.nan), o);
+    st = combine(st, State(q.x, q.y, q.z, q.w));
+  }`
+    : '';
+  const reduceSum = sub
+    ? `for (var o = 1u; o < W; o <<= 1u) {
+    acc += subgroupShuffleXor(acc, o);
+  }`
+    : '';
+  const body = fwd
+    ? `let mb = mask_base(row);
+  var lim = P.cols;
+  if (P.causal != 0u) {
+    lim = min(P.cols, row % P.mrows + P.offset + 1u);
+  }
+  var st = State(0.0, 0.0, 0.0, 0.0);
+  for (var j = t; j < P.cols; j += W) {
+    st = add_logit(st, logit(base + j, mb, j, lim));
+  }
+  ${reduceState}
+  for (var j = t; j < P.cols; j += W) {
+    st_out(base + j, prob(st, logit(base + j, mb, j, lim)));
+  }`
+    : `// acc: (sum of dy * y over y != 0, 1 if any NaN).
+  var acc = vec2<f32>(0.0, 0.0);
+  for (var j = t; j < P.cols; j += W) {
+    let y = ld_y(base + j);
+    let dy = ld_dy(base + j);
+    if (is_nan(y) || is_nan(dy)) {
+      acc.y = 1.0;
+    } else if (y != 0.0) {
+      acc.x += y * dy;
+    }
+  }
+  ${reduceSum}
+  for (var j = t; j < P.cols; j += W) {
+    let y = ld_y(base + j);
+    let dy = ld_dy(base + j);
+    st_dx(base + j, select(P.scale * y * (dy - acc.x), P.nan, acc.y != 0.0));
+  }`;
+  const src = fill(softmaxTemplate, {
+    BINDINGS: bindings,
+    STORAGE: `${st.code}\n${maskCode}`,
+    // The backward never forms logits.
+    MASK: fwd ? mask : 'return 0.0;',
+    SUBGROUP_ARG: sub ? ',\n        @builtin(subgroup_size) sgs: u32' : '',
+    W: sub ? 'sgs' : '1u',
+    BODY: body,
+  });
+  return sub ? `enable subgroups;\ndiagnostic(off, subgroup_uniformity);\n${src}` : src;
+}

@@ -6,7 +6,7 @@
  */
 import mathSource from '../shaders/math.wgsl?raw';
 import erfSource from '../shaders/erf.wgsl?raw';
-import halfSource from '../shaders/fused-f16.wgsl?raw';
+import halfSource from '../shaders/f16.wgsl?raw';
 import biasForwardTemplate from '../shaders/fused-bias-forward.wgsl?raw';
 import biasBackwardTemplate from '../shaders/fused-bias-backward.wgsl?raw';
 import biasMergeTemplate from '../shaders/fused-bias-merge.wgsl?raw';

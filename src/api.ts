@@ -625,18 +625,25 @@ export class Activations {
     return this.#rt.finish();
   }
 
-  /** Compiles the pipelines of the given ops (default: all), so first calls pay no compile. */
-  warmup(
+  /**
+   * Compiles the forward and backward pipelines of the given ops (default:
+   * all) and dtypes without blocking, so first calls pay no compile.
+   */
+  async warmup(
     ops: readonly ActivationName[] = Object.keys(activations) as ActivationName[],
     dtypes: readonly DType[] = ['float32'],
-  ): void {
+  ): Promise<void> {
+    const work: Promise<void>[] = [];
     for (const op of ops) {
       checkOp(op);
       for (const dtype of dtypes) {
-        for (const direction of ['forward', 'backward'] as const)
-          this.#kernel(op, direction, dtype, 'vector', null, false);
+        for (const direction of ['forward', 'backward'] as const) {
+          const k = this.#kernelSpec(op, direction, dtype, 'vector', null, false);
+          work.push(this.#rt.prepare(k.key, k.label, k.code));
+        }
       }
     }
+    await Promise.all(work);
   }
 
   /** GPU memory and pipelines held by this instance. */
@@ -860,14 +867,14 @@ export class Activations {
     return { params: { ...params, [name]: t }, release: () => t.destroy() };
   }
 
-  #kernel(
+  #kernelSpec(
     op: ActivationName,
     direction: Direction,
     dtype: DType,
     layout: Layout,
     inPlace: 0 | 1 | null,
     broadcastParam: boolean,
-  ): GPUComputePipeline {
+  ) {
     const k: ElementwiseKernel = {
       op,
       direction,
@@ -877,10 +884,23 @@ export class Activations {
       broadcastParam,
       workgroupSize: WORKGROUP_SIZE,
     };
-    const key = `elementwise|${op}|${direction}|${dtype}|${layout}|${inPlace}|${broadcastParam}|${WORKGROUP_SIZE}`;
-    return this.#rt.pipeline(key, `${op} ${direction} ${dtype} ${layout}`, () =>
-      elementwiseShader(k),
-    );
+    return {
+      key: `elementwise|${op}|${direction}|${dtype}|${layout}|${inPlace}|${broadcastParam}|${WORKGROUP_SIZE}`,
+      label: `${op} ${direction} ${dtype} ${layout}`,
+      code: () => elementwiseShader(k),
+    };
+  }
+
+  #kernel(
+    op: ActivationName,
+    direction: Direction,
+    dtype: DType,
+    layout: Layout,
+    inPlace: 0 | 1 | null,
+    broadcastParam: boolean,
+  ): GPUComputePipeline {
+    const k = this.#kernelSpec(op, direction, dtype, layout, inPlace, broadcastParam);
+    return this.#rt.pipeline(k.key, k.label, k.code);
   }
 
   /**

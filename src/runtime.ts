@@ -26,6 +26,8 @@ const MAX_RECORDED_DISPATCHES = 4096;
 
 /** Storage buffers we allocate are padded to this many bytes, so vector kernels can run on any length. */
 export const PAD_BYTES = 16;
+/** Buffers at least this large are allocated inside an out-of-memory error scope. */
+const OOM_SCOPE_BYTES = 1 << 20;
 
 export interface CreateOptions {
   /** Use this device (shared with another library) instead of requesting one. */
@@ -187,19 +189,59 @@ export class Runtime implements TensorOwner {
   // ---- pipelines ----------------------------------------------------------
 
   pipeline(key: string, label: string, code: () => string): GPUComputePipeline {
-    let cache = pipelineCache.get(this.device);
-    if (!cache) pipelineCache.set(this.device, (cache = new Map()));
+    const cache = this.#cache();
     let p = cache.get(key);
     if (!p) {
+      // Compilation errors arrive asynchronously: keep the check, so the next
+      // read or flush reports them with the op's name instead of leaving an
+      // uncaptured error and a silently unwritten output.
+      this.device.pushErrorScope('validation');
       const module = this.device.createShaderModule({ label, code: code() });
       p = this.device.createComputePipeline({
         label,
         layout: 'auto',
         compute: { module, entryPoint: 'main' },
       });
+      this.#pipelineChecks.push(
+        this.device.popErrorScope().then((e) => (e ? `${label}: ${e.message}` : null)),
+      );
       cache.set(key, p);
     }
     return p;
+  }
+
+  /** Compiles a pipeline without blocking (createComputePipelineAsync) into the cache. */
+  async prepare(key: string, label: string, code: () => string): Promise<void> {
+    const cache = this.#cache();
+    if (cache.has(key)) return;
+    const module = this.device.createShaderModule({ label, code: code() });
+    try {
+      const p = await this.device.createComputePipelineAsync({
+        label,
+        layout: 'auto',
+        compute: { module, entryPoint: 'main' },
+      });
+      cache.set(key, p);
+    } catch (e) {
+      throw new GPUError(`${label}: the pipeline failed to compile: ${(e as Error).message}`);
+    }
+  }
+
+  #cache(): Map<string, GPUComputePipeline> {
+    let cache = pipelineCache.get(this.device);
+    if (!cache) pipelineCache.set(this.device, (cache = new Map()));
+    return cache;
+  }
+
+  #pipelineChecks: Promise<string | null>[] = [];
+
+  /** Throws the first pipeline compilation error reported since the last check. */
+  async #checkPipelines(): Promise<void> {
+    if (this.#pipelineChecks.length === 0) return;
+    const checks = this.#pipelineChecks;
+    this.#pipelineChecks = [];
+    const errors = (await Promise.all(checks)).filter((e) => e !== null);
+    if (errors.length > 0) throw new GPUError(`a kernel failed to compile: ${errors[0]}`);
   }
 
   get pipelineCount(): number {
@@ -357,6 +399,7 @@ export class Runtime implements TensorOwner {
   async finish(): Promise<void> {
     this.checkAlive();
     this.submit();
+    await this.#checkPipelines();
     await this.#untilLost(this.device.queue.onSubmittedWorkDone());
   }
 
@@ -380,16 +423,20 @@ export class Runtime implements TensorOwner {
         'OUT_OF_MEMORY',
       );
     }
-    this.device.pushErrorScope('out-of-memory');
+    // An error scope per buffer costs more than a small op: only large buffers realistically fail.
+    const scoped = bytes >= OOM_SCOPE_BYTES;
+    if (scoped) this.device.pushErrorScope('out-of-memory');
     const buffer = this.device.createBuffer({
       label,
       size: bytes,
       usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
     });
     const tensor = new Tensor(this, buffer, shape, dtype, 0, true);
-    this.device.popErrorScope().then((err) => {
-      if (err) this.#oom.set(buffer, err.message);
-    });
+    if (scoped) {
+      this.device.popErrorScope().then((err) => {
+        if (err) this.#oom.set(buffer, err.message);
+      });
+    }
     this.#liveTensors++;
     this.#liveBytes += bytes;
     this.#owned.add(tensor);

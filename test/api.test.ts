@@ -385,3 +385,24 @@ describe("encode into the caller's encoder", () => {
     staging.destroy();
   });
 });
+
+describe('pipelines', () => {
+  it('warmup() compiles every op forward and backward ahead of time', async () => {
+    const act = await createActivations({ gpu: testGPU() });
+    const before = act.stats().pipelines;
+    await act.warmup();
+    const { activationNames } = await import('../src/activations.js');
+    expect(act.stats().pipelines - before).toBe(activationNames.length * 2);
+    act.device.destroy();
+  });
+
+  it('a kernel that fails to compile surfaces its message and the op name on the next flush', async () => {
+    const act = await createActivations({ gpu: testGPU() });
+    act.runtime.pipeline('broken', 'relu forward (deliberately broken)', () => 'fn main( {');
+    await expect(act.flush()).rejects.toMatchObject({
+      code: 'GPU_ERROR',
+      message: expect.stringContaining('relu forward (deliberately broken)'),
+    });
+    act.device.destroy();
+  });
+});

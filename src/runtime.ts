@@ -351,7 +351,7 @@ export class Runtime implements TensorOwner {
     }));
     const bindGroup = this.device.createBindGroup({
       label: pipeline.label,
-      layout: pipeline.getBindGroupLayout(0),
+      layout: this.#layout(pipeline),
       entries,
     });
     const pass = this.#passNow();
@@ -363,6 +363,14 @@ export class Runtime implements TensorOwner {
     if (this.#external) return;
     if (++this.#dispatches >= MAX_RECORDED_DISPATCHES || this.#slotsUsed >= 64 * ARENA_SLOTS)
       this.submit();
+  }
+
+  /** getBindGroupLayout makes a new object on every call: keep one per pipeline. */
+  #layouts = new WeakMap<GPUComputePipeline, GPUBindGroupLayout>();
+  #layout(pipeline: GPUComputePipeline): GPUBindGroupLayout {
+    let l = this.#layouts.get(pipeline);
+    if (!l) this.#layouts.set(pipeline, (l = pipeline.getBindGroupLayout(0)));
+    return l;
   }
 
   /** Records a buffer-to-buffer copy (ends the open compute pass). */

@@ -10,6 +10,7 @@ import backwardSource from '../shaders/softmax-backward.wgsl?raw';
 import ceSource from '../shaders/softmax-ce.wgsl?raw';
 import sumSource from '../shaders/softmax-sum.wgsl?raw';
 import halfSource from '../shaders/softmax-f16.wgsl?raw';
+import rowsSource from '../shaders/softmax-rows.wgsl?raw';
 import type { DType } from './codegen.js';
 
 export type Mode = 'forward' | 'backward' | 'ce';
@@ -33,6 +34,14 @@ export const softmaxTuning = {
   threadMaxLen: 8,
   /** Contiguous rows up to this long get one subgroup each, where the adapter has subgroups. */
   subgroupMaxLen: 1024,
+  /**
+   * Contiguous rows (forward and backward) take shaders/softmax-rows.wgsl, one
+   * subgroup per row and no barrier, where the adapter has subgroups. False
+   * forces the workgroup-memory kernels (what an adapter without subgroups runs).
+   */
+  rowsKernel: true,
+  /** Vectors (of 4 or 1 elements) each lane of the rows kernel keeps in registers. */
+  rowsKv: 16,
 };
 
 /**
@@ -41,7 +50,7 @@ export const softmaxTuning = {
  * row (nothing to meet). SwiftShader runs a shader with any barrier as
  * coroutines, about 1000x slower, so the last two are also what keeps it fast.
  */
-export type Reduce = 'workgroup' | 'subgroup' | 'single';
+export type Reduce = 'workgroup' | 'subgroup' | 'single' | 'rows';
 
 export interface Plan {
   reduce: Reduce;
@@ -52,6 +61,8 @@ export interface Plan {
   /** Workgroups per row (> 1: split into two phases). */
   chunks: number;
   chunkLen: number;
+  /** The rows kernel: elements per vector (4 where the row length allows, else 1). */
+  vw?: number;
 }
 
 const nextPow2 = (n: number) => 2 ** Math.ceil(Math.log2(Math.max(1, n)));
@@ -61,13 +72,27 @@ export function planRows(
   rows: number,
   len: number,
   inner: number,
-  options: { split?: boolean; subgroups?: boolean } = {},
+  options: { split?: boolean; subgroups?: boolean; rows?: boolean } = {},
 ): Plan {
   const t = softmaxTuning;
   const single = { chunks: 1, chunkLen: len };
   if ((inner > 1 && rows >= t.columnMinRows) || (inner === 1 && len <= t.threadMaxLen)) {
     // One thread per row: on a strided axis neighbouring threads read neighbouring addresses.
     return { reduce: 'single', w: 1, k: 0, ...single };
+  }
+  if (options.rows && options.subgroups && t.rowsKernel && inner === 1) {
+    const vw = len % 4 === 0 ? 4 : 1;
+    const split = options.split !== false && len >= t.splitMinLen && rows < t.splitMaxRows;
+    // A chunk is a whole number of vectors.
+    const chunkLen = split ? Math.ceil(t.chunkLen / vw) * vw : len;
+    return {
+      reduce: 'rows',
+      w: 0,
+      k: t.rowsKv,
+      vw,
+      chunks: split ? Math.ceil(len / chunkLen) : 1,
+      chunkLen,
+    };
   }
   if (options.subgroups && inner === 1 && len <= t.subgroupMaxLen) {
     // The subgroup size is known only in the shader: keep registers for rows a 4-wide subgroup holds.
@@ -94,7 +119,16 @@ export function planRows(
  * Workgroups of one dispatch of the plan. A subgroup plan is sized for the
  * adapter's largest subgroup; workgroups past the last row exit at once.
  */
-export function workgroupsOf(plan: Plan, rows: number, subgroupMaxSize: number): number {
+export function workgroupsOf(
+  plan: Plan,
+  rows: number,
+  subgroupMaxSize: number,
+  subgroupMinSize = 4,
+): number {
+  if (plan.reduce === 'rows') {
+    // Segments go to subgroups in a grid-stride loop: size for the smallest subgroup.
+    return Math.ceil((rows * plan.chunks) / (ROWS_WG / Math.min(subgroupMinSize, ROWS_WG)));
+  }
   if (plan.chunks > 1) return rows * plan.chunks;
   const w = plan.reduce === 'subgroup' ? subgroupMaxSize : plan.w;
   return Math.ceil(rows / (256 / w));
@@ -186,7 +220,107 @@ export interface KernelSpec {
 }
 
 export function kernelKey(s: KernelSpec): string {
-  return `softmax|${s.mode}|${s.log}|${s.dtype}|${s.labels}|${s.plan.reduce}|${s.plan.k}|${s.phase}`;
+  return `softmax|${s.mode}|${s.log}|${s.dtype}|${s.labels}|${s.plan.reduce}|${s.plan.k}|${s.plan.vw ?? 1}|${s.phase}`;
+}
+
+/** Workgroup size of shaders/softmax-rows.wgsl (WG there). */
+export const ROWS_WG = 128;
+
+const ROWS_TYPES: Record<number, string> = {
+  4: `alias V = vec4<f32>;
+alias VU = vec4<u32>;
+const VW: u32 = 4u;
+fn hsum(v: V) -> f32 { return (v.x + v.y) + (v.z + v.w); }
+fn hmax(v: V) -> f32 { return max(max(v.x, v.y), max(v.z, v.w)); }
+fn hmaxu(v: VU) -> u32 { return max(max(v.x, v.y), max(v.z, v.w)); }`,
+  1: `alias V = f32;
+alias VU = u32;
+const VW: u32 = 1u;
+fn hsum(v: V) -> f32 { return v; }
+fn hmax(v: V) -> f32 { return v; }
+fn hmaxu(v: VU) -> u32 { return v; }`,
+};
+
+/** Vector loads and stores of the rows kernel: element index q * VW. */
+function rowsStorage(
+  dtype: DType,
+  vw: number,
+  inputs: string[],
+): { bindings: string[]; code: string } {
+  const bindings: string[] = [];
+  const code: string[] = [];
+  const word = vw === 4 ? (dtype === 'float32' ? 'vec4<u32>' : 'vec2<u32>') : 'u32';
+  for (const name of inputs) {
+    bindings.push(`var<storage, read> ${name}: array<${word}>;`);
+    code.push(
+      dtype === 'float32'
+        ? `fn load_${name}(q: u32) -> V { return bitcast<V>(${name}[q]); }`
+        : vw === 4
+          ? `fn load_${name}(q: u32) -> V { let w = ${name}[q]; return vec4<f32>(unpack2x16float(w.x), unpack2x16float(w.y)); }`
+          : `fn load_${name}(q: u32) -> V { return unpack2x16float(${name}[q >> 1u])[q & 1u]; }`,
+    );
+  }
+  if (dtype === 'float32') {
+    bindings.push(`var<storage, read_write> out: array<${word}>;`);
+    code.push('fn store_out(q: u32, v: V) { out[q] = bitcast<' + word + '>(v); }');
+  } else if (vw === 4) {
+    // Four halves are two whole words of one lane: plain stores.
+    bindings.push('var<storage, read_write> out: array<vec2<u32>>;');
+    code.push(
+      halfSource,
+      `fn store_out(q: u32, v: V) {
+  let a = half_bits(v.xy);
+  let b = half_bits(v.zw);
+  out[q] = vec2<u32>(a.x | (a.y << 16u), b.x | (b.y << 16u));
+}`,
+    );
+  } else {
+    // A word's two halves may belong to two rows, so to two subgroups.
+    bindings.push('var<storage, read_write> out: array<atomic<u32>>;');
+    code.push(
+      halfSource,
+      `fn store_out(g: u32, v: f32) {
+  let h = half_bits(vec2<f32>(v, 0.0)).x;
+  let shift = (g & 1u) * 16u;
+  atomicAnd(&out[g >> 1u], ~(0xffffu << shift));
+  atomicOr(&out[g >> 1u], h << shift);
+}`,
+    );
+  }
+  return { bindings, code: code.join('\n') };
+}
+
+function rowsShader(s: KernelSpec): string {
+  const vw = s.plan.vw ?? 1;
+  const inputs = s.mode === 'forward' ? ['in0'] : ['in0', 'in1'];
+  const st = rowsStorage(s.dtype, vw, inputs);
+  // The forward never reaches the backward's loads; WGSL still resolves them.
+  if (s.mode === 'forward') st.code += '\nfn load_in1(q: u32) -> V { return V(0.0); }';
+  const bindings = [...st.bindings];
+  if (s.phase !== 0) {
+    bindings.push('var<storage, read_write> partials: array<vec4<f32>>;');
+    st.code += `
+fn store_partial(i: u32, p: vec4<f32>) { partials[i] = p; }
+fn load_partial(i: u32) -> vec4<f32> { return partials[i]; }`;
+  } else {
+    st.code += `
+fn store_partial(i: u32, p: vec4<f32>) {}
+fn load_partial(i: u32) -> vec4<f32> { return vec4<f32>(0.0); }`;
+  }
+  return (
+    'enable subgroups;\ndiagnostic(off, subgroup_uniformity);\n' +
+    rowsSource
+      .replace(
+        '{{BINDINGS}}',
+        bindings.map((b, i) => `@group(0) @binding(${i + 1}) ${b}`).join('\n'),
+      )
+      .replace('{{TYPES}}', ROWS_TYPES[vw])
+      .replace('{{STORAGE}}', st.code)
+      .replace('{{LOG}}', String(s.log))
+      .replace('{{BACKWARD}}', String(s.mode === 'backward'))
+      .replace('{{PHASE}}', String(s.phase))
+      .replace('{{KV}}', String(s.plan.k))
+  );
 }
 
 /** Load of element g of input `name` as f32, and (for the output) the store. */
@@ -255,6 +389,7 @@ fn merge_partials(row: u32, t: u32, w: u32) -> State {
 }`;
 
 export function softmaxShader(s: KernelSpec): string {
+  if (s.plan.reduce === 'rows') return rowsShader(s);
   const inputs = bindingNames(s).filter((n) => n.startsWith('in'));
   const st = storage(s.dtype, inputs);
   const extra: string[] = [];

@@ -264,12 +264,12 @@ function recordRows(rt: Runtime, job: RowJob): void {
   const pipeline = (s: KernelSpec) =>
     rt.pipeline(
       kernelKey(s),
-      `softmax-family ${job.mode}${s.log ? ' log' : ''} ${s.dtype} k${s.plan.k} phase ${s.phase}`,
+      `softmax-family ${job.mode}${s.log ? ' log' : ''} ${s.dtype} ${s.plan.reduce} k${s.plan.k} vw${s.plan.vw ?? 1} phase ${s.phase}`,
       () => softmaxShader(s),
     );
-  const groups = workgroupsOf(job.plan, job.rows, subgroupMaxSize(rt));
+  const groups = workgroupsOf(job.plan, job.rows, subgroupMaxSize(rt), subgroupMinSize(rt));
   if (job.plan.chunks > 1) {
-    const partials = rt.allocate([groups * 4], 'float32', `${job.op} partials`);
+    const partials = rt.allocate([job.rows * job.plan.chunks * 4], 'float32', `${job.op} partials`);
     const withPartials = [...ranges, rangeOf(partials)];
     rt.dispatch(pipeline(spec(1)), u, withPartials, groups);
     rt.dispatch(pipeline(spec(2)), u, withPartials, groups);
@@ -284,13 +284,25 @@ function recordRows(rt: Runtime, job: RowJob): void {
   }
 }
 
+function subgroupMinSize(rt: Runtime): number {
+  const info = (rt.device as { adapterInfo?: { subgroupMinSize?: number } }).adapterInfo;
+  return info?.subgroupMinSize || 4;
+}
+
 function subgroupMaxSize(rt: Runtime): number {
   const info = (rt.device as { adapterInfo?: { subgroupMaxSize?: number } }).adapterInfo;
   return info?.subgroupMaxSize ?? 128;
 }
 
-const planFor = (rt: Runtime, rows: number, len: number, inner: number, split = true): Plan =>
-  planRows(rows, len, inner, { split, subgroups: rt.features.has('subgroups') });
+const planFor = (
+  rt: Runtime,
+  rows: number,
+  len: number,
+  inner: number,
+  split = true,
+  rowsKernel = false,
+): Plan =>
+  planRows(rows, len, inner, { split, subgroups: rt.features.has('subgroups'), rows: rowsKernel });
 
 /** rows, len and inner (the stride along the axis) of a shape reduced along `axis`. */
 function geometry(shape: readonly number[], axis: number) {
@@ -321,7 +333,7 @@ export function softmaxForward(
     out,
     extra: [],
     ...g,
-    plan: planFor(rt, g.rows, g.len, g.inner),
+    plan: planFor(rt, g.rows, g.len, g.inner, true, true),
     signBit: op === 'softmin' ? 0x80000000 : 0,
     invT: p.invT,
     factor: p.factor,
@@ -354,7 +366,7 @@ export function softmaxBackward(
     out,
     extra: [],
     ...g,
-    plan: planFor(rt, g.rows, g.len, g.inner),
+    plan: planFor(rt, g.rows, g.len, g.inner, true, true),
     signBit: 0,
     invT: p.invT,
     factor: p.factor,

@@ -157,6 +157,46 @@ describe('every row length 1..300, the row maximum at each index in turn', () =>
   });
 });
 
+describe('the workgroup-memory kernels (what an adapter without subgroups runs)', () => {
+  // The fast rows kernel needs 'subgroups'; force the fallback on this adapter.
+  const fallback = { rowsKernel: false, subgroupMaxLen: 0 };
+  const lengths = [3, 65, 300, 1025, 4097];
+  const data = (len: number) => {
+    // 4 rows: the max at the start, the middle and the end, and one row of -Inf with a +Inf.
+    const x = uniform(4 * len, -8, 8, len + 3);
+    x[0] = 9;
+    x[len + (len >> 1)] = 9;
+    x[3 * len - 1] = 9;
+    x.fill(-Infinity, 3 * len, 4 * len);
+    x[4 * len - 1 - (len >> 2)] = Infinity;
+    return x;
+  };
+
+  it('softmax and logSoftmax forward, softmax and logSoftmax backward', async () => {
+    withTuning(fallback);
+    const act = await sharedActivations();
+    for (const len of lengths) {
+      const x = data(len);
+      const shape = [4, len];
+      for (const op of ['softmax', 'logSoftmax'] as const) {
+        checkForward(op, x, shape, await forward(act, op, x, shape));
+        const y = new Float32Array(ref.softmaxForward(op, x, shape));
+        const dy = uniform(4 * len, -1, 1, len);
+        const dx = await backward(act, op, y, dy, shape);
+        const ms = mismatches(dx, ref.softmaxBackward(op, y, dy, shape), BACKWARD, [y, dy]);
+        expect(ms, `${op} length ${len}: ${report(ms)}`).toEqual([]);
+      }
+    }
+  });
+
+  it('split rows', async () => {
+    withTuning({ ...fallback, cacheMax: 256, splitMinLen: 2048, splitMaxRows: 4, chunkLen: 512 });
+    const act = await sharedActivations();
+    const x = data(2049);
+    checkForward('softmax', x, [4, 2049], await forward(act, 'softmax', x, [4, 2049]));
+  });
+});
+
 describe('the issue named cases', () => {
   const F = 3.4e38;
   const rows: [string, number[], number[]][] = [

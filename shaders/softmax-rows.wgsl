@@ -1,0 +1,362 @@
+// Contiguous rows, one subgroup per row segment, no workgroup barrier.
+//
+// The fast path of the softmax family where the adapter has 'subgroups' and
+// the reduced axis is the last one (forward and backward; cross-entropy and
+// strided axes keep shaders/softmax.wgsl). Why this shape:
+// - A workgroupBarrier makes SwiftShader run a workgroup as coroutines, 100 to
+//   1000x slower; subgroup operations are plain SIMD there. On a hardware GPU
+//   a subgroup per row is also the cheapest reduction (no shared memory).
+// - V is vec4<f32> where the row length is a multiple of 4 (16-byte loads and
+//   stores; float16 moves 4 halves as one vec2<u32>, whole words, no atomics),
+//   else f32 (float16 then stores each half atomically, as softmax.wgsl does).
+// - Each lane keeps its first KV vectors of the segment in registers, so a
+//   row of up to KV * VW * subgroup_size elements is read from memory once;
+//   the rest of a longer row is read again in each pass (from cache, mostly).
+// - Forward passes: max (and a NaN flag, decided on the bits), then the sum
+//   of exp2 of the pre-scaled difference, then the writes. Backward: one
+//   sum, then the writes.
+// - A segment is a whole row (PHASE 0), or a chunk of a very long row: PHASE 1
+//   writes each chunk's partial (max, sum, NaN flag), PHASE 2 merges all of
+//   its row's partials and writes its chunk, so few long rows fill the GPU.
+// - Subgroups take segments in a grid-stride loop, so the host need not know
+//   the subgroup size the compiler chose (it sizes the grid from the
+//   adapter's smallest); the loop bound is uniform across a subgroup.
+//
+// Assumes each subgroup is a run of consecutive local_invocation_index (true
+// of the adapters seen), as shaders/softmax.wgsl does.
+
+struct Params {
+  rows: u32,
+  len: u32,       // elements per row
+  inner: u32,     // 1 here
+  chunks: u32,    // segments per row (PHASE 1 and 2), else 1
+  chunk_len: u32, // elements per segment (a multiple of VW)
+  sign_bit: u32,  // 0x80000000 for softmin
+  _p0: u32,
+  _p1: u32,
+  inv_t: f32,
+  factor: f32,    // backward: sign / T
+  _p2: f32,
+  _p3: f32,
+  ninf: f32,
+  nan: f32,
+  _p4: f32,
+  _p5: f32,
+}
+
+@group(0) @binding(0) var<uniform> P: Params;
+{{BINDINGS}}
+
+{{TYPES}}
+
+{{STORAGE}}
+
+const LOG: bool = {{LOG}};
+const BACKWARD: bool = {{BACKWARD}};
+const PHASE: u32 = {{PHASE}}u;
+const KV: u32 = {{KV}}u;
+const KC: u32 = max(KV, 1u);
+const WG: u32 = 128u;
+const LOG2E: f32 = 1.4426950408889634;
+
+// 1 in each lane holding a NaN (on the bits: comparisons with NaN may fold).
+fn nan_bits(v: V) -> VU {
+  return select(VU(0u), VU(1u), (bitcast<VU>(v) & VU(0x7fffffffu)) > VU(0x7f800000u));
+}
+
+fn value(x: V) -> V {
+  return bitcast<V>(bitcast<VU>(x) ^ VU(P.sign_bit));
+}
+
+// Row constants of the forward, set once a segment's statistics are known.
+// (v - m) / T is computed as (v * A - m * A) * B with (A, B) = (1/T, 1) where
+// 1/T < 1 (no overflow of the difference when the quotient would not) and
+// (1, 1/T) otherwise: exactly the order of scaled_diff in softmax-state.wgsl.
+var<private> f_a: f32;
+var<private> f_b: f32;
+var<private> f_ma: f32;  // m * A
+var<private> f_b2: f32;  // B * log2(e): exp(d) = exp2(d2)
+
+fn set_max(m: f32) {
+  f_a = select(1.0, P.inv_t, P.inv_t < 1.0);
+  f_b = select(P.inv_t, 1.0, P.inv_t < 1.0);
+  f_ma = m * f_a;
+  f_b2 = f_b * LOG2E;
+}
+
+// exp((v - m) / T) for v <= m; the clamp keeps -Inf away from exp2 and still underflows to 0.
+fn expd(v: V) -> V {
+  return exp2(max((v * f_a - V(f_ma)) * f_b2, V(-150.0)));
+}
+
+// Row statistics: m the maximum; s the sum of expd (or, when m is +Inf, the count
+// of +Inf entries); nan 1 if any NaN. Backward: s the reduced sum, live 1 unless
+// every y is -Inf (logSoftmax).
+var<private> r_m: f32;
+var<private> r_s: f32;
+var<private> r_inv: f32;
+var<private> r_logs: f32;
+var<private> r_nan: u32;
+var<private> r_live: u32;
+
+// Forward output of one vector of values v.
+fn forward_of(v: V) -> V {
+  let pinf = -P.ninf;
+  if (r_nan != 0u) {
+    return V(P.nan);
+  }
+  if (r_m == pinf) {
+    // The +Inf entries share the mass evenly (the limit as they grow together).
+    if (LOG) {
+      return select(V(P.ninf), V(-log(r_s)), v == V(pinf));
+    }
+    return select(V(0.0), V(r_inv), v == V(pinf));
+  }
+  if (r_m == P.ninf) {
+    // Every entry -Inf: a fully masked row.
+    return select(V(0.0), V(P.ninf), LOG);
+  }
+  if (LOG) {
+    return (v * f_a - V(f_ma)) * f_b - V(r_logs);
+  }
+  return select(expd(v) * r_inv, V(0.0), v == V(P.ninf));
+}
+
+// forward_of where the row has no NaN and no +Inf (branch-free).
+fn forward_fast(v: V) -> V {
+  if (LOG) {
+    return (v * f_a - V(f_ma)) * f_b - V(r_logs);
+  }
+  return select(expd(v) * r_inv, V(0.0), v == V(P.ninf));
+}
+
+// backward_of where the row has no NaN (and, for logSoftmax, some live entry).
+fn backward_fast(y: V, dy: V) -> V {
+  if (LOG) {
+    return P.factor * (dy - exp2(max(y * LOG2E, V(-150.0))) * r_s);
+  }
+  return P.factor * y * (dy - r_s);
+}
+
+fn backward_of(y: V, dy: V) -> V {
+  if (r_nan != 0u) {
+    return V(P.nan);
+  }
+  if (LOG) {
+    if (r_live == 0u) {
+      return V(0.0);
+    }
+    return P.factor * (dy - exp2(max(y * LOG2E, V(-150.0))) * r_s);
+  }
+  return P.factor * y * (dy - r_s);
+}
+
+fn finish_stats(t: u32) {
+  r_inv = 1.0 / r_s;
+  r_logs = log(max(r_s, 1.0));
+}
+
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wid: vec3<u32>,
+        @builtin(num_workgroups) groups: vec3<u32>,
+        @builtin(local_invocation_index) lid: u32,
+        @builtin(subgroup_size) sgs: u32,
+        @builtin(subgroup_invocation_id) t: u32) {
+  let per = max(WG / sgs, 1u);
+  let stride = groups.x * groups.y * per;
+  let nseg = P.rows * P.chunks;
+  let nv = P.len / VW;
+  let cv = P.chunk_len / VW;
+  for (var seg = (wid.y * groups.x + wid.x) * per + lid / sgs; seg < nseg; seg += stride) {
+    let row = seg / P.chunks;
+    let lo = (seg - row * P.chunks) * cv;
+    let hi = min(nv, lo + cv);
+    let base = row * nv;
+    let tail = lo + t + KV * sgs;
+    var c0: array<V, KC>;
+    var c1: array<V, KC>;
+
+    // ---- statistics --------------------------------------------------------
+    if (PHASE != 2u) {
+      var bad = VU(0u);
+      if (!BACKWARD) {
+        var m = V(P.ninf);
+        for (var k = 0u; k < KV; k++) {
+          let q = lo + t + k * sgs;
+          if (q < hi) {
+            let v = value(load_in0(base + q));
+            c0[k] = v;
+            m = max(m, v);
+            bad |= nan_bits(v);
+          }
+        }
+        for (var q = tail; q < hi; q += sgs) {
+          let v = value(load_in0(base + q));
+          m = max(m, v);
+          bad |= nan_bits(v);
+        }
+        r_m = subgroupMax(hmax(m));
+        r_nan = subgroupMax(hmaxu(bad));
+        let pinf = -P.ninf;
+        var s = V(0.0);
+        if (r_nan == 0u && r_m == pinf) {
+          for (var k = 0u; k < KV; k++) {
+            if (lo + t + k * sgs < hi) {
+              s += select(V(0.0), V(1.0), c0[k] == V(pinf));
+            }
+          }
+          for (var q = tail; q < hi; q += sgs) {
+            s += select(V(0.0), V(1.0), value(load_in0(base + q)) == V(pinf));
+          }
+        } else if (r_nan == 0u && r_m != P.ninf) {
+          set_max(r_m);
+          for (var k = 0u; k < KV; k++) {
+            if (lo + t + k * sgs < hi) {
+              s += expd(c0[k]);
+            }
+          }
+          for (var q = tail; q < hi; q += sgs) {
+            s += expd(value(load_in0(base + q)));
+          }
+        }
+        r_s = subgroupAdd(hsum(s));
+      } else {
+        var s = V(0.0);
+        var live = VU(0u);
+        for (var k = 0u; k < KV; k++) {
+          let q = lo + t + k * sgs;
+          if (q < hi) {
+            let y = load_in0(base + q);
+            let dy = load_in1(base + q);
+            c0[k] = y;
+            c1[k] = dy;
+            bad |= nan_bits(y) | nan_bits(dy);
+            if (LOG) {
+              s += dy;
+              live |= select(VU(0u), VU(1u), y != V(P.ninf));
+            } else {
+              // Skipping y = 0 keeps a masked entry's dy (even an infinite one) out of the sum.
+              s += select(y * dy, V(0.0), y == V(0.0));
+            }
+          }
+        }
+        for (var q = tail; q < hi; q += sgs) {
+          let y = load_in0(base + q);
+          let dy = load_in1(base + q);
+          bad |= nan_bits(y) | nan_bits(dy);
+          if (LOG) {
+            s += dy;
+            live |= select(VU(0u), VU(1u), y != V(P.ninf));
+          } else {
+            s += select(y * dy, V(0.0), y == V(0.0));
+          }
+        }
+        r_s = subgroupAdd(hsum(s));
+        r_nan = subgroupMax(hmaxu(bad));
+        r_live = subgroupMax(hmaxu(live));
+        r_m = 0.0;
+      }
+      if (PHASE == 1u) {
+        if (t == 0u) {
+          store_partial(seg, vec4<f32>(r_m, r_s, f32(r_nan), f32(r_live)));
+        }
+        continue;
+      }
+    } else {
+      // Merge the row's partials: every chunk of the row does this itself.
+      let first = row * P.chunks;
+      var pm = P.ninf;
+      var pn = 0.0;
+      var pl = 0.0;
+      for (var c = t; c < P.chunks; c += sgs) {
+        let p = load_partial(first + c);
+        pm = max(pm, p.x);
+        pn = max(pn, p.z);
+        pl = max(pl, p.w);
+      }
+      r_nan = u32(subgroupMax(pn));
+      r_live = u32(subgroupMax(pl));
+      var ps = 0.0;
+      if (BACKWARD) {
+        for (var c = t; c < P.chunks; c += sgs) {
+          ps += load_partial(first + c).y;
+        }
+      } else {
+        r_m = subgroupMax(pm);
+        set_max(r_m);
+        let pinf = -P.ninf;
+        for (var c = t; c < P.chunks; c += sgs) {
+          let p = load_partial(first + c);
+          if (r_m == pinf) {
+            ps += select(0.0, p.y, p.x == pinf);
+          } else if (p.y != 0.0) {
+            ps += p.y * exp2(max((p.x * f_a - f_ma) * f_b2, -150.0));
+          }
+        }
+      }
+      r_s = subgroupAdd(ps);
+    }
+    finish_stats(t);
+    if (!BACKWARD) {
+      set_max(r_m);
+    }
+
+    // ---- writes ------------------------------------------------------------
+    // SwiftShader runs both sides of a branch it cannot prove uniform (masked),
+    // so the usual rows take a branch-free loop and the rare ones (a NaN, a
+    // +Inf, a fully masked logSoftmax gradient) a separate, general one.
+    var rare: bool;
+    if (BACKWARD) {
+      rare = r_nan != 0u || (LOG && r_live == 0u);
+    } else {
+      rare = r_nan != 0u || r_m == -P.ninf;
+      // A fully masked row: every v is -Inf, and m * A = 0 keeps (v * A - m * A) at -Inf.
+      f_ma = select(f_ma, 0.0, r_m == P.ninf);
+    }
+    if (rare) {
+      for (var k = 0u; k < KV; k++) {
+        let q = lo + t + k * sgs;
+        if (q < hi) {
+          if (BACKWARD) {
+            store_out(base + q, backward_of(load_in0(base + q), load_in1(base + q)));
+          } else {
+            store_out(base + q, forward_of(value(load_in0(base + q))));
+          }
+        }
+      }
+      for (var q = tail; q < hi; q += sgs) {
+        if (BACKWARD) {
+          store_out(base + q, backward_of(load_in0(base + q), load_in1(base + q)));
+        } else {
+          store_out(base + q, forward_of(value(load_in0(base + q))));
+        }
+      }
+    } else {
+      for (var k = 0u; k < KV; k++) {
+        let q = lo + t + k * sgs;
+        if (q < hi) {
+          if (BACKWARD) {
+            if (PHASE == 2u) {
+              store_out(base + q, backward_fast(load_in0(base + q), load_in1(base + q)));
+            } else {
+              store_out(base + q, backward_fast(c0[k], c1[k]));
+            }
+          } else {
+            if (PHASE == 2u) {
+              store_out(base + q, forward_fast(value(load_in0(base + q))));
+            } else {
+              store_out(base + q, forward_fast(c0[k]));
+            }
+          }
+        }
+      }
+      for (var q = tail; q < hi; q += sgs) {
+        if (BACKWARD) {
+          store_out(base + q, backward_fast(load_in0(base + q), load_in1(base + q)));
+        } else {
+          store_out(base + q, forward_fast(value(load_in0(base + q))));
+        }
+      }
+    }
+  }
+}

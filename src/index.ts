@@ -30,3 +30,4 @@ export type { ErrorCode } from './errors.js';
 export * as reference from './reference.js';
 export { toHalfBits, fromHalfBits } from './f16.js';
 export { close, ELEMENTWISE, type Tolerance } from './tolerance.js';
+export * from './interop.js';

@@ -16,7 +16,8 @@ import { fromHalfArray } from './f16.js';
 import { bytesPerElement, Tensor, type TensorOwner } from './tensor.js';
 
 /** Features the library uses when the adapter has them. */
-const USEFUL_FEATURES: GPUFeatureName[] = ['shader-f16', 'subgroups', 'timestamp-query'];
+// Cast: an older @webgpu/types (pulled in by TF.js's types) lacks 'subgroups'.
+const USEFUL_FEATURES = ['shader-f16', 'subgroups', 'timestamp-query'] as GPUFeatureName[];
 
 /** Where uniforms live: 256-byte slots (the minimum dynamic offset alignment) in 64 KiB arenas. */
 const UNIFORM_SLOT = 256;

@@ -27,7 +27,18 @@ export {
   GPUError,
 } from './errors.js';
 export type { ErrorCode } from './errors.js';
+export { gluKinds, fusedTuning } from './fused.js';
+export type {
+  GluKind,
+  GluParams,
+  GluInput,
+  MaskedSoftmaxOptions,
+  MaskValue,
+  BiasActBackwardInputs,
+} from './fused.js';
 export * as reference from './reference.js';
+export * as softmaxReference from './softmax-reference.js';
+export * as fusedReference from './fused-reference.js';
 export { toHalfBits, fromHalfBits } from './f16.js';
 export { close, ELEMENTWISE, type Tolerance } from './tolerance.js';
 export * from './interop.js';

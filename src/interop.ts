@@ -162,11 +162,12 @@ export interface TfLike<T> {
 
 export interface ToTfOptions {
   /**
-   * true (default): the tf.Tensor uses the Tensor's own buffer (no copy); keep
-   * the Tensor alive (do not destroy it) while TF may still read it.
-   * false: TF copies the values into a buffer of its own (on the GPU), and the
-   * Tensor may be destroyed at once. A Tensor at a byteOffset other than 0 is
-   * always copied (TF reads buffers from their start).
+   * true (default): the tf.Tensor uses the Tensor's own buffer (no copy) when
+   * TF can take it as it is: at byteOffset 0 and exactly the tensor's size
+   * (TF reads a buffer back whole, so padding would show up in data()).
+   * Keep the Tensor alive (do not destroy it) while TF may still read it.
+   * Otherwise, and with false, TF gets a copy made on the GPU, and the Tensor
+   * may be destroyed at once.
    */
   zeroCopy?: boolean;
 }
@@ -186,11 +187,12 @@ export function toTfTensor<T>(tf: TfLike<T>, tensor: Tensor, options: ToTfOption
     );
   }
   const shape = [...tensor.shape];
-  if (options.zeroCopy !== false && tensor.byteOffset === 0) {
+  const exact = tensor.byteOffset === 0 && tensor.buffer.size === tensor.byteLength;
+  if (options.zeroCopy !== false && exact) {
     rt.submit();
     return tf.tensor({ buffer: tensor.buffer, zeroCopy: true }, shape, 'float32');
   }
-  // TF copies the buffer from its start: stage the range in a buffer of its own first.
+  // A buffer of exactly the tensor's bytes, which TF copies into one of its own.
   const staged = stage(rt, tensor, 'toTfTensor staging');
   try {
     return tf.tensor({ buffer: staged, zeroCopy: false }, shape, 'float32');
@@ -322,12 +324,12 @@ function runtimeOf(op: string, t: Tensor): Runtime {
   return t.owner;
 }
 
-/** A new buffer (not tracked as a tensor) with a copy of t's bytes, the copy submitted. */
+/** A new buffer of t's bytes (rounded up to 4), not tracked as a tensor; the copy is submitted. */
 function stage(rt: Runtime, t: Tensor, label: string): GPUBuffer {
   const bytes = Math.ceil(t.byteLength / 4) * 4;
   const buffer = rt.device.createBuffer({
     label,
-    size: Math.max(16, Math.ceil(bytes / 16) * 16),
+    size: Math.max(4, bytes),
     usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
   });
   if (bytes > 0) {

@@ -1,6 +1,7 @@
 /**
- * The Vite app that serves the benchmark page (bench/index.html) on
- * 127.0.0.1. It also serves ONNX Runtime Web's wasm files straight from
+ * The Vite app that serves the benchmark page (bench/index.html), the
+ * training example (examples/mlp/index.html) and the learning page
+ * (docs/index.html) on 127.0.0.1. It also serves ONNX Runtime Web's wasm files straight from
  * node_modules under /ort-dist/, so the page needs no network.
  */
 import { createReadStream, existsSync, statSync } from 'node:fs';
@@ -61,7 +62,7 @@ export default defineConfig({
       '@tensorflow/tfjs-core/dist/register_all_gradients',
       '@tensorflow/tfjs-backend-webgpu',
     ],
-    entries: ['bench/index.html'],
+    entries: ['bench/index.html', 'examples/mlp/index.html', 'docs/index.html'],
   },
   build: { target: 'es2022' },
   logLevel: 'warn',

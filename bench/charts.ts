@@ -10,8 +10,10 @@ const COLORS: Record<string, string> = {
   'copy-kernel': '#000000',
   'copy2-kernel': '#555555',
   copyBufferToBuffer: '#bbbbbb',
+  fused: '#0b5d8c',
+  unfused: '#8cc2e0',
 };
-const IMPLS = ['ours', 'tf', 'ort', 'naive', 'cpu'];
+const IMPLS = ['ours', 'tf', 'ort', 'naive', 'cpu', 'fused', 'unfused'];
 
 function frame(canvas: HTMLCanvasElement, title: string) {
   const ctx = canvas.getContext('2d')!;

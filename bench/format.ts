@@ -3,8 +3,17 @@ import type { LatencyRow, Row } from './measure.js';
 
 const fmt = (v: number | null, digits: number) => (v === null ? '-' : v.toFixed(digits));
 
-/** The table as text (terminal and NOTES). */
+/** A fused row's fused/unfused time ratio against its floor: '0.52 <= 0.60 met'. */
+export function vsUnfusedText(r: Row): string {
+  if (r.vsUnfused === undefined) return '';
+  if (r.vsUnfused === null) return '-';
+  const met = r.floor == null || r.vsUnfused <= r.floor;
+  return `${r.vsUnfused.toFixed(2)} ${met ? '<=' : '>'} ${r.floor?.toFixed(2) ?? '?'} ${met ? 'met' : 'MISSED'}`;
+}
+
+/** The table as text (terminal and NOTES); a fused/unfused column when fused rows are present. */
 export function formatTable(rows: Row[]): string {
+  const fused = rows.some((r) => r.vsUnfused !== undefined);
   const head = [
     'impl',
     'op',
@@ -15,6 +24,7 @@ export function formatTable(rows: Row[]): string {
     '±%',
     'GB/s',
     'ratio',
+    ...(fused ? ['fused/unfused'] : []),
     'check / error',
   ];
   const body = rows.map((r) => [
@@ -27,6 +37,7 @@ export function formatTable(rows: Row[]): string {
     fmt(r.spreadPct, 0),
     fmt(r.gbps, 3),
     fmt(r.ratio, 2),
+    ...(fused ? [vsUnfusedText(r)] : []),
     r.error
       ? `ERROR ${r.error.slice(0, 90)}`
       : r.check === 'ok' || r.check === null

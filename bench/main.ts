@@ -8,7 +8,7 @@
 import { createActivations } from '../src/index.js';
 import { drawGbpsLines, drawRatioBars } from './charts.js';
 import { cpuPeer } from './cpu.js';
-import { formatLatency } from './format.js';
+import { formatLatency, vsUnfusedText } from './format.js';
 import { naivePeer } from './kernels.js';
 import {
   adapterSummary,
@@ -53,6 +53,7 @@ const COLUMNS: { key: keyof Row | 'shapeText'; label: string; left?: boolean }[]
   { key: 'reps', label: 'reps' },
   { key: 'gbps', label: 'GB/s' },
   { key: 'ratio', label: 'ratio' },
+  { key: 'vsUnfused', label: 'fused/unfused', left: true },
   { key: 'check', label: 'check / error', left: true },
 ];
 let sortKey: string | null = null;
@@ -60,7 +61,7 @@ let sortDir = 1;
 
 function cell(r: Row, key: string): string | number | null {
   if (key === 'shapeText') return r.shape.join('x');
-  return r[key as keyof Row] as string | number | null;
+  return (r[key as keyof Row] ?? null) as string | number | null;
 }
 
 function renderTable() {
@@ -85,7 +86,7 @@ function renderTable() {
         const status = r.error
           ? `<td class="err">ERROR ${escape(r.error)}</td>`
           : `<td class="${r.check && r.check !== 'ok' ? 'bad' : 'l'}">${escape(r.check ?? '')}</td>`;
-        return `<tr class="${r.impl === 'ceiling' ? 'ceiling' : r.impl === 'ours' ? 'ours' : ''}"><td class="l">${r.impl}</td><td class="l">${r.op}</td><td class="l">${r.dir}</td><td class="l">${r.dtype}</td><td class="l">${r.shape.join('x')}</td><td>${r.size}</td><td>${r.ms === null ? '–' : r.ms.toPrecision(4)}</td><td>${num(r.spreadPct, 0)}</td><td>${r.samples}</td><td>${r.reps}</td><td>${num(r.gbps, 3)}</td><td>${num(r.ratio, 3)}</td>${status}</tr>`;
+        return `<tr class="${r.impl === 'ceiling' ? 'ceiling' : r.impl === 'ours' ? 'ours' : ''}"><td class="l">${r.impl}</td><td class="l">${r.op}</td><td class="l">${r.dir}</td><td class="l">${r.dtype}</td><td class="l">${r.shape.join('x')}</td><td>${r.size}</td><td>${r.ms === null ? '–' : r.ms.toPrecision(4)}</td><td>${num(r.spreadPct, 0)}</td><td>${r.samples}</td><td>${r.reps}</td><td>${num(r.gbps, 3)}</td><td>${num(r.ratio, 3)}</td><td class="l${r.floor != null && r.vsUnfused != null && r.vsUnfused > r.floor ? ' bad' : ''}" title="${escape(r.note ?? '')}">${escape(vsUnfusedText(r))}</td>${status}</tr>`;
       })
       .join('')}</tbody>`;
   table.querySelectorAll('th').forEach((th) =>

@@ -30,6 +30,14 @@ import {
   type Tensor,
 } from '../src/index.js';
 import { softmaxRows } from './cpu.js';
+import {
+  compareFused,
+  FUSED_GROUP,
+  FUSED_OPS,
+  fusedPair,
+  fusedWorkloads,
+  type FusedWorkload,
+} from './fused.js';
 import { copyKernels, type CopyKind } from './kernels.js';
 
 export const SIZES: Record<string, number> = {
@@ -91,6 +99,12 @@ export interface Row {
   /** Peer check against our output: 'ok', 'mismatch ...', or null (not checked). */
   check: string | null;
   error: string | null;
+  /** Fused rows (impl 'fused'): fused median time / unfused median time, same run. */
+  vsUnfused?: number | null;
+  /** Fused rows: the issue's floor on vsUnfused. */
+  floor?: number | null;
+  /** Fused and unfused rows: what the unfused sequence is. */
+  note?: string;
 }
 
 export interface LatencyRow {
@@ -163,11 +177,11 @@ export function parseOptions(get: (key: string) => string | null): BenchOptions 
       .split(',')
       .map((s) => s.trim())
       .filter(Boolean);
-  const allOps = [...activationNames, ...softmaxOps] as string[];
+  const allOps = [...activationNames, ...softmaxOps, ...FUSED_OPS] as string[];
   const ops = list('ops');
   for (const op of ops)
-    if (!allOps.includes(op))
-      throw new Error(`bench: unknown op ${op}; valid: ${allOps.join(', ')}`);
+    if (!allOps.includes(op) && op !== FUSED_GROUP)
+      throw new Error(`bench: unknown op ${op}; valid: ${allOps.join(', ')}, ${FUSED_GROUP}`);
   const sizes = list('sizes');
   for (const s of sizes)
     if (!(s in SIZES))
@@ -175,7 +189,9 @@ export function parseOptions(get: (key: string) => string | null): BenchOptions 
   const dtypes = list('dtypes') as DType[];
   for (const d of dtypes)
     if (d !== 'float32' && d !== 'float16') throw new Error(`bench: unknown dtype ${d}`);
-  const peers = (get('peers') === null ? [...ALL_PEERS] : list('peers')) as PeerName[];
+  const peers = (
+    get('peers') === null ? [...ALL_PEERS] : list('peers').filter((p) => p !== 'none')
+  ) as PeerName[];
   for (const p of peers)
     if (!ALL_PEERS.includes(p))
       throw new Error(`bench: unknown peer ${p}; valid: ${ALL_PEERS.join(', ')}`);
@@ -367,6 +383,7 @@ export function minBytes(w: { dir: Direction; dtype: DType; shape: number[] }): 
 }
 
 const isSoftmax = (op: string) => (softmaxOps as readonly string[]).includes(op);
+const isFused = (op: string) => op === FUSED_GROUP || (FUSED_OPS as readonly string[]).includes(op);
 
 function emptyRow(impl: string, w: Workload): Row {
   const size = w.shape.reduce((a, b) => a * b, 1);
@@ -430,7 +447,7 @@ export interface RunContext {
 /** Every workload of the options, in run order. */
 export function workloads(o: BenchOptions): Workload[] {
   const out: Workload[] = [];
-  const elementwise = o.ops.filter((op) => !isSoftmax(op));
+  const elementwise = o.ops.filter((op) => !isSoftmax(op) && !isFused(op));
   const softmax = o.ops.filter(isSoftmax);
   for (const dtype of o.dtypes) {
     for (const s of o.sizes) {
@@ -461,11 +478,11 @@ export async function runAll(ctx: RunContext): Promise<Row[]> {
   const kernels = copyKernels(device);
   let done = 0;
 
-  const ceilingFor = async (w: Workload): Promise<Row> => {
+  const ceilingFor = async (w: Workload, inputs = w.dir === 'forward' ? 1 : 2): Promise<Row> => {
     const n = w.shape.reduce((a, b) => a * b, 1);
     const bytesEach = n * bytesPer(w.dtype);
     const kinds: CopyKind[] =
-      w.dir === 'forward' ? ['copyBufferToBuffer', 'copy-kernel'] : ['copy2-kernel'];
+      inputs === 1 ? ['copyBufferToBuffer', 'copy-kernel'] : ['copy2-kernel'];
     let result: Row | null = null;
     for (const kind of kinds) {
       const key = `${kind}|${bytesEach}`;
@@ -582,7 +599,67 @@ export async function runAll(ctx: RunContext): Promise<Row[]> {
       push(row);
     }
   }
+
+  const fusedAll = fusedWorkloads(options.ops, options.dtypes, options.sizes);
+  for (const [i, fw] of fusedAll.entries()) {
+    env.progress(
+      `[fused ${i + 1}/${fusedAll.length}] ${fw.name} ${fw.dtype} [${fw.shape.join('x')}]`,
+    );
+    await env.breathe?.();
+    const ceiling = await ceilingFor(fw, fw.inputs);
+    for (const r of await runFusedPair(ctx, fw, (r, t) => finishRow(r, t, ceiling))) push(r);
+  }
   return rows;
+}
+
+/** One fused workload: the fused op, then the unfused sequence, on the same tensors; fused/unfused on the fused row. */
+async function runFusedPair(
+  ctx: RunContext,
+  w: FusedWorkload,
+  finish: (row: Row, t: Timed) => void,
+): Promise<Row[]> {
+  const { env, act, options } = ctx;
+  const device = act.device;
+  const make = (impl: string): Row => ({
+    ...emptyRow(impl, { op: w.name, dir: w.dir, dtype: w.dtype, shape: w.shape }),
+    bytes: w.bytes,
+  });
+  const fused = make('fused');
+  const unfused = make('unfused');
+  fused.floor = w.floor;
+  fused.vsUnfused = null;
+  let pair: ReturnType<typeof fusedPair> | null = null;
+  const outs: Float32Array[][] = [];
+  try {
+    pair = fusedPair(act, w);
+    fused.note = unfused.note = `unfused: ${pair.sequence}`;
+    for (const [row, c] of [
+      [fused, pair.fused],
+      [unfused, pair.unfused],
+    ] as const) {
+      device.pushErrorScope('validation');
+      try {
+        finish(row, await time(env, c, options.samples));
+        await c.step(0);
+        await c.finish();
+        outs.push(await c.outputs());
+      } catch (e) {
+        row.error = describeError(e);
+      } finally {
+        c.dispose();
+      }
+      await scoped(device, row);
+    }
+  } catch (e) {
+    fused.error ??= describeError(e);
+  } finally {
+    pair?.dispose();
+  }
+  if (outs.length === 2 && !fused.error && !unfused.error) {
+    fused.check = compareFused(w, outs[0], outs[1]);
+    fused.vsUnfused = fused.ms! / unfused.ms!;
+  }
+  return [fused, unfused];
 }
 
 // ---- small-work latency -------------------------------------------------------

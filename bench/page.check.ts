@@ -10,7 +10,7 @@ import { openBench, waitForBench } from './browser.js';
 import type { Results } from './measure.js';
 
 const QUERY =
-  'ops=relu,sigmoid,gelu,softmax&sizes=1K&dtypes=float32,float16&peers=tf,ort,naive,cpu&samples=3';
+  'ops=relu,sigmoid,gelu,softmax,fused&sizes=1K&dtypes=float32,float16&peers=tf,ort,naive,cpu&samples=3';
 
 async function main(): Promise<string[]> {
   const failures: string[] = [];
@@ -35,6 +35,15 @@ async function main(): Promise<string[]> {
     for (const op of ['relu', 'sigmoid', 'gelu', 'softmax']) {
       if (!results.rows.some((r) => r.impl === 'ours' && r.op === op))
         failures.push(`no row for ours ${op}`);
+    }
+    // Every fused op beside its unfused sequence, with the time ratio shown.
+    for (const op of ['biasAct(relu)', 'biasActBackward(gelu)+dbias', 'swiglu', 'causalSoftmax']) {
+      const fused = results.rows.find((r) => r.impl === 'fused' && r.op === op);
+      if (!fused) failures.push(`no fused row for ${op}`);
+      else if (!fused.error && !(fused.vsUnfused && fused.vsUnfused > 0))
+        failures.push(`fused ${op}: no fused/unfused ratio`);
+      if (!results.rows.some((r) => r.impl === 'unfused' && r.op === op))
+        failures.push(`no unfused row for ${op}`);
     }
     for (const peer of ['tf', 'ort', 'naive', 'cpu']) {
       if (!results.rows.some((r) => r.impl === peer)) failures.push(`no row for peer ${peer}`);

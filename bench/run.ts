@@ -1,5 +1,7 @@
 /**
  * npm run bench [-- --ops relu,softmax --sizes 1M --dtypes float32 --peers tf,ort --shapes 4096x4096 --samples 7]
+ * Fused ops beside their unfused sequences: --ops fused (or biasAct,biasActBackward,swiglu,causalSoftmax);
+ * --peers none skips the peers, --latency 0 the latency section.
  *
  * Serves bench/ with Vite on 127.0.0.1, drives the page in headless Chromium,
  * prints a progress line and then the table, and writes

@@ -1,0 +1,351 @@
+/**
+ * The fused ops beside the unfused sequence of our own kernels (issue 8,
+ * "Performance"), on the same tensors, in the same run.
+ *
+ * - biasAct(op) forward, op relu and gelu: fused act.biasAct(op, x, bias)
+ *   vs a bench bias-add kernel (h = x + bias, bench/kernels.ts) then
+ *   act.forward(op, h).
+ * - biasActBackward(op) with dbias: fused act.biasActBackward(op, { x, bias, dy })
+ *   vs act.backward(op, { x: h, dy }) (h = x + bias as the forward stored it)
+ *   then a bench two-pass column-sum kernel over dx giving dbias.
+ * - swiglu forward: fused act.glu('swiglu', { a, b }) vs act.forward('silu', a)
+ *   then a bench multiply kernel (y = silu(a) * b).
+ * - causalSoftmax forward: fused act.scaledMaskedSoftmax(x, { causal: true })
+ *   vs a bench kernel building the additive causal mask [s, s], a bench
+ *   broadcast mask-add kernel (xm = x + mask) and act.forward('softmax', xm).
+ *
+ * Both sides are called as a user calls the library: every output and
+ * intermediate is a fresh tensor per call (the fused ops have no `out`
+ * parameter; a fresh buffer costs an allocation and Dawn's zero-fill before
+ * its first use, so the unfused side, with one more tensor per step, pays
+ * that too). The unfused side records into one encoder of ours per sample,
+ * the library's steps through act.encode; the fused side records into the
+ * library's encoder and flush() submits.
+ */
+import type { Activations, DType, Tensor } from '../src/index.js';
+import {
+  benchKernel,
+  biasAddShader,
+  causalMaskShader,
+  columnSumShaders,
+  encodeKernel,
+  maskAddShader,
+  mulShader,
+} from './kernels.js';
+import { INPUTS, makeData, SIZES, type Case, type Direction } from './measure.js';
+
+export const FUSED_OPS = ['biasAct', 'biasActBackward', 'swiglu', 'causalSoftmax'] as const;
+export type FusedOp = (typeof FUSED_OPS)[number];
+/** Selects every fused op. */
+export const FUSED_GROUP = 'fused';
+/** Issue 8's floors on fused time / unfused time. */
+export const FUSED_FLOORS: Record<FusedOp, number> = {
+  biasAct: 0.6,
+  biasActBackward: 0.6,
+  swiglu: 0.6,
+  causalSoftmax: 0.75,
+};
+/** The activations biasAct is measured with. */
+const BIAS_ACTS = ['relu', 'gelu'] as const;
+/** Columns of the [rows, C] shapes (the issue's [65536 x 256] at 16M elements). */
+export const FUSED_COLS = 256;
+
+export interface FusedWorkload {
+  op: FusedOp;
+  /** The row's op name: biasAct(relu), biasActBackward(gelu)+dbias, swiglu, causalSoftmax. */
+  name: string;
+  act: (typeof BIAS_ACTS)[number] | null;
+  dir: Direction;
+  dtype: DType;
+  shape: number[];
+  /** Full-size inputs read (1 or 2): picks the copy ceiling. */
+  inputs: 1 | 2;
+  /** Minimum bytes read + written by the fused op. */
+  bytes: number;
+  floor: number;
+}
+
+/** The causal shape of n elements: [n / s^2, s, s] with s <= 256 (256 matrices of 256 x 256 at 16M). */
+export function causalShape(n: number): number[] {
+  const s = Math.min(FUSED_COLS, 2 ** Math.floor(Math.log2(n) / 2));
+  return [n / (s * s), s, s];
+}
+
+/** The fused workloads of the selected ops, dtypes and sizes (shape [n / 256, 256]). */
+export function fusedWorkloads(ops: string[], dtypes: DType[], sizes: string[]): FusedWorkload[] {
+  const out: FusedWorkload[] = [];
+  const chosen = FUSED_OPS.filter((op) => ops.includes(op) || ops.includes(FUSED_GROUP));
+  for (const dtype of dtypes) {
+    const b = dtype === 'float32' ? 4 : 2;
+    for (const s of sizes) {
+      const n = SIZES[s];
+      if (n < 4 * FUSED_COLS) continue;
+      const rows = n / FUSED_COLS;
+      const flat = [rows, FUSED_COLS];
+      const base = { dtype, act: null, dir: 'forward' as Direction, inputs: 1 as const };
+      for (const op of chosen) {
+        const floor = FUSED_FLOORS[op];
+        if (op === 'biasAct')
+          for (const act of BIAS_ACTS)
+            out.push({
+              ...base,
+              op,
+              floor,
+              act,
+              name: `biasAct(${act})`,
+              shape: flat,
+              bytes: (2 * n + FUSED_COLS) * b,
+            });
+        if (op === 'biasActBackward')
+          for (const act of BIAS_ACTS)
+            out.push({
+              ...base,
+              op,
+              floor,
+              act,
+              name: `biasActBackward(${act})+dbias`,
+              dir: 'backward',
+              inputs: 2,
+              shape: flat,
+              bytes: (3 * n + 2 * FUSED_COLS) * b,
+            });
+        if (op === 'swiglu')
+          out.push({
+            ...base,
+            op,
+            floor,
+            name: 'swiglu',
+            inputs: 2,
+            shape: flat,
+            bytes: 3 * n * b,
+          });
+        if (op === 'causalSoftmax')
+          out.push({
+            ...base,
+            op,
+            floor,
+            name: 'causalSoftmax',
+            shape: causalShape(n),
+            bytes: 2 * n * b,
+          });
+      }
+    }
+  }
+  return out;
+}
+
+/** A Case plus the outputs to compare (each read as float32). */
+export interface FusedCase extends Case {
+  outputs(): Promise<Float32Array[]>;
+}
+
+/** Both sides of one workload, on the same tensors. */
+export interface FusedPair {
+  fused: FusedCase;
+  unfused: FusedCase;
+  /** Frees the shared inputs (each case frees its own outputs). */
+  dispose(): void;
+  /** The unfused sequence, for the row's note. */
+  sequence: string;
+}
+
+const range = (t: Tensor): GPUBufferBinding => ({
+  buffer: t.buffer,
+  offset: t.byteOffset,
+  size: Math.ceil((t.size * (t.dtype === 'float32' ? 4 : 2)) / 4) * 4,
+});
+
+/**
+ * The fused side: library calls on the library's encoder, submitted by
+ * flush(); each step's outputs are destroyed once the next step has made its
+ * own (the library defers the free until its work is submitted), the last
+ * ones kept for the comparison.
+ */
+function libraryCase(act: Activations, run: (rep: number) => Tensor[]): FusedCase {
+  let last: Tensor[] = [];
+  return {
+    step(rep) {
+      const made = run(rep);
+      for (const t of last) t.destroy();
+      last = made;
+    },
+    finish: () => act.flush(),
+    outputs: () => Promise.all(last.map((t) => t.read())),
+    dispose() {
+      for (const t of last) t.destroy();
+      last = [];
+    },
+  };
+}
+
+/**
+ * The unfused side: one encoder of ours per sample, our kernels and act.encode
+ * in order. record() returns what the step allocated (outputs first, then
+ * intermediates); they are destroyed once the sample is submitted and done
+ * (with an encoder of ours the library cannot defer the free), the last
+ * step's outputs kept for the comparison.
+ */
+function encoderCase(
+  act: Activations,
+  record: (enc: GPUCommandEncoder, rep: number) => { outs: Tensor[]; temps: Tensor[] },
+): FusedCase {
+  const device = act.device;
+  let enc: GPUCommandEncoder | null = null;
+  let made: Tensor[] = [];
+  let lastOuts: Tensor[] = [];
+  const free = (keep: Tensor[]) => {
+    for (const t of made) if (!keep.includes(t)) t.destroy();
+    made = [...keep];
+  };
+  return {
+    step(rep) {
+      enc ??= device.createCommandEncoder({ label: 'bench unfused' });
+      const r = record(enc, rep);
+      made.push(...r.outs, ...r.temps);
+      lastOuts = r.outs;
+    },
+    async finish() {
+      if (!enc) return;
+      device.queue.submit([enc.finish()]);
+      enc = null;
+      await device.queue.onSubmittedWorkDone();
+      free(lastOuts);
+    },
+    outputs: () => Promise.all(lastOuts.map((t) => t.read())),
+    dispose: () => free([]),
+  };
+}
+
+/** Builds both sides of w on the same data. */
+export function fusedPair(act: Activations, w: FusedWorkload): FusedPair {
+  const device = act.device;
+  const dtype = w.dtype;
+  const opts = { dtype };
+  const n = w.shape.reduce((a, b) => a * b, 1);
+  const cols = w.shape[w.shape.length - 1];
+  const xData = Array.from({ length: INPUTS }, (_, i) =>
+    makeData(n, i + 1, w.op === 'causalSoftmax' ? 8 : 4),
+  );
+  const xs = xData.map((d) => act.tensor(d, w.shape, opts));
+  const shared: Tensor[] = [...xs];
+  const kernel = (label: string, code: string, invocations: number) =>
+    benchKernel(device, `bench ${label} ${dtype}`, code, invocations);
+  const pair = (fused: FusedCase, unfused: FusedCase, sequence: string): FusedPair => ({
+    fused,
+    unfused,
+    sequence,
+    dispose: () => shared.forEach((t) => t.destroy()),
+  });
+
+  if (w.op === 'biasAct' || w.op === 'biasActBackward') {
+    const op = w.act!;
+    const biasData = makeData(cols, 50, 1);
+    const bias = act.tensor(biasData, [cols], opts);
+    shared.push(bias);
+    const add = kernel('bias-add', biasAddShader(dtype, n, cols), n / 4);
+    if (w.op === 'biasAct') {
+      return pair(
+        libraryCase(act, (rep) => [act.biasAct(op, xs[rep % INPUTS], bias)]),
+        encoderCase(act, (enc, rep) => {
+          const h = act.empty(w.shape, opts);
+          encodeKernel(enc, add, add.bind([range(xs[rep % INPUTS]), range(bias), range(h)]));
+          const y = act.encode(enc, (a) => a.forward(op, h));
+          return { outs: [y], temps: [h] };
+        }),
+        `bench bias-add kernel, then forward(${op})`,
+      );
+    }
+    // Backward: the unfused side takes the pre-activation h = x + bias as the unfused forward
+    // stored it (made here by the bias-add kernel, so float16 rounds it the same way).
+    const hs = xs.map(() => act.empty(w.shape, opts));
+    const setup = device.createCommandEncoder({ label: 'bench h = x + bias' });
+    hs.forEach((h, i) => encodeKernel(setup, add, add.bind([range(xs[i]), range(bias), range(h)])));
+    device.queue.submit([setup.finish()]);
+    const dy = act.tensor(makeData(n, 99, 1), w.shape, opts);
+    shared.push(...hs, dy);
+    const rows = n / cols;
+    const per = 64;
+    const sums = columnSumShaders(dtype, rows, cols, per);
+    const k1 = kernel('column-sum', sums.partial, sums.slices * (cols / 4));
+    const k2 = kernel('column-sum merge', sums.merge, cols / 4);
+    const f32 = { dtype: 'float32' as const };
+    return pair(
+      libraryCase(act, (rep) => {
+        const r = act.biasActBackward(op, { x: xs[rep % INPUTS], bias, dy });
+        return [r.dx, r.dbias];
+      }),
+      encoderCase(act, (enc, rep) => {
+        const dx = act.encode(enc, (a) => a.backward(op, { x: hs[rep % INPUTS], dy }));
+        const partials = act.empty([sums.slices * cols], f32);
+        const dbias = act.empty([cols], f32);
+        encodeKernel(enc, k1, k1.bind([range(dx), range(partials)]));
+        encodeKernel(enc, k2, k2.bind([range(partials), range(dbias)]));
+        return { outs: [dx, dbias], temps: [partials] };
+      }),
+      `backward(${op}) from h = x + bias, then a bench two-pass column-sum kernel (${per} rows per invocation) for dbias`,
+    );
+  }
+
+  if (w.op === 'swiglu') {
+    const bs = Array.from({ length: INPUTS }, (_, i) =>
+      act.tensor(makeData(n, 20 + i, 4), w.shape, opts),
+    );
+    shared.push(...bs);
+    const mul = kernel('multiply', mulShader(dtype, n), n / 4);
+    return pair(
+      libraryCase(act, (rep) => [act.glu('swiglu', { a: xs[rep % INPUTS], b: bs[rep % INPUTS] })]),
+      encoderCase(act, (enc, rep) => {
+        const s = act.encode(enc, (a) => a.forward('silu', xs[rep % INPUTS]));
+        const y = act.empty(w.shape, opts);
+        encodeKernel(enc, mul, mul.bind([range(s), range(bs[rep % INPUTS]), range(y)]));
+        return { outs: [y], temps: [s] };
+      }),
+      'forward(silu) of a, then a bench multiply kernel by b (a and b given apart to both sides)',
+    );
+  }
+
+  // causalSoftmax
+  const side = cols;
+  const build = kernel('causal mask', causalMaskShader(dtype, side), (side * side) / 4);
+  const add = kernel('mask-add', maskAddShader(dtype, n, side), n / 4);
+  return pair(
+    libraryCase(act, (rep) => [act.scaledMaskedSoftmax(xs[rep % INPUTS], { causal: true })]),
+    encoderCase(act, (enc, rep) => {
+      const mask = act.empty([side, side], opts);
+      const xm = act.empty(w.shape, opts);
+      encodeKernel(enc, build, build.bind([range(mask)]));
+      encodeKernel(enc, add, add.bind([range(xs[rep % INPUTS]), range(mask), range(xm)]));
+      const y = act.encode(enc, (a) => a.forward('softmax', xm, { axis: -1 }));
+      return { outs: [y], temps: [mask, xm] };
+    }),
+    `bench kernels building the additive causal mask [${side} x ${side}] and adding it (broadcast), then forward(softmax)`,
+  );
+}
+
+/** 'ok' or the first mismatch of fused against unfused outputs, at a tolerance for the dtype. */
+export function compareFused(
+  w: FusedWorkload,
+  fused: Float32Array[],
+  unfused: Float32Array[],
+): string {
+  // float16 rounds h = x + bias (or x + mask, silu(a)) to half between the unfused steps.
+  const [atol, rtol] = w.dtype === 'float32' ? [1e-6, 1e-5] : [2e-3, 1e-2];
+  const names = w.op === 'biasActBackward' ? ['dx', 'dbias'] : ['y'];
+  for (let k = 0; k < names.length; k++) {
+    const a = fused[k];
+    const b = unfused[k];
+    if (a.length !== b.length) return `mismatch: ${names[k]} length ${a.length} vs ${b.length}`;
+    // dbias sums the rows in another order (and, in float16, from dx rounded to half).
+    const dbias = names[k] === 'dbias';
+    const at = dbias ? (w.dtype === 'float32' ? 1e-3 : 0.1) : atol;
+    const rt = dbias ? (w.dtype === 'float32' ? 1e-4 : 1e-2) : rtol;
+    for (let i = 0; i < a.length; i++) {
+      const ok = Number.isNaN(b[i])
+        ? Number.isNaN(a[i])
+        : Math.abs(a[i] - b[i]) <= at + rt * Math.abs(b[i]);
+      if (!ok)
+        return `mismatch: ${names[k]}[${i}] fused ${a[i]} vs unfused ${b[i]} (atol ${at}, rtol ${rt})`;
+    }
+  }
+  return 'ok';
+}

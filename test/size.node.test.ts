@@ -1,0 +1,75 @@
+/**
+ * The size budget: the library built as the package ships it (Vite library
+ * mode, the .wgsl shaders inlined as text), minified and gzipped, stays
+ * under 25 KB. Interop helpers are measured too: they must stay small and
+ * import neither TF.js nor ONNX Runtime.
+ */
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+import { build } from 'vite';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const BUDGET = 25 * 1024;
+const out = mkdtempSync(join(tmpdir(), 'webgpu-act-size-'));
+
+afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+/** Builds `entry` (a module's source text) as an ES library, minified; returns the output text. */
+async function bundle(name: string, entry: string): Promise<string> {
+  const file = join(out, `${name}.entry.ts`);
+  writeFileSync(file, entry);
+  await build({
+    configFile: false,
+    root: ROOT,
+    logLevel: 'silent',
+    build: {
+      outDir: join(out, name),
+      emptyOutDir: true,
+      write: true,
+      minify: true,
+      sourcemap: false,
+      target: 'es2022',
+      lib: { entry: file, formats: ['es'], fileName: () => 'index.js' },
+    },
+  });
+  return readFileSync(join(out, name, 'index.js'), 'utf8');
+}
+
+const gz = (s: string) => gzipSync(s, { level: 9 }).length;
+const kb = (n: number) => `${(n / 1024).toFixed(1)} KB`;
+
+describe('size budget', () => {
+  it('the whole library, minified + gzipped, is under 25 KB', async () => {
+    const code = await bundle('all', `export * from '${ROOT}src/index.ts';`);
+    const size = gz(code);
+    // Where it goes: the WGSL as shipped (comments included) versus stripped of comments and blank runs.
+    const wgsl = readdirSync(join(ROOT, 'shaders'))
+      .filter((f) => f.endsWith('.wgsl'))
+      .map((f) => readFileSync(join(ROOT, 'shaders', f), 'utf8'))
+      .join('\n');
+    const stripped = wgsl.replace(/\/\/.*$/gm, '').replace(/\s+/g, ' ');
+    console.log(
+      `size: whole library ${kb(code.length)} minified, ${kb(size)} gzipped; ` +
+        `of which WGSL ${kb(gz(wgsl))} gzipped as written, ${kb(gz(stripped))} without comments`,
+    );
+    // The shaders are in the bundle (inlined), not left behind as files.
+    expect(code).toContain('@compute');
+    expect(code).not.toMatch(/tensorflow|onnxruntime/);
+    expect(size).toBeLessThan(BUDGET);
+  });
+
+  it('a page that uses only createActivations and forward pulls in no interop code', async () => {
+    const code = await bundle(
+      'core',
+      `import { createActivations } from '${ROOT}src/index.ts';\nexport const make = createActivations;`,
+    );
+    console.log(`size: createActivations only ${kb(gz(code))} gzipped`);
+    expect(code).not.toContain('fromTfTensor');
+    expect(code).not.toContain('toOrtTensor');
+    expect(gz(code)).toBeLessThan(BUDGET);
+  });
+});

@@ -211,7 +211,7 @@ export class Activations {
         'DTYPE_MISMATCH',
       );
     }
-    const t = this.#rt.allocate(s, dtype, 'tensor');
+    const t = this.#rt.allocate(s, dtype, 'tensor', true);
     this.#rt.upload(
       t,
       dtype === 'float16' && data instanceof Float32Array ? toHalfArray(data) : data,
@@ -219,7 +219,7 @@ export class Activations {
     return t;
   }
 
-  /** An uninitialised tensor (its contents are whatever the GPU memory held: zeros in WebGPU). */
+  /** A new tensor, filled with zeros. */
   empty(shape: readonly number[], options?: { dtype?: DType }): Tensor {
     const dtype = checkDType('empty', 'options.dtype', options?.dtype);
     return this.#rt.allocate(checkShape('empty', 'shape', shape), dtype, 'empty');
@@ -784,7 +784,8 @@ export class Activations {
 
   /** The result tensor: params.out (checked; may alias an input exactly) or a new one. */
   #output(op: string, out: Tensor | undefined, like: Tensor, inputs: Tensor[]): Tensor {
-    if (out === undefined) return this.#rt.allocate(like.shape, like.dtype, `${op} output`);
+    // Elementwise kernels write every element: a pooled buffer will do.
+    if (out === undefined) return this.#rt.allocate(like.shape, like.dtype, `${op} output`, true);
     this.#rt.checkTensor(op, 'out', out);
     this.#sameLayout(op, 'x', like, 'out', out);
     for (const t of inputs) {

@@ -29,6 +29,8 @@ const MAX_RECORDED_DISPATCHES = 4096;
 export const PAD_BYTES = 16;
 /** Buffers at least this large are allocated inside an out-of-memory error scope. */
 const OOM_SCOPE_BYTES = 1 << 20;
+/** The most bytes of freed tensor buffers kept for reuse. */
+export const POOL_BYTES = 256 * 2 ** 20;
 
 export interface CreateOptions {
   /** Use this device (shared with another library) instead of requesting one. */
@@ -419,12 +421,23 @@ export class Runtime implements TensorOwner {
   // ---- tensors ------------------------------------------------------------
 
   /** A new buffer for `size` elements of `dtype`, padded for vector kernels. */
-  allocate(shape: readonly number[], dtype: DType, label: string): Tensor {
+  /**
+   * A tensor for `shape` elements of `dtype`, padded for vector kernels.
+   * `reuse`: the caller overwrites every element before anything reads it, so
+   * a pooled buffer with stale contents will do (new buffers start zeroed, and
+   * zeroing 64 MiB costs as much as the op that fills it).
+   */
+  allocate(shape: readonly number[], dtype: DType, label: string, reuse = false): Tensor {
     this.checkAlive();
     const bytes = Math.max(
       PAD_BYTES,
       Math.ceil((sizeOfShape(shape) * bytesPerElement(dtype)) / PAD_BYTES) * PAD_BYTES,
     );
+    const pooled = reuse ? this.#pool.get(bytes)?.pop() : undefined;
+    if (pooled) {
+      this.#pooledBytes -= bytes;
+      return this.#track(new Tensor(this, pooled, shape, dtype, 0, true), bytes);
+    }
     if (bytes > this.limits.maxBufferSize) {
       throw new InvalidArgumentError(
         `${label}: a tensor of shape [${shape.join(', ')}] (${dtype}) needs ${bytes} bytes, ` +
@@ -446,11 +459,19 @@ export class Runtime implements TensorOwner {
         if (err) this.#oom.set(buffer, err.message);
       });
     }
+    return this.#track(tensor, bytes);
+  }
+
+  #track(tensor: Tensor, bytes: number): Tensor {
     this.#liveTensors++;
     this.#liveBytes += bytes;
     this.#owned.add(tensor);
     return tensor;
   }
+
+  /** Freed buffers by size, for reuse; at most POOL_BYTES in all. */
+  #pool = new Map<number, GPUBuffer[]>();
+  #pooledBytes = 0;
 
   #oom = new WeakMap<GPUBuffer, string>();
 
@@ -482,7 +503,16 @@ export class Runtime implements TensorOwner {
     this.#liveTensors--;
     if (!t.owned) return;
     this.#owned.delete(t);
-    this.#liveBytes -= t.buffer.size;
+    const bytes = t.buffer.size;
+    this.#liveBytes -= bytes;
+    // Queue order makes reuse safe: later work on the buffer runs after the work recorded so far.
+    if (!this.#disposed && !this.#oom.has(t.buffer) && this.#pooledBytes + bytes <= POOL_BYTES) {
+      let list = this.#pool.get(bytes);
+      if (!list) this.#pool.set(bytes, (list = []));
+      list.push(t.buffer);
+      this.#pooledBytes += bytes;
+      return;
+    }
     if (this.#encoder) this.#deferredDestroy.push(t.buffer);
     else t.buffer.destroy();
   }
@@ -555,6 +585,7 @@ export class Runtime implements TensorOwner {
       liveTensors: this.#liveTensors,
       liveBytes: this.#liveBytes,
       pooledBytes:
+        this.#pooledBytes +
         this.#arenas.length * UNIFORM_SLOT * ARENA_SLOTS +
         this.#externalUniforms.size * UNIFORM_SLOT,
       pipelines: this.pipelineCount,
@@ -566,7 +597,11 @@ export class Runtime implements TensorOwner {
   dispose(): void {
     if (this.#disposed) return;
     if (!this.#lost) this.submit();
+    this.#disposed = true;
     for (const t of [...this.#owned]) t.destroy();
+    for (const list of this.#pool.values()) for (const b of list) b.destroy();
+    this.#pool.clear();
+    this.#pooledBytes = 0;
     for (const a of this.#arenas) a.buffer.destroy();
     this.#arenas = [];
     for (const b of this.#externalUniforms.values()) b.destroy();

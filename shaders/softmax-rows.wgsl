@@ -212,7 +212,13 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>,
           set_max(r_m);
           for (var k = 0u; k < KV; k++) {
             if (lo + t + k * sgs < hi) {
-              s += expd(c0[k]);
+              if (LOG) {
+                s += expd(c0[k]);
+              } else {
+                // Keep exp(v - m): the writes then only scale it (one exp per element).
+                c0[k] = expd(c0[k]);
+                s += c0[k];
+              }
             }
           }
           for (var q = tail; q < hi; q += sgs) {
@@ -309,9 +315,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>,
     if (BACKWARD) {
       rare = r_nan != 0u || (LOG && r_live == 0u);
     } else {
-      rare = r_nan != 0u || r_m == -P.ninf;
-      // A fully masked row: every v is -Inf, and m * A = 0 keeps (v * A - m * A) at -Inf.
-      f_ma = select(f_ma, 0.0, r_m == P.ninf);
+      // NaN, +Inf, or a fully masked row (every v -Inf): the cache holds v, not exp(v - m).
+      rare = r_nan != 0u || r_m == -P.ninf || r_m == P.ninf;
     }
     if (rare) {
       for (var k = 0u; k < KV; k++) {
@@ -344,8 +349,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>,
           } else {
             if (PHASE == 2u) {
               store_out(base + q, forward_fast(value(load_in0(base + q))));
-            } else {
+            } else if (LOG) {
               store_out(base + q, forward_fast(c0[k]));
+            } else {
+              store_out(base + q, c0[k] * r_inv);
             }
           }
         }

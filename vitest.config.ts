@@ -34,6 +34,15 @@ export default defineConfig({
       },
       {
         extends: true,
+        // Pre-bundled up front: otherwise Vite discovers them mid-run and reloads the test page.
+        optimizeDeps: {
+          include: [
+            '@tensorflow/tfjs-core',
+            '@tensorflow/tfjs-core/dist/register_all_gradients',
+            '@tensorflow/tfjs-backend-webgpu',
+            'onnxruntime-web/webgpu',
+          ],
+        },
         test: {
           name: 'browser',
           include: shared,

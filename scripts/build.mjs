@@ -4,18 +4,29 @@
 import { execSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { build } from 'vite';
+import { wgslMinifyPlugin } from './wgsl-minify.mjs';
 
 rmSync('dist', { recursive: true, force: true });
 await build({
   configFile: false,
   logLevel: 'warn',
+  plugins: [wgslMinifyPlugin()],
   build: {
     outDir: 'dist',
     emptyOutDir: false,
     sourcemap: true,
     minify: false,
     target: 'es2022',
-    lib: { entry: 'src/index.ts', formats: ['es'], fileName: () => 'index.js' },
+    // The core, and the parts a page rarely needs as their own entries (so they never weigh on it).
+    lib: {
+      entry: {
+        index: 'src/index.ts',
+        reference: 'src/reference-entry.ts',
+        interop: 'src/interop.ts',
+      },
+      formats: ['es'],
+      fileName: (_format, name) => `${name}.js`,
+    },
   },
 });
 execSync('npx tsc -p tsconfig.build.json', { stdio: 'inherit' });

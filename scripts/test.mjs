@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The README's test command: the whole Vitest suite on real WebGPU, in Node
-// (Dawn) and in headless Chromium, then the benchmark page check. Ends with
+// (Dawn) and in headless Chromium, then the page checks. Ends with
 // one plain line "N passed, N failed" summing every part.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
@@ -35,14 +35,12 @@ if (existsSync(report)) {
 }
 if (vitest.status !== 0 && failed === 0) failed = 1;
 
-if (extra.length === 0 && existsSync('bench/page.check.ts')) {
-  const page = spawnSync(
-    'node',
-    ['scripts/with-webgpu.mjs', 'node', '--import', 'tsx', 'bench/page.check.ts'],
-    {
-      stdio: 'inherit',
-    },
-  );
+// The page checks: the benchmark page, and the learning and training-example pages.
+for (const check of ['bench/page.check.ts', 'docs/pages.check.ts']) {
+  if (extra.length > 0 || !existsSync(check)) continue;
+  const page = spawnSync('node', ['scripts/with-webgpu.mjs', 'node', '--import', 'tsx', check], {
+    stdio: 'inherit',
+  });
   if (page.status === 0) passed += 1;
   else failed += 1;
 }

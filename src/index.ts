@@ -36,9 +36,6 @@ export type {
   MaskValue,
   BiasActBackwardInputs,
 } from './fused.js';
-export * as reference from './reference.js';
-export * as softmaxReference from './softmax-reference.js';
-export * as fusedReference from './fused-reference.js';
 export { toHalfBits, fromHalfBits } from './f16.js';
-export { close, ELEMENTWISE, type Tolerance } from './tolerance.js';
-export * from './interop.js';
+// The float64 references live in 'webgpu-activations/reference', the
+// TF.js / ONNX Runtime helpers in 'webgpu-activations/interop'.

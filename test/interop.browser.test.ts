@@ -10,15 +10,9 @@ import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import * as ort from 'onnxruntime-web/webgpu';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import {
-  createActivations,
-  fromOrtTensor,
-  fromTfTensor,
-  reference as ref,
-  toOrtTensor,
-  toTfTensor,
-  type Activations,
-} from '../src/index.js';
+import { createActivations, type Activations } from '../src/index.js';
+import { fromOrtTensor, fromTfTensor, toOrtTensor, toTfTensor } from '../src/interop.js';
+import * as ref from '../src/reference.js';
 import { oneNodeModel } from '../bench/onnx.js';
 import { noGpuErrors, testGPU } from './gpu.js';
 import { ELEMENTWISE, mismatches, report } from './tolerance.js';

@@ -9,13 +9,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
-import {
-  fromTfTensor,
-  toTfTensor,
-  type Activations,
-  type ActivationName,
-  type Tensor,
-} from '../../src/index.js';
+import { type Activations, type ActivationName, type Tensor } from '../../src/index.js';
+import { fromTfTensor, toTfTensor } from '../../src/interop.js';
 import { gaussian, rng, type Dataset } from './data.js';
 
 /**

@@ -1,0 +1,3 @@
+import type { Plugin } from 'vite';
+export function minifyWgsl(source: string): string;
+export function wgslMinifyPlugin(): Plugin;

@@ -56,6 +56,8 @@ const BACKWARD: bool = {{BACKWARD}};
 const PHASE: u32 = {{PHASE}}u;
 const KV: u32 = {{KV}}u;
 const KC: u32 = max(KV, 1u);
+// The dy cache exists in the backward only.
+const KB: u32 = select(1u, KC, BACKWARD);
 const WG: u32 = 128u;
 const LOG2E: f32 = 1.4426950408889634;
 
@@ -167,14 +169,16 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>,
   let nseg = P.rows * P.chunks;
   let nv = P.len / VW;
   let cv = P.chunk_len / VW;
+  // Declared once: WGSL zero-fills a function variable at its declaration,
+  // which inside the loop cost a store per slot per row.
+  var c0: array<V, KC>;
+  var c1: array<V, KB>;
   for (var seg = (wid.y * groups.x + wid.x) * per + lid / sgs; seg < nseg; seg += stride) {
     let row = seg / P.chunks;
     let lo = (seg - row * P.chunks) * cv;
     let hi = min(nv, lo + cv);
     let base = row * nv;
     let tail = lo + t + KV * sgs;
-    var c0: array<V, KC>;
-    var c1: array<V, KC>;
 
     // ---- statistics --------------------------------------------------------
     if (PHASE != 2u) {

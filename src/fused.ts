@@ -183,7 +183,7 @@ export function biasActForward(
   const bias = checkBias(rt, label, biasIn, x);
   const slots = opParams(label, op, params);
   checkBindable(rt, label, x);
-  const out = rt.allocate(x.shape, x.dtype, `${label} output`);
+  const out = rt.allocate(x.shape, x.dtype, `${label} output`, true);
   const n = x.size;
   if (n === 0) return out;
   const dtype = x.dtype;
@@ -458,7 +458,7 @@ export function gluForward(
   const kind = checkGluKind(kindIn);
   const g = gluGeometry(rt, kind, input);
   const slots = gluSlots(kind, params);
-  const out = rt.allocate(g.half, g.dtype, `${kind} output`);
+  const out = rt.allocate(g.half, g.dtype, `${kind} output`, true);
   gluDispatch(rt, kind, 'forward', g, slots, [...g.tensors, out]);
   return out;
 }

@@ -182,7 +182,7 @@ function outputFor(
   like: Tensor,
   inputs: Tensor[],
 ): Tensor {
-  if (out === undefined) return rt.allocate(like.shape, like.dtype, `${op} output`);
+  if (out === undefined) return rt.allocate(like.shape, like.dtype, `${op} output`, true);
   rt.checkTensor(op, 'out', out);
   sameLayout(op, 'x', like, 'out', out);
   for (const t of inputs) {

@@ -107,7 +107,7 @@ describe('memory', () => {
     expect(after.liveTensors).toBe(base.liveTensors);
     // The documented cap: 256 MiB of freed tensor buffers, 64 uniform arenas (4 MiB), 1 MiB of encode() uniforms.
     expect(after.pooledBytes).toBeLessThanOrEqual(261 * 2 ** 20);
-  });
+  }, 600_000);
 
   it('dispose() frees every buffer the instance owns', async () => {
     const act = await sharedActivations();

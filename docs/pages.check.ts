@@ -121,13 +121,25 @@ async function main(): Promise<string[]> {
             failures.push(`${p.name} (ja): canvas #${c.id} blank after the switch`);
         await page.screenshot({ path: `${RESULTS}/${p.name}-ja.png`, fullPage: true });
         await page.click('#lang');
-        // Live figures (losses, timings) may move between reads: check the language, not every digit.
-        const back = await page.locator('body').innerText();
-        if (
-          /[\u3040-\u30ff]/.test(back) ||
-          (await page.evaluate(() => document.documentElement.lang)) !== 'en'
-        )
-          failures.push(`${p.name}: switching back did not restore the English text`);
+        // The page re-renders after the click: wait (up to 10 s) for English to be back, judged by
+        // the language and the absence of kana, not by live figures that move between reads.
+        const restored = await page
+          .waitForFunction(
+            () =>
+              document.documentElement.lang === 'en' &&
+              !/[\u3040-\u30ff]/.test(document.body.innerText),
+            undefined,
+            { timeout: 10_000 },
+          )
+          .then(() => true)
+          .catch(() => false);
+        if (!restored) {
+          const back = await page.locator('body').innerText();
+          const kana = back.match(/.{0,40}[\u3040-\u30ff].{0,40}/)?.[0];
+          failures.push(
+            `${p.name}: switching back did not restore the English text (still: ${kana ?? 'lang attribute'})`,
+          );
+        }
       }
       for (const e of errors) failures.push(`${p.name}: console error: ${e}`);
       console.log(

@@ -368,21 +368,9 @@ export class Activations {
   ): Promise<Float32Array> {
     if (isSoftmaxOp(op)) return this.#softmaxApply(op, x, null, params);
     checkOp(op, softmaxOps);
-    const { opParams, shape, dtype } = this.#arrayOptions(op, x, 'x', params);
-    resolveParams(op, opParams, []);
-    const xt = this.tensor(x, shape, { dtype });
-    const owned = this.#ownedParams(op, xt, opParams);
-    try {
-      const y = this.forward(op, xt, owned.params as OpParams<Op> & CallOptions);
-      try {
-        return await y.read();
-      } finally {
-        y.destroy();
-      }
-    } finally {
-      xt.destroy();
-      owned.release();
-    }
+    return this.#onArrays(op, x, null, params, (xt, _dyt, p) =>
+      this.forward(op, xt, p as OpParams<Op> & CallOptions),
+    );
   }
 
   /** dx = dy * op'(x) on Float32Arrays, through the GPU. */
@@ -394,24 +382,9 @@ export class Activations {
   ): Promise<Float32Array> {
     if (isSoftmaxOp(op)) return this.#softmaxApply(op, x, dy, params);
     checkOp(op, softmaxOps);
-    const { opParams, shape, dtype } = this.#arrayOptions(op, x, 'x', params);
-    this.#arrayOptions(op, dy, 'dy', params);
-    resolveParams(op, opParams, []);
-    const xt = this.tensor(x, shape, { dtype });
-    const dyt = this.tensor(dy, shape, { dtype });
-    const owned = this.#ownedParams(op, xt, opParams);
-    try {
-      const dx = this.backward(op, { x: xt, dy: dyt }, owned.params as OpParams<Op> & CallOptions);
-      try {
-        return await dx.read();
-      } finally {
-        dx.destroy();
-      }
-    } finally {
-      xt.destroy();
-      dyt.destroy();
-      owned.release();
-    }
+    return this.#onArrays(op, x, dy, params, (xt, dyt, p) =>
+      this.backward(op, { x: xt, dy: dyt as Tensor }, p as OpParams<Op> & CallOptions),
+    );
   }
 
   /** Gradients of prelu's slope on plain arrays: { slope } shaped like the slope. */
@@ -427,27 +400,47 @@ export class Activations {
         `gradParams: only prelu has a tensor parameter, got ${describe(op)}`,
       );
     }
+    const slope = await this.#onArrays(
+      op,
+      x,
+      dy,
+      params,
+      (xt, dyt, p) =>
+        this.backwardParams(op, { x: xt, dy: dyt as Tensor }, p as { slope?: SlopeValue }).slope,
+    );
+    return { slope };
+  }
+
+  /**
+   * The one-call forms: uploads x (and dy) with the shape and dtype options,
+   * uploads a { data, shape } tensor parameter, records `run`, reads its
+   * result, and frees every tensor made on the way, whatever happens.
+   */
+  async #onArrays(
+    op: ActivationName,
+    x: Float32Array,
+    dy: Float32Array | null,
+    params: unknown,
+    run: (x: Tensor, dy: Tensor | null, params: Record<string, unknown>) => Tensor,
+  ): Promise<Float32Array> {
     const { opParams, shape, dtype } = this.#arrayOptions(op, x, 'x', params);
-    this.#arrayOptions(op, dy, 'dy', params);
+    if (dy !== null) this.#arrayOptions(op, dy, 'dy', params);
     resolveParams(op, opParams, []);
-    const xt = this.tensor(x, shape, { dtype });
-    const dyt = this.tensor(dy, shape, { dtype });
-    const owned = this.#ownedParams(op, xt, opParams);
+    const made: Tensor[] = [];
+    let release = () => {};
     try {
-      const { slope } = this.backwardParams(
-        op,
-        { x: xt, dy: dyt },
-        owned.params as { slope?: SlopeValue },
-      );
-      try {
-        return { slope: await slope.read() };
-      } finally {
-        slope.destroy();
-      }
+      const xt = this.tensor(x, shape, { dtype });
+      made.push(xt);
+      const dyt = dy === null ? null : this.tensor(dy, shape, { dtype });
+      if (dyt) made.push(dyt);
+      const owned = this.#ownedParams(op, xt, opParams);
+      release = owned.release;
+      const result = run(xt, dyt, owned.params);
+      made.push(result);
+      return await result.read();
     } finally {
-      xt.destroy();
-      dyt.destroy();
-      owned.release();
+      for (const t of made) t.destroy();
+      release();
     }
   }
 

@@ -34,6 +34,8 @@ import {
 import { bytesPerElement, Tensor } from './tensor.js';
 import {
   checkDType,
+  checkOutputOverlap,
+  checkSameLayout,
   checkOp,
   checkShape,
   describe,
@@ -752,27 +754,8 @@ export class Activations {
     const a = (hasX ? inputs.x : inputs.y) as Tensor;
     this.#rt.checkTensor(op, hasX ? 'x' : 'y', a);
     this.#rt.checkTensor(op, 'dy', inputs.dy);
-    this.#sameLayout(op, hasX ? 'x' : 'y', a, 'dy', inputs.dy);
+    checkSameLayout(op, hasX ? 'x' : 'y', a, 'dy', inputs.dy);
     return { a, direction: hasX ? 'backward' : 'backwardFromY' };
-  }
-
-  #sameLayout(op: string, an: string, a: Tensor, bn: string, b: Tensor): void {
-    if (
-      a.size !== b.size ||
-      a.shape.length !== b.shape.length ||
-      a.shape.some((d, i) => d !== b.shape[i])
-    ) {
-      throw new InvalidArgumentError(
-        `${op}: ${bn} has shape [${b.shape.join(', ')}] but ${an} has shape [${a.shape.join(', ')}]`,
-        'SHAPE_MISMATCH',
-      );
-    }
-    if (a.dtype !== b.dtype) {
-      throw new InvalidArgumentError(
-        `${op}: ${bn} is ${b.dtype} but ${an} is ${a.dtype}`,
-        'DTYPE_MISMATCH',
-      );
-    }
   }
 
   /** The result tensor: params.out (checked; may alias an input exactly) or a new one. */
@@ -780,18 +763,8 @@ export class Activations {
     // Elementwise kernels write every element: a pooled buffer will do.
     if (out === undefined) return this.#rt.allocate(like.shape, like.dtype, `${op} output`, true);
     this.#rt.checkTensor(op, 'out', out);
-    this.#sameLayout(op, 'x', like, 'out', out);
-    for (const t of inputs) {
-      if (t.buffer !== out.buffer || t === out) continue;
-      const overlap =
-        t.byteOffset < out.byteOffset + out.byteLength &&
-        out.byteOffset < t.byteOffset + t.byteLength;
-      if (overlap && !(t.byteOffset === out.byteOffset && t.byteLength === out.byteLength)) {
-        throw new InvalidArgumentError(
-          `${op}: out partly overlaps an input; it must be the same range or disjoint`,
-        );
-      }
-    }
+    checkSameLayout(op, 'x', like, 'out', out);
+    checkOutputOverlap(op, out, inputs);
     return out;
   }
 

@@ -17,7 +17,7 @@ import {
   type Plan,
 } from './softmax-kernels.js';
 import { Tensor } from './tensor.js';
-import { describe } from './validate.js';
+import { checkOutputOverlap, checkSameLayout, describe } from './validate.js';
 
 export { softmaxTuning } from './softmax-kernels.js';
 
@@ -159,21 +159,6 @@ function checkInput(rt: Runtime, op: string, arg: string, t: unknown): Tensor {
   return t;
 }
 
-function sameLayout(op: string, an: string, a: Tensor, bn: string, b: Tensor): void {
-  if (a.shape.length !== b.shape.length || a.shape.some((d, i) => d !== b.shape[i])) {
-    throw new InvalidArgumentError(
-      `${op}: ${bn} has shape [${b.shape.join(', ')}] but ${an} has shape [${a.shape.join(', ')}]`,
-      'SHAPE_MISMATCH',
-    );
-  }
-  if (a.dtype !== b.dtype) {
-    throw new InvalidArgumentError(
-      `${op}: ${bn} is ${b.dtype} but ${an} is ${a.dtype}`,
-      'DTYPE_MISMATCH',
-    );
-  }
-}
-
 /** The output: `out` (checked; the same range as an input or disjoint from all) or a new tensor. */
 function outputFor(
   rt: Runtime,
@@ -184,18 +169,8 @@ function outputFor(
 ): Tensor {
   if (out === undefined) return rt.allocate(like.shape, like.dtype, `${op} output`, true);
   rt.checkTensor(op, 'out', out);
-  sameLayout(op, 'x', like, 'out', out);
-  for (const t of inputs) {
-    if (t.buffer !== out.buffer) continue;
-    const overlap =
-      t.byteOffset < out.byteOffset + out.byteLength &&
-      out.byteOffset < t.byteOffset + t.byteLength;
-    if (overlap && !(t.byteOffset === out.byteOffset && t.byteLength === out.byteLength)) {
-      throw new InvalidArgumentError(
-        `${op}: out partly overlaps an input; it must be the same range or disjoint`,
-      );
-    }
-  }
+  checkSameLayout(op, 'x', like, 'out', out);
+  checkOutputOverlap(op, out, inputs);
   return out;
 }
 
@@ -352,7 +327,7 @@ export function softmaxBackward(
 ): Tensor {
   const y = checkInput(rt, op, 'y', inputs.y);
   const dy = checkInput(rt, op, 'dy', inputs.dy);
-  sameLayout(op, 'y', y, 'dy', dy);
+  checkSameLayout(op, 'y', y, 'dy', dy);
   const p = resolveParams(op, y.shape.length, params);
   checkBindable(rt, op, y);
   const out = outputFor(rt, op, p.out, y, [y, dy]);
@@ -462,7 +437,7 @@ export function softmaxCrossEntropy(
       );
     }
     rt.checkTensor(OP_CE, 'target', target);
-    sameLayout(OP_CE, 'logits', logits, 'target', target);
+    checkSameLayout(OP_CE, 'logits', logits, 'target', target);
     if (ignore !== undefined) {
       throw new InvalidArgumentError(
         `${OP_CE}: ignoreIndex applies to integer labels, not a probability target`,

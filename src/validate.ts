@@ -12,6 +12,7 @@ import {
 } from './activations.js';
 import { InvalidArgumentError } from './errors.js';
 import type { DType } from './codegen.js';
+import type { Tensor } from './tensor.js';
 
 /** A short, safe description of any value for error messages. */
 export function describe(v: unknown): string {
@@ -159,4 +160,35 @@ export function paramSlots(op: ActivationName, values: ParamValues): number[] {
   return Object.entries(specs).map(([name, spec]) =>
     spec.kind === 'enum' ? spec.values.indexOf(values[name] as string) : (values[name] as number),
   );
+}
+
+/** b must have a's shape and dtype (dy against x, out against x, ...). */
+export function checkSameLayout(op: string, an: string, a: Tensor, bn: string, b: Tensor): void {
+  if (a.shape.length !== b.shape.length || a.shape.some((d, i) => d !== b.shape[i])) {
+    throw new InvalidArgumentError(
+      `${op}: ${bn} has shape [${b.shape.join(', ')}] but ${an} has shape [${a.shape.join(', ')}]`,
+      'SHAPE_MISMATCH',
+    );
+  }
+  if (a.dtype !== b.dtype) {
+    throw new InvalidArgumentError(
+      `${op}: ${bn} is ${b.dtype} but ${an} is ${a.dtype}`,
+      'DTYPE_MISMATCH',
+    );
+  }
+}
+
+/** An output may be exactly an input's range (in place) or disjoint from every input, nothing between. */
+export function checkOutputOverlap(op: string, out: Tensor, inputs: readonly Tensor[]): void {
+  for (const t of inputs) {
+    if (t.buffer !== out.buffer || t === out) continue;
+    const overlap =
+      t.byteOffset < out.byteOffset + out.byteLength &&
+      out.byteOffset < t.byteOffset + t.byteLength;
+    if (overlap && !(t.byteOffset === out.byteOffset && t.byteLength === out.byteLength)) {
+      throw new InvalidArgumentError(
+        `${op}: out partly overlaps an input; it must be the same range or disjoint`,
+      );
+    }
+  }
 }

@@ -239,7 +239,8 @@ export class Activations {
   ): Tensor {
     const dtype = checkDType('wrap', 'options.dtype', options?.dtype);
     const s = checkShape('wrap', 'shape', shape);
-    const byteOffset = options?.byteOffset ?? 0;
+    // null is not 0: only a missing byteOffset defaults.
+    const byteOffset = options?.byteOffset === undefined ? 0 : options.byteOffset;
     if (
       typeof buffer !== 'object' ||
       buffer === null ||

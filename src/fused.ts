@@ -589,7 +589,7 @@ interface ResolvedMask {
 function resolveMaskOptions(rt: Runtime, x: Tensor, options: unknown): ResolvedMask {
   const o = checkObject(SMS, 'options', options);
   checkKeys(SMS, 'option', o, ['scale', 'mask', 'causal', 'offset']);
-  const scale = o.scale ?? 1;
+  const scale = o.scale === undefined ? 1 : o.scale;
   if (
     typeof scale !== 'number' ||
     !Number.isFinite(scale) ||

@@ -109,7 +109,7 @@ interface Resolved {
 function resolveParams(op: SoftmaxOp, rank: number, params: unknown): Resolved {
   const p = checkObject(op, 'params', params);
   checkKeys(op, 'option', p, ['axis', 'temperature', 'out']);
-  const axis = p.axis ?? -1;
+  const axis = p.axis === undefined ? -1 : p.axis;
   if (typeof axis !== 'number' || !Number.isInteger(axis)) {
     throw new InvalidArgumentError(
       `${op}: axis must be an integer, got ${describe(axis)}`,
@@ -122,7 +122,7 @@ function resolveParams(op: SoftmaxOp, rank: number, params: unknown): Resolved {
       'INVALID_PARAMETER',
     );
   }
-  const t = p.temperature ?? 1;
+  const t = p.temperature === undefined ? 1 : p.temperature;
   // The kernel multiplies by 1/T in f32: it must be finite and normal there (SwiftShader flushes subnormals).
   const invT = typeof t === 'number' ? Math.fround(1 / t) : NaN;
   if (

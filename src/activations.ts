@@ -380,7 +380,7 @@ export const activations = {
     wgsl: {
       forward: 'return clamp(alpha * x + beta, 0.0, 1.0);',
       derivative:
-        'let z = alpha * x + beta;\n  return select(0.0, alpha, gt(z, 0.0) && gt(1.0, z));',
+        '// x against the kinks, not alpha x + beta against 0 and 1: that product underflows for a subnormal x.\n  let k0 = -beta / alpha;\n  let k1 = (1.0 - beta) / alpha;\n  return select(0.0, alpha, gt(x, min(k0, k1)) && gt(max(k0, k1), x));',
     },
     ref: {
       forward: (x, p) => Math.min(Math.max(n(p, 'alpha') * x + n(p, 'beta'), 0), 1),

@@ -22,7 +22,7 @@ import { ELEMENTWISE, halfMismatches, mismatches, report } from './tolerance.js'
 const env =
   (globalThis as { process?: { env: Record<string, string | undefined> } }).process?.env ?? {};
 const seed = Number(env.PROPERTY_SEED ?? Date.now() % 2 ** 31);
-const numRuns = Number(env.PROPERTY_RUNS ?? 150);
+const numRuns = Number(env.PROPERTY_RUNS ?? 10_000);
 
 const value = fc.oneof(
   fc.float({ min: -100, max: 100, noNaN: true }),
@@ -90,6 +90,7 @@ it.each([
   ['leakyRelu', { alpha: -5e-324 }, 'float16', false, [-3.4028234663852886e38]],
   ['softplus', { threshold: 0 }, 'float32', false, [1.401298464324817e-45]],
   ['softplus', { threshold: 0 }, 'float32', true, [1.401298464324817e-45]],
+  ['hardSigmoid', { beta: 0 }, 'float32', true, [1e-45]],
 ] as const)('regression: %s %j %s backward=%s on %j', async (op, params, dtype, backward, xs) => {
   const act = await sharedActivations();
   const round = (a: ArrayLike<number>) =>

@@ -1,17 +1,6 @@
 import { defineConfig } from 'vitest/config';
 import { playwright } from '@vitest/browser-playwright';
-
-/** Chromium flags that give a WebGPU adapter on a machine without a GPU (SwiftShader). */
-export const chromiumArgs = [
-  '--no-sandbox',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--enable-unsafe-webgpu',
-  '--enable-unsafe-swiftshader',
-  ...(process.env.WEBGPU_ACT_REAL_GPU ? [] : ['--use-webgpu-adapter=swiftshader']),
-];
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from './bench/chromium.js';
 
 const shared = ['test/**/*.test.ts'];
 const nodeOnly = ['test/**/*.node.test.ts'];
@@ -53,8 +42,8 @@ export default defineConfig({
             headless: true,
             provider: playwright({
               launchOptions: {
-                executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-                args: chromiumArgs,
+                executablePath: CHROMIUM_PATH,
+                args: CHROMIUM_ARGS,
               },
             }),
             instances: [{ browser: 'chromium' }],

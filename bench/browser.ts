@@ -7,19 +7,9 @@ import { createServer as netServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { createServer, type ViteDevServer } from 'vite';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from './chromium.js';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
-
-export const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--enable-unsafe-webgpu',
-  '--enable-unsafe-swiftshader',
-  ...(process.env.WEBGPU_ACT_REAL_GPU ? [] : ['--use-webgpu-adapter=swiftshader']),
-];
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -40,10 +30,13 @@ export interface Session {
   close(): Promise<void>;
 }
 
-export async function openBench(
-  query: string,
-  onConsole?: (type: string, text: string) => void,
-): Promise<Session> {
+/** Vite serving the repository on 127.0.0.1 at a free port, and headless Chromium. */
+export async function startBrowser(): Promise<{
+  server: ViteDevServer;
+  browser: Browser;
+  port: number;
+  close(): Promise<void>;
+}> {
   const port = await freePort();
   const server = await createServer({
     configFile: `${ROOT}vite.config.ts`,
@@ -52,15 +45,24 @@ export async function openBench(
     server: { host: '127.0.0.1', port, strictPort: true, hmr: false, watch: null },
   });
   await server.listen();
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: CHROMIUM_ARGS,
-    headless: true,
-  });
+  const browser = await chromium
+    .launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, headless: true })
+    .catch(async (e: unknown) => {
+      await server.close();
+      throw e;
+    });
   const close = async () => {
     await browser.close().catch(() => {});
     await server.close();
   };
+  return { server, browser, port, close };
+}
+
+export async function openBench(
+  query: string,
+  onConsole?: (type: string, text: string) => void,
+): Promise<Session> {
+  const { server, browser, port, close } = await startBrowser();
   try {
     const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
     if (onConsole) {

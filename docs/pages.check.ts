@@ -9,10 +9,8 @@
  * non-zero on failure.
  */
 import { mkdirSync } from 'node:fs';
-import { createServer as netServer } from 'node:net';
-import { chromium, type Page } from 'playwright-core';
-import { createServer } from 'vite';
-import { CHROMIUM_ARGS, ROOT } from '../bench/browser.js';
+import type { Page } from 'playwright-core';
+import { ROOT, startBrowser } from '../bench/browser.js';
 
 const RESULTS = `${ROOT}docs/results`;
 
@@ -20,17 +18,6 @@ const PAGES = [
   { name: 'docs', path: 'docs/index.html?steps=12', lang: true },
   { name: 'mlp', path: 'examples/mlp/index.html?steps=12', lang: false },
 ];
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = netServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 async function waitForPage(page: Page, timeoutMs: number) {
   const end = Date.now() + timeoutMs;
@@ -71,18 +58,7 @@ function canvasInk(page: Page) {
 async function main(): Promise<string[]> {
   mkdirSync(RESULTS, { recursive: true });
   const failures: string[] = [];
-  const port = await freePort();
-  const server = await createServer({
-    configFile: `${ROOT}vite.config.ts`,
-    root: ROOT,
-    server: { host: '127.0.0.1', port, strictPort: true, hmr: false, watch: null },
-  });
-  await server.listen();
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: CHROMIUM_ARGS,
-    headless: true,
-  });
+  const { browser, port, close } = await startBrowser();
   try {
     for (const p of PAGES) {
       const errors: string[] = [];
@@ -148,8 +124,7 @@ async function main(): Promise<string[]> {
       await page.close();
     }
   } finally {
-    await browser.close().catch(() => {});
-    await server.close();
+    await close();
   }
   return failures;
 }

@@ -15,6 +15,7 @@ import {
   type KernelSpec,
   type Mode,
   type Plan,
+  type Uniforms,
 } from './softmax-kernels.js';
 import { Tensor } from './tensor.js';
 import { checkOutputOverlap, checkSameLayout, describe } from './validate.js';
@@ -192,7 +193,8 @@ const rangeOf = (t: Tensor): BufferRange => ({
   size: Math.max(4, Math.ceil(t.byteLength / 4) * 4),
 });
 
-interface RowJob {
+/** A row-reduction dispatch: what to bind, and the uniforms it carries. */
+interface RowJob extends Uniforms {
   op: string;
   mode: Mode;
   log: boolean;
@@ -201,15 +203,6 @@ interface RowJob {
   out: Tensor;
   /** Cross-entropy: label words and per-row losses, bound after out. */
   extra: BufferRange[];
-  rows: number;
-  len: number;
-  inner: number;
-  plan: Plan;
-  signBit: number;
-  invT: number;
-  factor: number;
-  smoothC: number;
-  keep: number;
 }
 
 /**

@@ -2,15 +2,15 @@
  * The fused ops beside the unfused sequence of our own kernels (issue 8,
  * "Performance"), on the same tensors, in the same run.
  *
- * - biasAct(op) forward, op relu and gelu: fused act.biasAct(op, x, bias)
+ * - biasAct(op) forward, op relu and gelu: fused biasAct(act, op, x, bias)
  *   vs a bench bias-add kernel (h = x + bias, bench/kernels.ts) then
  *   act.forward(op, h).
- * - biasActBackward(op) with dbias: fused act.biasActBackward(op, { x, bias, dy })
+ * - biasActBackward(op) with dbias: fused biasActBackward(act, op, { x, bias, dy })
  *   vs act.backward(op, { x: h, dy }) (h = x + bias as the forward stored it)
  *   then a bench two-pass column-sum kernel over dx giving dbias.
- * - swiglu forward: fused act.glu('swiglu', { a, b }) vs act.forward('silu', a)
+ * - swiglu forward: fused glu(act, 'swiglu', { a, b }) vs act.forward('silu', a)
  *   then a bench multiply kernel (y = silu(a) * b).
- * - causalSoftmax forward: fused act.scaledMaskedSoftmax(x, { causal: true })
+ * - causalSoftmax forward: fused scaledMaskedSoftmax(act, x, { causal: true })
  *   vs a bench kernel building the additive causal mask [s, s], a bench
  *   broadcast mask-add kernel (xm = x + mask) and act.forward('softmax', xm).
  *
@@ -33,6 +33,7 @@ import {
   mulShader,
 } from './kernels.js';
 import { INPUTS, makeData, SIZES, type Case, type Direction } from './measure.js';
+import { biasAct, biasActBackward, glu, scaledMaskedSoftmax } from '../src/fused-entry.js';
 
 export const FUSED_OPS = ['biasAct', 'biasActBackward', 'swiglu', 'causalSoftmax'] as const;
 export type FusedOp = (typeof FUSED_OPS)[number];
@@ -245,7 +246,7 @@ export function fusedPair(act: Activations, w: FusedWorkload): FusedPair {
     const add = kernel('bias-add', biasAddShader(dtype, n, cols), n / 4);
     if (w.op === 'biasAct') {
       return pair(
-        libraryCase(act, (rep) => [act.biasAct(op, xs[rep % INPUTS], bias)]),
+        libraryCase(act, (rep) => [biasAct(act, op, xs[rep % INPUTS], bias)]),
         encoderCase(act, (enc, rep) => {
           const h = act.empty(w.shape, opts);
           encodeKernel(enc, add, add.bind([range(xs[rep % INPUTS]), range(bias), range(h)]));
@@ -271,7 +272,7 @@ export function fusedPair(act: Activations, w: FusedWorkload): FusedPair {
     const f32 = { dtype: 'float32' as const };
     return pair(
       libraryCase(act, (rep) => {
-        const r = act.biasActBackward(op, { x: xs[rep % INPUTS], bias, dy });
+        const r = biasActBackward(act, op, { x: xs[rep % INPUTS], bias, dy });
         return [r.dx, r.dbias];
       }),
       encoderCase(act, (enc, rep) => {
@@ -293,7 +294,7 @@ export function fusedPair(act: Activations, w: FusedWorkload): FusedPair {
     shared.push(...bs);
     const mul = kernel('multiply', mulShader(dtype, n), n / 4);
     return pair(
-      libraryCase(act, (rep) => [act.glu('swiglu', { a: xs[rep % INPUTS], b: bs[rep % INPUTS] })]),
+      libraryCase(act, (rep) => [glu(act, 'swiglu', { a: xs[rep % INPUTS], b: bs[rep % INPUTS] })]),
       encoderCase(act, (enc, rep) => {
         const s = act.encode(enc, (a) => a.forward('silu', xs[rep % INPUTS]));
         const y = act.empty(w.shape, opts);
@@ -309,7 +310,7 @@ export function fusedPair(act: Activations, w: FusedWorkload): FusedPair {
   const build = kernel('causal mask', causalMaskShader(dtype, side), (side * side) / 4);
   const add = kernel('mask-add', maskAddShader(dtype, n, side), n / 4);
   return pair(
-    libraryCase(act, (rep) => [act.scaledMaskedSoftmax(xs[rep % INPUTS], { causal: true })]),
+    libraryCase(act, (rep) => [scaledMaskedSoftmax(act, xs[rep % INPUTS], { causal: true })]),
     encoderCase(act, (enc, rep) => {
       const mask = act.empty([side, side], opts);
       const xm = act.empty(w.shape, opts);

@@ -22,6 +22,7 @@ await build({
       entry: {
         index: 'src/index.ts',
         reference: 'src/reference-entry.ts',
+        fused: 'src/fused-entry.ts',
         interop: 'src/interop.ts',
       },
       formats: ['es'],

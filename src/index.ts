@@ -27,15 +27,8 @@ export {
   GPUError,
 } from './errors.js';
 export type { ErrorCode } from './errors.js';
-export { gluKinds, fusedTuning } from './fused.js';
-export type {
-  GluKind,
-  GluParams,
-  GluInput,
-  MaskedSoftmaxOptions,
-  MaskValue,
-  BiasActBackwardInputs,
-} from './fused.js';
 export { toHalfBits, fromHalfBits } from './f16.js';
-// The float64 references live in 'webgpu-activations/reference', the
-// TF.js / ONNX Runtime helpers in 'webgpu-activations/interop'.
+// The fused ops (biasAct, the GLU family, scaledMaskedSoftmax) live in
+// 'webgpu-activations/fused', the float64 references in
+// 'webgpu-activations/reference', the TF.js / ONNX Runtime helpers in
+// 'webgpu-activations/interop': a page pays only for what it imports.

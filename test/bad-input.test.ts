@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { ActivationsError, type Activations, type Tensor } from '../src/index.js';
 import { sharedActivations } from './gpu.js';
+import { biasAct, glu, gradGlu, scaledMaskedSoftmax } from '../src/fused-entry.js';
 
 /** Values of the wrong kind for a tensor, array, number or options argument. */
 const BAD: [string, unknown][] = [
@@ -47,9 +48,14 @@ const CALLS: [string, Call][] = [
   ['softmax axis', (a, t, b) => a.forward('softmax', t.x3, { axis: b as never })],
   ['softmax temperature', (a, t, b) => a.forward('softmax', t.x3, { temperature: b as never })],
   ['softmaxCrossEntropy(target)', (a, t, b) => a.softmaxCrossEntropy(t.x3, b as never)],
-  ['biasAct(bias)', (a, t, b) => a.biasAct('relu', t.x3, b as never)],
-  ['glu(x)', (a, _t, b) => a.glu('swiglu', b as never)],
-  ['scaledMaskedSoftmax(scale)', (a, t, b) => a.scaledMaskedSoftmax(t.x3, { scale: b as never })],
+  ['biasAct(bias)', (a, t, b) => biasAct(a, 'relu', t.x3, b as never)],
+  ['biasAct(act)', (_a, t, b) => biasAct(b as never, 'relu', t.x3, t.x3)],
+  ['glu(x)', (a, _t, b) => glu(a, 'swiglu', b as never)],
+  [
+    'gradGlu(act)',
+    (_a, _t, b) => gradGlu(b as never, 'swiglu', new Float32Array(4), new Float32Array(2)),
+  ],
+  ['scaledMaskedSoftmax(scale)', (a, t, b) => scaledMaskedSoftmax(a, t.x3, { scale: b as never })],
   ['encode(encoder)', (a, _t, b) => a.encode(b as never, () => undefined)],
 ];
 

@@ -26,6 +26,20 @@ import {
   report,
   type Tolerance,
 } from './tolerance.js';
+import {
+  applyBiasAct,
+  applyGlu,
+  applyScaledMaskedSoftmax,
+  biasAct,
+  biasActBackward,
+  glu,
+  gluBackward,
+  gradBiasAct,
+  gradGlu,
+  gradScaledMaskedSoftmax,
+  scaledMaskedSoftmax,
+  scaledMaskedSoftmaxBackward,
+} from '../src/fused-entry.js';
 
 const SOFTMAX: Tolerance = { atol: 1e-6, rtol: 1e-5 };
 const tuning = { ...fusedTuning };
@@ -94,8 +108,8 @@ describe('biasAct', () => {
         const bt = act.tensor(bias);
         const dyt = act.tensor(dy, [R, C]);
         const { y, dx, dbias } = await run(act, async () => {
-          const yt = act.biasAct(op, xt, bt, params as never);
-          const g = act.biasActBackward(op, { x: xt, bias: bt, dy: dyt }, params as never);
+          const yt = biasAct(act, op, xt, bt, params as never);
+          const g = biasActBackward(act, op, { x: xt, bias: bt, dy: dyt }, params as never);
           const out = { y: await yt.read(), dx: await g.dx.read(), dbias: await g.dbias.read() };
           destroy(yt, g.dx, g.dbias);
           return out;
@@ -121,8 +135,8 @@ describe('biasAct', () => {
       const bt = act.tensor(bias, [C], { dtype: 'float16' });
       const dyt = act.tensor(dy, [R, C], { dtype: 'float16' });
       const { y, dx, dbias } = await run(act, async () => {
-        const yt = act.biasAct(op, xt, bt);
-        const g = act.biasActBackward(op, { x: xt, bias: bt, dy: dyt });
+        const yt = biasAct(act, op, xt, bt);
+        const g = biasActBackward(act, op, { x: xt, bias: bt, dy: dyt });
         const out = {
           y: (await yt.readRaw()) as Uint16Array,
           dx: (await g.dx.readRaw()) as Uint16Array,
@@ -154,8 +168,8 @@ describe('biasAct', () => {
       const bt = act.tensor(bias);
       const dyt = act.tensor(dy, [R, C]);
       const { y, dx, dbias } = await run(act, async () => {
-        const yt = act.biasAct(op, xt, bt);
-        const g = act.biasActBackward(op, { y: yt, dy: dyt });
+        const yt = biasAct(act, op, xt, bt);
+        const g = biasActBackward(act, op, { y: yt, dy: dyt });
         const out = { y: await yt.read(), dx: await g.dx.read(), dbias: await g.dbias.read() };
         destroy(yt, g.dx, g.dbias);
         return out;
@@ -185,8 +199,8 @@ describe('biasAct', () => {
         const bt = act.tensor(bias, [c], { dtype });
         const dyt = act.tensor(dy, [rows, c], { dtype });
         const { y, dx, dbias } = await run(act, async () => {
-          const yt = act.biasAct('gelu', xt, bt);
-          const g = act.biasActBackward('gelu', { x: xt, bias: bt, dy: dyt });
+          const yt = biasAct(act, 'gelu', xt, bt);
+          const g = biasActBackward(act, 'gelu', { x: xt, bias: bt, dy: dyt });
           const out = { y: await yt.read(), dx: await g.dx.read(), dbias: await g.dbias.read() };
           destroy(yt, g.dx, g.dbias);
           return out;
@@ -219,7 +233,7 @@ describe('biasAct', () => {
     const sums = await run(act, async () => {
       const out: Float32Array[] = [];
       for (let k = 0; k < 3; k++) {
-        const g = act.biasActBackward('silu', { x: xt, bias: bt, dy: dyt });
+        const g = biasActBackward(act, 'silu', { x: xt, bias: bt, dy: dyt });
         out.push(await g.dbias.read());
         destroy(g.dx, g.dbias);
       }
@@ -237,9 +251,9 @@ describe('biasAct', () => {
     const act = await sharedActivations();
     const xt = act.tensor(new Float32Array(0), [0, 4]);
     const bt = act.tensor(new Float32Array([1, 2, 3, 4]));
-    const g = act.biasActBackward('relu', { x: xt, bias: bt, dy: xt });
+    const g = biasActBackward(act, 'relu', { x: xt, bias: bt, dy: xt });
     expect(Array.from(await g.dbias.read())).toEqual([0, 0, 0, 0]);
-    const y = act.biasAct('relu', xt, bt);
+    const y = biasAct(act, 'relu', xt, bt);
     expect((await y.read()).length).toBe(0);
     destroy(xt, bt, g.dx, g.dbias, y);
   });
@@ -249,14 +263,14 @@ describe('biasAct', () => {
     const x = uniform(24, -3, 3, 15);
     const bias = new Float32Array([0.5, -0.25, 1]);
     const dy = uniform(24, -1, 1, 16);
-    const y = await act.applyBiasAct('leakyRelu', x, bias, { shape: [8, 3], alpha: 0.2 });
+    const y = await applyBiasAct(act, 'leakyRelu', x, bias, { shape: [8, 3], alpha: 0.2 });
     const ms = mismatches(
       y,
       fref.biasActForward('leakyRelu', x, bias, { alpha: 0.2 }),
       ELEMENTWISE,
     );
     expect(ms, report(ms)).toEqual([]);
-    const g = await act.gradBiasAct('leakyRelu', x, bias, dy, { shape: [8, 3], alpha: 0.2 });
+    const g = await gradBiasAct(act, 'leakyRelu', x, bias, dy, { shape: [8, 3], alpha: 0.2 });
     const w = fref.biasActBackward('leakyRelu', x, bias, dy, { alpha: 0.2 });
     expect(mismatches(g.dx, w.dx, ELEMENTWISE)).toEqual([]);
     expect(sumMismatches(g.dbias, w.dx, 3)).toEqual([]);
@@ -315,10 +329,10 @@ describe('GLU family', () => {
           const bt = act.tensor(b, [2, 3, h], { dtype });
           const dyt = act.tensor(dy, [2, 3, h], { dtype });
           const got = await run(act, async () => {
-            const y1 = act.glu(kind, xt, params);
-            const y2 = act.glu(kind, { a: at, b: bt }, params);
-            const dx = act.gluBackward(kind, { x: xt, dy: dyt }, params);
-            const d2 = act.gluBackward(kind, { a: at, b: bt, dy: dyt }, params);
+            const y1 = glu(act, kind, xt, params);
+            const y2 = glu(act, kind, { a: at, b: bt }, params);
+            const dx = gluBackward(act, kind, { x: xt, dy: dyt }, params);
+            const d2 = gluBackward(act, kind, { a: at, b: bt, dy: dyt }, params);
             expect(y1.shape).toEqual([2, 3, h]);
             expect(dx.shape).toEqual([2, 3, 2 * h]);
             const out = {
@@ -356,10 +370,10 @@ describe('GLU family', () => {
     const act = await sharedActivations();
     const x = uniform(16, -3, 3, 30);
     const dy = uniform(8, -1, 1, 31);
-    const y = await act.applyGlu('swiglu', x, { shape: [2, 8] });
+    const y = await applyGlu(act, 'swiglu', x, { shape: [2, 8] });
     const { a, b } = fref.splitHalves(x, 4);
     expect(mismatches(y, fref.gluForward('swiglu', a, b), ELEMENTWISE)).toEqual([]);
-    const dx = await act.gradGlu('swiglu', x, dy, { shape: [2, 8] });
+    const dx = await gradGlu(act, 'swiglu', x, dy, { shape: [2, 8] });
     const g = fref.gluBackward('swiglu', a, b, dy);
     expect(mismatches(dx, fref.joinHalves(g.da, g.db, 4), ELEMENTWISE)).toEqual([]);
   });
@@ -451,8 +465,8 @@ describe('scaledMaskedSoftmax', () => {
     const dyt = act.tensor(dy, c.shape);
     const { options, owned } = maskOption(act, c);
     const { y, dx } = await run(act, async () => {
-      const yt = act.scaledMaskedSoftmax(xt, options);
-      const dxt = act.scaledMaskedSoftmaxBackward({ y: yt, dy: dyt }, options);
+      const yt = scaledMaskedSoftmax(act, xt, options);
+      const dxt = scaledMaskedSoftmaxBackward(act, { y: yt, dy: dyt }, options);
       const out = { y: await yt.read(), dx: await dxt.read() };
       destroy(yt, dxt);
       return out;
@@ -476,7 +490,7 @@ describe('scaledMaskedSoftmax', () => {
     const x = new Float32Array([1, NaN, 2, 3, Infinity, 0, Infinity, 1, NaN, 1, 2, 3]);
     const mask = new Uint8Array([1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1]);
     const shape = [3, 4];
-    const y = await act.applyScaledMaskedSoftmax(x, { shape, mask: { data: mask, shape } });
+    const y = await applyScaledMaskedSoftmax(act, x, { shape, mask: { data: mask, shape } });
     const want = fref.maskedSoftmaxForward(x, shape, {
       mask: { data: mask, shape, boolean: true },
     });
@@ -502,8 +516,8 @@ describe('scaledMaskedSoftmax', () => {
     const dyt = act.tensor(dy, shape, { dtype: 'float16' });
     const { options, owned } = maskOption(act, c, 'float16');
     const { y, yv, dx } = await run(act, async () => {
-      const yt = act.scaledMaskedSoftmax(xt, options);
-      const dxt = act.scaledMaskedSoftmaxBackward({ y: yt, dy: dyt }, options);
+      const yt = scaledMaskedSoftmax(act, xt, options);
+      const dxt = scaledMaskedSoftmaxBackward(act, { y: yt, dy: dyt }, options);
       const out = {
         y: (await yt.readRaw()) as Uint16Array,
         yv: await yt.read(),
@@ -529,10 +543,10 @@ describe('scaledMaskedSoftmax', () => {
     const x = uniform(285, -5, 5, 60);
     const dy = uniform(285, -1, 1, 61);
     const o = { scale: 0.25, causal: true, offset: 2 };
-    const y = await act.applyScaledMaskedSoftmax(x, { ...o, shape });
+    const y = await applyScaledMaskedSoftmax(act, x, { ...o, shape });
     const wy = fref.maskedSoftmaxForward(x, shape, o);
     expect(mismatches(y, wy, SOFTMAX)).toEqual([]);
-    const dx = await act.gradScaledMaskedSoftmax(x, dy, { ...o, shape });
+    const dx = await gradScaledMaskedSoftmax(act, x, dy, { ...o, shape });
     const wd = fref.maskedSoftmaxBackward(Float32Array.from(wy), dy, shape, o);
     expect(mismatches(dx, wd, SOFTMAX)).toEqual([]);
   });
@@ -552,19 +566,19 @@ describe('bad input throws before any GPU work, naming the op and the argument',
       expect(f).toThrow(InvalidArgumentError);
       expect(f).toThrow(re);
     };
-    bad(() => act.biasAct('relu', x, b5), /biasAct\(relu\): bias must have shape \[4\]/);
-    bad(() => act.biasAct('nope' as never, x, b4), /biasAct: unknown op "nope"/);
+    bad(() => biasAct(act, 'relu', x, b5), /biasAct\(relu\): bias must have shape \[4\]/);
+    bad(() => biasAct(act, 'nope' as never, x, b4), /biasAct: unknown op "nope"/);
     bad(
-      () => act.biasAct('elu', x, b4, { alpha: NaN }),
+      () => biasAct(act, 'elu', x, b4, { alpha: NaN }),
       /biasAct\(elu\): elu: alpha must be a finite/,
     );
-    bad(() => act.biasAct('relu', x, h), /bias is float16 but x is float32/);
+    bad(() => biasAct(act, 'relu', x, h), /bias is float16 but x is float32/);
     bad(
-      () => act.biasActBackward('relu', { y: x, dy: x }),
+      () => biasActBackward(act, 'relu', { y: x, dy: x }),
       /biasAct\(relu\): backward from y is not available/,
     );
-    bad(() => act.biasActBackward('relu', { x, dy: x }), /needs bias/);
-    bad(() => act.biasActBackward('sigmoid', { y: x, dy: x, bias: b5 }), /bias must have shape/);
+    bad(() => biasActBackward(act, 'relu', { x, dy: x }), /needs bias/);
+    bad(() => biasActBackward(act, 'sigmoid', { y: x, dy: x, bias: b5 }), /bias must have shape/);
     expect(act.stats().recordedDispatches).toBe(before);
     destroy(x, b5, b4, h);
   });
@@ -575,18 +589,18 @@ describe('bad input throws before any GPU work, naming the op and the argument',
     const a = act.tensor(new Float32Array(4), [2, 2]);
     const b = act.tensor(new Float32Array(6), [2, 3]);
     const before = act.stats().recordedDispatches;
-    expect(() => act.glu('swiglu', x)).toThrow(/swiglu: x's last dimension must be even/);
-    expect(() => act.glu('glu', { a, b })).toThrow(
+    expect(() => glu(act, 'swiglu', x)).toThrow(/swiglu: x's last dimension must be even/);
+    expect(() => glu(act, 'glu', { a, b })).toThrow(
       /glu: b has shape \[2, 3\] but a has shape \[2, 2\]/,
     );
-    expect(() => act.glu('bad' as never, a)).toThrow(/glu: unknown kind "bad"/);
-    expect(() => act.glu('reglu', a, { approximate: 'tanh' })).toThrow(
+    expect(() => glu(act, 'bad' as never, a)).toThrow(/glu: unknown kind "bad"/);
+    expect(() => glu(act, 'reglu', a, { approximate: 'tanh' })).toThrow(
       /reglu: .*unknown option "approximate"/,
     );
-    expect(() => act.glu('geglu', a, { approximate: 'x' as never })).toThrow(
+    expect(() => glu(act, 'geglu', a, { approximate: 'x' as never })).toThrow(
       /geglu: .*approximate must be one of/,
     );
-    expect(() => act.gluBackward('glu', { x: a, dy: a })).toThrow(
+    expect(() => gluBackward(act, 'glu', { x: a, dy: a })).toThrow(
       /glu: dy must have the output's shape \[2, 1\]/,
     );
     expect(act.stats().recordedDispatches).toBe(before);
@@ -598,8 +612,8 @@ describe('bad input throws before any GPU work, naming the op and the argument',
     const x = act.tensor(new Float32Array(24), [2, 3, 4]);
     const before = act.stats().recordedDispatches;
     const bad = (o: unknown, re: RegExp) => {
-      expect(() => act.scaledMaskedSoftmax(x, o as never)).toThrow(InvalidArgumentError);
-      expect(() => act.scaledMaskedSoftmax(x, o as never)).toThrow(re);
+      expect(() => scaledMaskedSoftmax(act, x, o as never)).toThrow(InvalidArgumentError);
+      expect(() => scaledMaskedSoftmax(act, x, o as never)).toThrow(re);
     };
     bad({ scale: NaN }, /scaledMaskedSoftmax: scale must be a finite number/);
     bad({ scale: Infinity }, /scale must be a finite number/);
@@ -621,7 +635,9 @@ describe('bad input throws before any GPU work, naming the op and the argument',
     );
     bad({ mask: { data: [1, 2], shape: [2] } }, /mask must be a Tensor or \{ data, shape \}/);
     bad({ scal: 1 }, /unknown option "scal"/);
-    expect(() => act.scaledMaskedSoftmaxBackward({ y: x, dy: x }, { scale: NaN })).toThrow(/scale/);
+    expect(() => scaledMaskedSoftmaxBackward(act, { y: x, dy: x }, { scale: NaN })).toThrow(
+      /scale/,
+    );
     expect(act.stats().recordedDispatches).toBe(before);
     destroy(x);
   });

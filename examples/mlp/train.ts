@@ -12,6 +12,7 @@ import { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { type Activations, type ActivationName, type Tensor } from '../../src/index.js';
 import { fromTfTensor, toTfTensor } from '../../src/interop.js';
 import { gaussian, rng, type Dataset } from './data.js';
+import { biasAct, biasActBackward } from '../../src/fused-entry.js';
 
 /**
  * Puts TF.js's WebGPU backend on the instance's device (one device, so
@@ -128,7 +129,7 @@ export class Mlp {
       for (let l = 0; l <= L; l++) {
         const m = wrap(tf.matMul(a, this.params[2 * l]));
         pre.push(m);
-        const y = keep(act.biasAct(l < L ? op : 'identity', m, biases[l]));
+        const y = keep(biasAct(act, l < L ? op : 'identity', m, biases[l]));
         if (l === L) {
           const ce = act.softmaxCrossEntropy(y, target);
           loss = ce.loss;
@@ -141,7 +142,7 @@ export class Mlp {
       const out: tf.Tensor[] = new Array(this.params.length);
       let dy = ours[ours.length - 1];
       for (let l = L; l >= 0; l--) {
-        const back = act.biasActBackward(l < L ? op : 'identity', {
+        const back = biasActBackward(act, l < L ? op : 'identity', {
           x: pre[l],
           bias: biases[l],
           dy,
@@ -207,7 +208,7 @@ export class Mlp {
       let a: tf.Tensor2D = x;
       for (let l = 0; l <= L; l++) {
         const m = wrap(tf.matMul(a, this.params[2 * l]));
-        const y = keep(act.biasAct(l < L ? op : 'identity', m, wrap(this.params[2 * l + 1])));
+        const y = keep(biasAct(act, l < L ? op : 'identity', m, wrap(this.params[2 * l + 1])));
         if (l === L) probs = keep(act.forward('softmax', y));
         else a = toTfTensor(tf, y) as tf.Tensor2D;
       }

@@ -3,6 +3,7 @@
  * command encoder that records work until a read or flush submits it,
  * uniforms packed into shared arenas, tensor allocation and readback.
  */
+import { BindGroupCache } from './bind-groups.js';
 import type { DType } from './codegen.js';
 import {
   ActivationsError,
@@ -298,6 +299,7 @@ export class Runtime implements TensorOwner {
       });
       new Uint8Array(buffer.getMappedRange()).set(new Uint8Array(words));
       buffer.unmap();
+      this.#bindGroups.own(buffer);
       this.#externalUniforms.set(key, buffer);
       if (this.#externalUniforms.size > 4096) {
         const [oldestKey, oldest] = this.#externalUniforms.entries().next().value as [
@@ -329,6 +331,7 @@ export class Runtime implements TensorOwner {
         }),
         data: new ArrayBuffer(UNIFORM_SLOT * ARENA_SLOTS),
       });
+      this.#bindGroups.own(this.#arenas[arena].buffer);
     }
     const a = this.#arenas[arena];
     const offset = (slot % ARENA_SLOTS) * UNIFORM_SLOT;
@@ -348,15 +351,10 @@ export class Runtime implements TensorOwner {
   ): void {
     if (workgroups === 0) return;
     const u = this.#external ? this.#externalUniform(uniforms) : this.#uniform(uniforms);
-    const entries: GPUBindGroupEntry[] = [u, ...ranges].map((r, binding) => ({
-      binding,
-      resource: { buffer: r.buffer, offset: r.offset, size: r.size },
-    }));
-    const bindGroup = this.device.createBindGroup({
-      label: pipeline.label,
-      layout: this.#layout(pipeline),
-      entries,
-    });
+    const bindGroup = this.#bindGroups.get(this.device, pipeline, this.#layout(pipeline), [
+      u,
+      ...ranges,
+    ]);
     const pass = this.#passNow();
     pass.setPipeline(pipeline);
     pass.setBindGroup(0, bindGroup);
@@ -367,6 +365,8 @@ export class Runtime implements TensorOwner {
     if (++this.#dispatches >= MAX_RECORDED_DISPATCHES || this.#slotsUsed >= 64 * ARENA_SLOTS)
       this.submit();
   }
+
+  #bindGroups = new BindGroupCache();
 
   /** getBindGroupLayout makes a new object on every call: keep one per pipeline. */
   #layouts = new WeakMap<GPUComputePipeline, GPUBindGroupLayout>();
@@ -453,6 +453,7 @@ export class Runtime implements TensorOwner {
       size: bytes,
       usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
     });
+    this.#bindGroups.own(buffer);
     const tensor = new Tensor(this, buffer, shape, dtype, 0, true);
     if (scoped) {
       this.device.popErrorScope().then((err) => {
@@ -604,6 +605,7 @@ export class Runtime implements TensorOwner {
     this.#pooledBytes = 0;
     for (const a of this.#arenas) a.buffer.destroy();
     this.#arenas = [];
+    this.#bindGroups.clear();
     for (const b of this.#externalUniforms.values()) b.destroy();
     this.#externalUniforms.clear();
     this.#disposed = true;

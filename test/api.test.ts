@@ -320,6 +320,31 @@ describe('wrapped buffers and recording', () => {
     for (const t of [x, ...made]) t.destroy();
   });
 
+  it('a chain recorded again reuses its bindings and computes from the new data', async () => {
+    // The second and third rounds get the first round's pooled buffers and
+    // uniform slots back, so their bind groups come from the cache: a stale
+    // binding would give the previous round's numbers (different inputs, and a
+    // different alpha per round) or leave the output unwritten.
+    const act = await sharedActivations();
+    const n = 1000;
+    for (let round = 0; round < 3; round++) {
+      const data = uniform(n, -10, 10, 100 + round);
+      const alpha = 0.1 * (round + 1);
+      const x = act.tensor(data);
+      const h1 = act.forward('leakyRelu', x, { alpha });
+      const h2 = act.forward('tanh', h1);
+      const h3 = act.backward('sigmoid', { x: h2, dy: h1 });
+      const got = await noGpuErrors(act.device, () => h3.read());
+      // Each stage's input rounded to float32, as the GPU stores it between kernels.
+      const a = Float32Array.from(ref.forward('leakyRelu', data, { alpha }));
+      const t = Float32Array.from(ref.forward('tanh', a));
+      const want = ref.backward('sigmoid', t, a);
+      const ms = mismatches(got, want, ELEMENTWISE);
+      expect(ms, `round ${round}: ${report(ms)}`).toEqual([]);
+      for (const t of [x, h1, h2, h3]) t.destroy();
+    }
+  });
+
   it('processes a tensor larger than the binding limit in sub-ranges', async () => {
     const adapter = await testGPU().requestAdapter();
     const device = await adapter!.requestDevice({

@@ -9,6 +9,7 @@ const COLORS: Record<string, string> = {
   cpu: '#a0306e',
   'copy-kernel': '#000000',
   'copy2-kernel': '#555555',
+  'exp-kernel': '#7a5c00',
   copyBufferToBuffer: '#bbbbbb',
   fused: '#0b5d8c',
   unfused: '#8cc2e0',

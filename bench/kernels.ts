@@ -1,7 +1,7 @@
 /**
  * WGSL written for the benchmark itself, on our own command encoder (not the
  * library's): the ceilings (copyBufferToBuffer, a vectorised copy kernel, a
- * two-input copy kernel) and the naive scalar baseline (one f32 element per
+ * two-input copy kernel, and the copy kernel with one exp per element) and the naive scalar baseline (one f32 element per
  * thread, the op's table body spliced into the plainest possible kernel).
  */
 import mathSource from '../shaders/math.wgsl?raw';
@@ -9,7 +9,7 @@ import erfSource from '../shaders/erf.wgsl?raw';
 import { activations, softmaxOps, type ActivationName } from '../src/index.js';
 import { INPUTS, type Case, type Direction, type PeerImpl } from './measure.js';
 
-export type CopyKind = 'copyBufferToBuffer' | 'copy-kernel' | 'copy2-kernel';
+export type CopyKind = 'copyBufferToBuffer' | 'copy-kernel' | 'copy2-kernel' | 'exp-kernel';
 
 const WG = 256;
 // A function, not a constant: in Node the GPU globals exist only once webgpu's globals are installed.
@@ -25,6 +25,21 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw: vec3
   let i = (wid.y * nw.x + wid.x) * ${WG}u + lid;
   if (i >= arrayLength(&y)) { return; }
   y[i] = a[i];
+}`;
+
+// The copy kernel with one exp per element: not a ceiling on bytes but on
+// arithmetic. Where a shader is compute-bound (SwiftShader), sigmoid, softmax
+// and the other exp-based ops cannot beat it; on a memory-bound GPU it meets
+// the copy kernel.
+const EXP_WGSL = `
+@group(0) @binding(0) var<storage, read> a: array<vec4<f32>>;
+@group(0) @binding(1) var<storage, read_write> y: array<vec4<f32>>;
+@compute @workgroup_size(${WG})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>,
+        @builtin(local_invocation_index) lid: u32) {
+  let i = (wid.y * nw.x + wid.x) * ${WG}u + lid;
+  if (i >= arrayLength(&y)) { return; }
+  y[i] = exp(a[i]);
 }`;
 
 // Reads both inputs and writes one: the byte traffic of a backward kernel, no float math.
@@ -154,13 +169,15 @@ export function copyKernels(device: GPUDevice) {
           owned,
         );
       }
-      const p = pipeline(device, kind, () => (kind === 'copy-kernel' ? COPY_WGSL : COPY2_WGSL));
+      const p = pipeline(device, kind, () =>
+        kind === 'copy-kernel' ? COPY_WGSL : kind === 'exp-kernel' ? EXP_WGSL : COPY2_WGSL,
+      );
       const groups = grid(device, Math.ceil(words / WG));
       const binds = srcs.map((s, i) =>
         device.createBindGroup({
           label: `${kind} ${i}`,
           layout: p.getBindGroupLayout(0),
-          entries: (kind === 'copy-kernel' ? [s, y] : [s, b, y]).map((buf, binding) => ({
+          entries: (kind === 'copy2-kernel' ? [s, b, y] : [s, y]).map((buf, binding) => ({
             binding,
             resource: { buffer: buf, offset: 0, size },
           })),

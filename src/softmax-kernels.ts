@@ -9,7 +9,7 @@ import forwardSource from '../shaders/softmax-forward.wgsl?raw';
 import backwardSource from '../shaders/softmax-backward.wgsl?raw';
 import ceSource from '../shaders/softmax-ce.wgsl?raw';
 import sumSource from '../shaders/softmax-sum.wgsl?raw';
-import halfSource from '../shaders/softmax-f16.wgsl?raw';
+import halfSource from '../shaders/f16.wgsl?raw';
 import rowsSource from '../shaders/softmax-rows.wgsl?raw';
 import type { DType } from './codegen.js';
 
@@ -241,6 +241,18 @@ fn hmax(v: V) -> f32 { return v; }
 fn hmaxu(v: VU) -> u32 { return v; }`,
 };
 
+/**
+ * A float16 store that may share its word with another workgroup's element
+ * (odd rows, strided axes, a wrapped buffer's neighbour): the half is cleared
+ * and set atomically, leaving the other half alone.
+ */
+const ATOMIC_HALF_STORE = `fn store_out(g: u32, v: f32) {
+  let h = half_bits(vec2<f32>(v, 0.0)).x;
+  let shift = (g & 1u) * 16u;
+  atomicAnd(&out[g >> 1u], ~(0xffffu << shift));
+  atomicOr(&out[g >> 1u], h << shift);
+}`;
+
 /** Vector loads and stores of the rows kernel: element index q * VW. */
 function rowsStorage(
   dtype: DType,
@@ -277,15 +289,7 @@ function rowsStorage(
   } else {
     // A word's two halves may belong to two rows, so to two subgroups.
     bindings.push('var<storage, read_write> out: array<atomic<u32>>;');
-    code.push(
-      halfSource,
-      `fn store_out(g: u32, v: f32) {
-  let h = half_bits(vec2<f32>(v, 0.0)).x;
-  let shift = (g & 1u) * 16u;
-  atomicAnd(&out[g >> 1u], ~(0xffffu << shift));
-  atomicOr(&out[g >> 1u], h << shift);
-}`,
-    );
+    code.push(halfSource, ATOMIC_HALF_STORE);
   }
   return { bindings, code: code.join('\n') };
 }
@@ -339,19 +343,8 @@ function storage(dtype: DType, inputs: string[]): { bindings: string[]; code: st
     bindings.push('var<storage, read_write> out: array<u32>;');
     code.push('fn store_out(g: u32, v: f32) { out[g] = bitcast<u32>(v); }');
   } else {
-    // Two halves share a word and may belong to different workgroups (odd
-    // rows, strided axes, a neighbour's data in a wrapped buffer): each half
-    // is cleared and set atomically, leaving the other half alone.
     bindings.push('var<storage, read_write> out: array<atomic<u32>>;');
-    code.push(
-      halfSource,
-      `fn store_out(g: u32, v: f32) {
-  let h = half_bits(vec2<f32>(v, 0.0)).x;
-  let shift = (g & 1u) * 16u;
-  atomicAnd(&out[g >> 1u], ~(0xffffu << shift));
-  atomicOr(&out[g >> 1u], h << shift);
-}`,
-    );
+    code.push(halfSource, ATOMIC_HALF_STORE);
   }
   return { bindings, code: code.join('\n') };
 }

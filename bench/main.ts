@@ -21,6 +21,7 @@ import {
   type PeerImpl,
   type Results,
   type Row,
+  emptyRow,
 } from './measure.js';
 
 interface BenchState {
@@ -154,21 +155,7 @@ async function main() {
   const peerErrors: Row[] = [];
   const failedPeer = (name: string, e: unknown) =>
     peerErrors.push({
-      impl: name,
-      op: '(setup)',
-      dir: 'forward',
-      dtype: 'float32',
-      shape: [0],
-      size: 0,
-      bytes: 0,
-      ms: null,
-      spreadPct: null,
-      samples: 0,
-      reps: 0,
-      gbps: null,
-      ceiling: null,
-      ratio: null,
-      check: null,
+      ...emptyRow(name, { op: '(setup)', dir: 'forward', dtype: 'float32', shape: [0] }),
       error: `${name} setup failed: ${(e as Error)?.message ?? e}`,
     });
   for (const name of options.peers) {

@@ -385,7 +385,8 @@ export function minBytes(w: { dir: Direction; dtype: DType; shape: number[] }): 
 const isSoftmax = (op: string) => (softmaxOps as readonly string[]).includes(op);
 const isFused = (op: string) => op === FUSED_GROUP || (FUSED_OPS as readonly string[]).includes(op);
 
-function emptyRow(impl: string, w: Workload): Row {
+/** A row with no measurement yet (every figure null). */
+export function emptyRow(impl: string, w: Workload): Row {
   const size = w.shape.reduce((a, b) => a * b, 1);
   return {
     impl,

@@ -9,6 +9,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cliQuery, openBench, ROOT, waitForBench } from './browser.js';
+import { formatFloors } from './floors.js';
 import { formatLatency, formatTable } from './format.js';
 import type { Results } from './measure.js';
 
@@ -50,6 +51,7 @@ async function main() {
     console.log(formatTable(results.rows));
     console.log('\nsmall-work latency');
     console.log(formatLatency(results.latency));
+    console.log(`\n${formatFloors(results.rows, results.latency)}`);
     console.log(
       `\n${results.rows.length} rows in ${(results.durationMs / 1000).toFixed(1)} s; wrote bench/results/latest.json and bench/results/charts.png`,
     );

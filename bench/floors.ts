@@ -1,0 +1,102 @@
+/**
+ * The performance issue's floors, read off one run's results: each of our
+ * float32 rows against its floor, against the faster peer, and beside what
+ * bounds it on this adapter (the exp-kernel ceiling: the copy kernel plus one
+ * exp per element). Printed by `npm run bench` under the table.
+ */
+import { activations, type ActivationName } from '../src/activations.js';
+import type { LatencyRow, Row } from './measure.js';
+
+const SOFTMAX = ['softmax', 'logSoftmax', 'softmin'];
+/** Rows up to this length fit in workgroup memory (the softmax floor is higher there). */
+const ROW_FITS = 4096;
+const PEER_LEAD = 1.5;
+const SMALL_WORK = 1.3;
+
+export interface FloorCheck {
+  op: string;
+  dir: string;
+  shape: string;
+  ratio: number | null;
+  floor: number;
+  /** ours / the faster of TF.js and ORT Web (same op, direction, shape); null when no peer ran. */
+  vsPeer: number | null;
+  /** The exp-kernel's ratio at the same size: where a shader is compute-bound, exp-based ops sit under it. */
+  expCeiling: number | null;
+}
+
+function floorOf(r: Row): number | null {
+  if (SOFTMAX.includes(r.op)) {
+    if (r.dir !== 'forward') return 0.45;
+    return r.shape[r.shape.length - 1] <= ROW_FITS ? 0.6 : 0.45;
+  }
+  const def = activations[r.op as ActivationName];
+  if (!def) return null;
+  return def.transcendental ? 0.75 : 0.9;
+}
+
+export function checkFloors(rows: Row[]): FloorCheck[] {
+  const key = (r: Row) => `${r.op}|${r.dir}|${r.dtype}|${r.shape.join('x')}`;
+  const peers = new Map<string, number>();
+  for (const r of rows) {
+    if ((r.impl === 'tf' || r.impl === 'ort') && r.ratio !== null && !r.error) {
+      peers.set(key(r), Math.max(peers.get(key(r)) ?? 0, r.ratio));
+    }
+  }
+  const exp = new Map<number, number>();
+  for (const r of rows) {
+    if (r.impl === 'ceiling' && r.op === 'exp-kernel' && r.dtype === 'float32' && r.ratio) {
+      exp.set(r.size, r.ratio);
+    }
+  }
+  const out: FloorCheck[] = [];
+  for (const r of rows) {
+    if (r.impl !== 'ours' || r.dtype !== 'float32') continue;
+    const floor = floorOf(r);
+    if (floor === null) continue;
+    const peer = peers.get(key(r));
+    out.push({
+      op: r.op,
+      dir: r.dir,
+      shape: r.shape.join('x'),
+      ratio: r.ratio,
+      floor,
+      vsPeer: peer && r.ratio !== null ? r.ratio / peer : null,
+      expCeiling: exp.get(r.size) ?? null,
+    });
+  }
+  return out;
+}
+
+const f2 = (v: number | null) => (v === null ? '-' : v.toFixed(2));
+
+/** The floor checks and the small-work ratio as text. */
+export function formatFloors(rows: Row[], latency: LatencyRow[]): string {
+  const checks = checkFloors(rows);
+  const lines = checks.map((c) => {
+    const met = c.ratio !== null && c.ratio >= c.floor;
+    const peerMet = c.vsPeer === null || c.vsPeer >= PEER_LEAD;
+    return [
+      `${c.op} ${c.dir}`.padEnd(26),
+      c.shape.padEnd(12),
+      f2(c.ratio).padStart(5),
+      `${met ? '>=' : '<'} ${c.floor.toFixed(2)} ${met ? 'met   ' : 'MISSED'}`,
+      `${c.vsPeer === null ? '   -' : `${f2(c.vsPeer).padStart(4)}x`} ${peerMet ? '' : '(< 1.5x)'}`.padEnd(
+        15,
+      ),
+      f2(c.expCeiling).padStart(5),
+    ].join('  ');
+  });
+  const chained = latency.find((l) => l.name.startsWith('100 chained'))?.msPerOp ?? null;
+  const raw = latency.find((l) => l.name.startsWith('raw:'))?.msPerOp ?? null;
+  const small =
+    chained !== null && raw !== null
+      ? `small work: 100 chained 1K ops ${(chained / raw).toFixed(2)}x the raw figure per op (floor <= ${SMALL_WORK}x: ${chained / raw <= SMALL_WORK ? 'met' : 'MISSED'})`
+      : 'small work: not measured (--latency 0)';
+  return [
+    'floors (float32, ratio to the copy kernel; vs peer = ours / the faster of TF.js and ORT Web; exp ceiling = copy kernel + one exp per element)',
+    `${'op'.padEnd(26)}  ${'shape'.padEnd(12)}  ratio  floor          vs peer          exp ceiling`,
+    ...lines,
+    small,
+  ].join('\n');
+}

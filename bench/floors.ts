@@ -21,8 +21,12 @@ export interface FloorCheck {
   floor: number;
   /** ours / the faster of TF.js and ORT Web (same op, direction, shape); null when no peer ran. */
   vsPeer: number | null;
+  /** ours / the CPU JavaScript loop (time ratio inverted: > 1 is faster); null when it did not run. */
+  vsCpu: number | null;
   /** The exp-kernel's ratio at the same size: where a shader is compute-bound, exp-based ops sit under it. */
   expCeiling: number | null;
+  /** Elements per second in float16 over float32 (same op, direction, size); null without a float16 row. */
+  f16: number | null;
 }
 
 function floorOf(r: Row): number | null {
@@ -38,9 +42,16 @@ function floorOf(r: Row): number | null {
 export function checkFloors(rows: Row[]): FloorCheck[] {
   const key = (r: Row) => `${r.op}|${r.dir}|${r.dtype}|${r.shape.join('x')}`;
   const peers = new Map<string, number>();
+  const cpu = new Map<string, number>();
+  const half = new Map<string, number>();
   for (const r of rows) {
-    if ((r.impl === 'tf' || r.impl === 'ort') && r.ratio !== null && !r.error) {
+    if (r.ratio === null || r.error) continue;
+    if (r.impl === 'tf' || r.impl === 'ort') {
       peers.set(key(r), Math.max(peers.get(key(r)) ?? 0, r.ratio));
+    }
+    if (r.impl === 'cpu') cpu.set(key(r), r.ms!);
+    if (r.impl === 'ours' && r.dtype === 'float16') {
+      half.set(key({ ...r, dtype: 'float32' }), r.ms!);
     }
   }
   const exp = new Map<number, number>();
@@ -62,7 +73,9 @@ export function checkFloors(rows: Row[]): FloorCheck[] {
       ratio: r.ratio,
       floor,
       vsPeer: peer && r.ratio !== null ? r.ratio / peer : null,
+      vsCpu: cpu.has(key(r)) && r.ms ? cpu.get(key(r))! / r.ms : null,
       expCeiling: exp.get(r.size) ?? null,
+      f16: half.has(key(r)) && r.ms ? r.ms / half.get(key(r))! : null,
     });
   }
   return out;
@@ -84,7 +97,9 @@ export function formatFloors(rows: Row[], latency: LatencyRow[]): string {
       `${c.vsPeer === null ? '   -' : `${f2(c.vsPeer).padStart(4)}x`} ${peerMet ? '' : '(< 1.5x)'}`.padEnd(
         15,
       ),
-      f2(c.expCeiling).padStart(5),
+      f2(c.expCeiling).padStart(11),
+      `${f2(c.vsCpu).padStart(6)}${c.vsCpu !== null && c.vsCpu < 1 ? ' SLOWER' : ''}`,
+      f2(c.f16).padStart(7),
     ].join('  ');
   });
   const chained = latency.find((l) => l.name.startsWith('100 chained'))?.msPerOp ?? null;
@@ -94,8 +109,9 @@ export function formatFloors(rows: Row[], latency: LatencyRow[]): string {
       ? `small work: 100 chained 1K ops ${(chained / raw).toFixed(2)}x the raw figure per op (floor <= ${SMALL_WORK}x: ${chained / raw <= SMALL_WORK ? 'met' : 'MISSED'})`
       : 'small work: not measured (--latency 0)';
   return [
-    'floors (float32, ratio to the copy kernel; vs peer = ours / the faster of TF.js and ORT Web; exp ceiling = copy kernel + one exp per element)',
-    `${'op'.padEnd(26)}  ${'shape'.padEnd(12)}  ratio  floor          vs peer          exp ceiling`,
+    'floors (float32, ratio to the copy kernel; vs peer = ours / the faster of TF.js and ORT Web;',
+    'exp ceiling = copy kernel + one exp per element; vs cpu = CPU loop time / ours; f16 = float16 / float32 elements per second)',
+    `${'op'.padEnd(26)}  ${'shape'.padEnd(12)}  ratio  floor          vs peer          exp ceiling  vs cpu  f16/f32`,
     ...lines,
     small,
   ].join('\n');

@@ -670,6 +670,66 @@ async function runFusedPair(
 
 // ---- small-work latency -------------------------------------------------------
 
+/**
+ * First calls, which create pipelines, timed apart from the steady state:
+ * each op's first float16 backward (a pipeline the run has not made yet; only
+ * calls that did make one count), then one warmup() of every pipeline left.
+ */
+async function firstCalls(env: BenchEnv, act: Activations, n: number): Promise<LatencyRow[]> {
+  env.progress('latency: first calls (pipeline creation)');
+  const first: LatencyRow = {
+    name: 'first call of an op (pipeline made)',
+    msPerOp: null,
+    spreadPct: null,
+    samples: 0,
+    note: 'backward + flush of a float16 op never compiled before; median over ops',
+    error: null,
+  };
+  const warm: LatencyRow = {
+    name: 'warmup() of every op, per pipeline',
+    msPerOp: null,
+    spreadPct: null,
+    samples: 0,
+    note: '',
+    error: null,
+  };
+  try {
+    const x = act.tensor(makeData(n, 9), [n], { dtype: 'float16' });
+    const times: number[] = [];
+    for (const op of Object.keys(activations) as ActivationName[]) {
+      const before = act.stats().pipelines;
+      const t0 = env.now();
+      const dx = act.backward(op, { x, dy: x });
+      await act.flush();
+      const t = env.now() - t0;
+      dx.destroy();
+      if (act.stats().pipelines > before) times.push(t);
+    }
+    x.destroy();
+    if (times.length) {
+      const m = median(times);
+      Object.assign(first, {
+        msPerOp: m,
+        spreadPct: ((Math.max(...times) - Math.min(...times)) / m) * 100,
+        samples: times.length,
+      });
+    }
+    const before = act.stats().pipelines;
+    const t0 = env.now();
+    await act.warmup(undefined, ['float32', 'float16']);
+    const made = act.stats().pipelines - before;
+    const ms = env.now() - t0;
+    Object.assign(warm, {
+      msPerOp: made ? ms / made : null,
+      samples: 1,
+      note: `one call made ${made} pipelines in ${ms.toFixed(0)} ms`,
+    });
+  } catch (e) {
+    first.error ??= describeError(e);
+  }
+  return [first, warm];
+}
+
 export async function runLatency(
   env: BenchEnv,
   act: Activations,
@@ -708,6 +768,7 @@ export async function runLatency(
     }
     out.push(row);
   };
+  out.push(...(await firstCalls(env, act, n)));
   act.warmup(['relu'], ['float32']);
 
   await measure(

@@ -11,6 +11,10 @@ struct Params {
   cw: u32,       // column words per row (C / 4 in the vector layout, else C)
   slices: u32,   // slices of rows
   per: u32,      // rows per slice
+  sbase: u32,    // this dispatch's first slice (a dispatch covers a sub-range of rows)
+  _p0: u32,
+  _p1: u32,
+  _p2: u32,
   p: vec4<f32>,  // the activation's parameters, in table order
 }
 
@@ -56,5 +60,5 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>,
     st_dx(i, d);
     acc += d;
   }
-  partials[s * P.cw + col] = acc;
+  partials[(P.sbase + s) * P.cw + col] = acc;
 }

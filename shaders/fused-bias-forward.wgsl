@@ -3,13 +3,21 @@
 //
 // src/fused-codegen.ts fills the double-braced slots: operand bindings and
 // their ld_/st_ accessors (vector words of 4 lanes, or single elements), the
-// activation's functions from the table (act_forward), and the body.
+// activation's functions from the table (act_forward), and the body: 'rows'
+// (C a multiple of 4: invocation t takes column word t mod cw down a run of
+// `per` rows, neighbouring invocations on neighbouring words of a row) or
+// 'flat' (one word or element per invocation, any C).
+// A dispatch covers whole rows of x (a sub-range when x is over the binding limit).
 
 struct Params {
-  n: u32,       // elements of x
-  nwords: u32,  // storage words covering them (vector layout)
+  n: u32,       // elements of this dispatch
+  nwords: u32,  // storage words covering them (flat vector layout)
   c: u32,       // C, the channel count (bias length)
-  _pad: u32,
+  per: u32,     // rows: rows per invocation
+  rows: u32,    // rows: rows of this dispatch
+  cw: u32,      // rows: words per row (C / 4)
+  _p0: u32,
+  _p1: u32,
   p: vec4<f32>, // the activation's parameters, in table order
 }
 
@@ -45,6 +53,6 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>,
         @builtin(num_workgroups) groups: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
   // Grids wider than 65535 workgroups fold into y; the guard drops the overhang.
-  let w = (wid.y * groups.x + wid.x) * WG + lid;
+  let t = (wid.y * groups.x + wid.x) * WG + lid;
   {{BODY}}
 }

@@ -7,18 +7,25 @@
 // Backward from y: dx = scale * y * (dy - sum(dy * y)), a NaN in y or dy
 // making the row NaN (the mask needs no gradient: masked y are 0).
 //
-// One subgroup per row (lanes stride the row, then a butterfly merges their
-// states: no barrier, which is also what keeps SwiftShader fast), or one
-// invocation per row where the adapter has no subgroups.
+// One subgroup per row (lanes stride the row, subgroup reductions merge
+// them: no barrier, which is also what keeps SwiftShader fast), or one
+// invocation per row where the adapter has no subgroups. The forward takes
+// three passes over the row's unmasked columns (largest finite logit and the
+// NaN / +Inf counts; sum of exp; write), the causally masked ones written 0
+// without being read. Per-element work is branch-free: SwiftShader runs both
+// sides of a branch, so loop bounds, not ifs, send rare rows (a NaN, a +Inf,
+// no finite logit) to their own loop.
+// A lane reads and writes only its own columns (j = t, t + W, ...), reading
+// each before writing it, so the output may be an input (in place).
 
 struct Params {
-  rows: u32,        // rows (product of x's leading dims)
+  rows: u32,        // rows of this dispatch (x's leading dims, or a sub-range of them)
   cols: u32,        // the last axis
   mrows: u32,       // x.shape[-2]: the causal row index is row mod mrows
   causal: u32,      // 1: mask column j > i + offset
   offset: u32,      // causal offset, clamped to cols by the host
   mcol: u32,        // mask stride along the last axis (0: broadcast, 1)
-  _p0: u32,
+  rbase: u32,       // this dispatch's first row (a dispatch covers a sub-range of rows)
   _p1: u32,
   rdim: vec4<u32>,    // the mask's kept runs of leading dims: their sizes,
   rstride: vec4<u32>, // x's row stride over each run,
@@ -48,65 +55,16 @@ fn is_neg_inf(v: f32) -> bool {
 
 const WG: u32 = 256u;
 
-// exp of a non-positive argument; the clamp keeps -Inf away from exp (whose
-// value there WGSL leaves open) and still underflows to 0.
-fn exp_neg(d: f32) -> f32 {
-  return exp(max(d, -104.0));
+const FMAX: f32 = 3.4028234e38;
+
+fn is_finite(v: f32) -> bool {
+  return (bitcast<u32>(v) & 0x7f800000u) != 0x7f800000u;
 }
 
-// Online max-and-sum. m: the largest finite logit so far; s: sum of exp(z - m)
-// over finite z (0 while there is none); inf: +Inf logits; nan: 1 once any is NaN.
-struct State {
-  m: f32,
-  s: f32,
-  inf: f32,
-  nan: f32,
-}
-
-fn add_logit(st: State, z: f32) -> State {
-  var r = st;
-  if (is_nan(z)) {
-    r.nan = 1.0;
-  } else if (is_pos_inf(z)) {
-    r.inf += 1.0;
-  } else if (!is_neg_inf(z)) {
-    if (r.s == 0.0) {
-      r.m = z;
-      r.s = 1.0;
-    } else if (z > r.m) {
-      r.s = r.s * exp_neg(r.m - z) + 1.0;
-      r.m = z;
-    } else {
-      r.s += exp_neg(z - r.m);
-    }
-  }
-  return r;
-}
-
-fn combine(a: State, b: State) -> State {
-  var r = State(a.m, a.s, a.inf + b.inf, max(a.nan, b.nan));
-  if (a.s == 0.0) {
-    r.m = b.m;
-    r.s = b.s;
-  } else if (b.s != 0.0) {
-    let m = max(a.m, b.m);
-    r.m = m;
-    r.s = a.s * exp_neg(a.m - m) + b.s * exp_neg(b.m - m);
-  }
-  return r;
-}
-
-fn prob(f: State, z: f32) -> f32 {
-  if (f.nan != 0.0) {
-    return P.nan;
-  }
-  if (f.inf > 0.0) {
-    return select(0.0, 1.0 / f.inf, is_pos_inf(z));
-  }
-  if (f.s == 0.0 || is_neg_inf(z)) {
-    return 0.0;
-  }
-  return exp_neg(z - f.m) / f.s;
+// exp(z - m) for a finite logit z <= m, 0 for any other z; the clamp keeps
+// exp away from -Inf (whose value WGSL leaves open) and still underflows to 0.
+fn term(z: f32, m: f32) -> f32 {
+  return select(0.0, exp(max(z - m, -104.0)), is_finite(z));
 }
 
 // Element offset of the row's mask entries (NumPy broadcasting over x's leading dims).
@@ -115,11 +73,8 @@ fn mask_base(row: u32) -> u32 {
   return dot(c, P.mstride);
 }
 
-// The logit of element j of a row: -Inf where masked.
-fn logit(g: u32, mb: u32, j: u32, lim: u32) -> f32 {
-  if (j >= lim) {
-    return P.ninf;
-  }
+// The logit of element j of a row (g its index in x): -Inf where the mask says so.
+fn logit(g: u32, mb: u32, j: u32) -> f32 {
   {{MASK}}
 }
 

@@ -39,15 +39,19 @@ function indent(body: string): string {
 /**
  * The op's functions from the table, op_forward / op_derivative /
  * op_derivative_from_y with the parameters as arguments, and act_* wrappers
- * that read the parameters from the uniform P.p (in table order).
+ * that read numeric parameters from the uniform P.p (in table order). Enum
+ * parameters (gelu's approximate) are compiled in from `slots`: SwiftShader
+ * runs both sides of a branch it cannot prove uniform, so a runtime enum
+ * costs both forms (biasAct(gelu) took ~40% less once compiled in).
  */
-export function activationSource(op: ActivationName): string {
+export function activationSource(op: ActivationName, slots: readonly number[] = []): string {
   const def = defOf(op);
   const decl: string[] = [];
   const args: string[] = [];
   Object.entries(def.params).forEach(([name, spec], slot) => {
-    decl.push(`, ${name}: ${spec.kind === 'enum' ? 'u32' : 'f32'}`);
-    args.push(spec.kind === 'enum' ? `, u32(P.p[${slot}])` : `, P.p[${slot}]`);
+    const isEnum = spec.kind === 'enum';
+    decl.push(`, ${name}: ${isEnum ? 'u32' : 'f32'}`);
+    args.push(isEnum ? `, ${slots[slot] ?? 0}u` : `, P.p[${slot}]`);
   });
   const d = decl.join('');
   const a = args.join('');
@@ -66,18 +70,60 @@ export function activationSource(op: ActivationName): string {
   return parts.join('\n\n');
 }
 
+/** The enum parameters' values, for pipeline keys (they are compiled in). */
+export function enumKey(op: ActivationName, slots: readonly number[]): string {
+  return Object.values(defOf(op).params)
+    .map((spec, slot) => (spec.kind === 'enum' ? String(slots[slot] ?? 0) : ''))
+    .join(',');
+}
+
 /** One bound operand: read or written, as words of the kernel's layout or as elements. */
 export interface Operand {
   name: string;
   write: boolean;
   layout: FusedLayout;
+  /** An output only: inputs read through this binding (the op runs in place over them). */
+  reads?: string[];
 }
+
+/**
+ * The bound operands of a kernel, in binding order: the inputs, less those
+ * the op overwrites in place (`inPlace` names them; they are read through
+ * the output's binding, since WebGPU forbids binding one buffer both
+ * read-only and writable in a dispatch), then the outputs.
+ */
+export function bindList(
+  inputs: string[],
+  outputs: string[],
+  layout: FusedLayout,
+  inPlace: Record<string, string> = {},
+  layouts: Record<string, FusedLayout> = {},
+): Operand[] {
+  return [
+    ...inputs
+      .filter((n) => !inPlace[n])
+      .map((name) => ({ name, write: false, layout: layouts[name] ?? layout })),
+    ...outputs.map((name) => ({
+      name,
+      write: true,
+      layout,
+      reads: inputs.filter((i) => inPlace[i] === name),
+    })),
+  ];
+}
+
+/** A pipeline-key fragment for an in-place mapping. */
+export const inPlaceKey = (inPlace: Record<string, string>): string =>
+  Object.entries(inPlace)
+    .map(([i, o]) => `${i}>${o}`)
+    .join(',');
 
 /**
  * Bindings 1..n and the accessors ld_NAME(i) -> Lanes and st_NAME(i, v)
  * (plus st_tail_NAME(i, v, valid) for vector outputs), i counting words of
  * the operand's layout. `Lanes` is vec4<f32> for a vector kernel, f32 for an
- * element one; every value is f32 whatever the storage.
+ * element one; every value is f32 whatever the storage. An input read
+ * through an output's binding gets an ld_ that reads that binding.
  */
 export function storageSource(
   dtype: DType,
@@ -125,38 +171,36 @@ fn merge_tail(old: Word, fresh: Word, valid: u32) -> Word {
   operands.forEach((o, i) => {
     const at = `@group(0) @binding(${i + 1})`;
     const n = o.name;
+    const reads = o.reads ?? [];
+    let load = '';
     if (o.layout === 'vector') {
       bindings.push(`${at} var<storage, ${o.write ? 'read_write' : 'read'}> ${n}: array<Word>;`);
+      load = `unpack(${n}[i])`;
       if (o.write) {
         code.push(
           `fn st_${n}(i: u32, v: vec4<f32>) { ${n}[i] = pack(v); }`,
           `fn st_tail_${n}(i: u32, v: vec4<f32>, valid: u32) { ${n}[i] = merge_tail(${n}[i], pack(v), valid); }`,
         );
-      } else {
-        code.push(`fn ld_${n}(i: u32) -> vec4<f32> { return unpack(${n}[i]); }`);
       }
-    } else if (o.write) {
-      if (f16) {
-        // Two halves share a word and may belong to different invocations:
-        // each half is cleared and set atomically, leaving the other alone.
-        bindings.push(`${at} var<storage, read_write> ${n}: array<atomic<u32>>;`);
-        code.push(`fn st_${n}(g: u32, v: f32) {
+    } else if (o.write && f16) {
+      // Two halves share a word and may belong to different invocations:
+      // each half is cleared and set atomically, leaving the other alone.
+      bindings.push(`${at} var<storage, read_write> ${n}: array<atomic<u32>>;`);
+      code.push(`fn st_${n}(i: u32, v: f32) {
   let h = half_bits(vec2<f32>(v, 0.0)).x;
-  let shift = (g & 1u) * 16u;
-  atomicAnd(&${n}[g >> 1u], ~(0xffffu << shift));
-  atomicOr(&${n}[g >> 1u], h << shift);
+  let shift = (i & 1u) * 16u;
+  atomicAnd(&${n}[i >> 1u], ~(0xffffu << shift));
+  atomicOr(&${n}[i >> 1u], h << shift);
 }`);
-      } else {
-        bindings.push(`${at} var<storage, read_write> ${n}: array<u32>;`);
-        code.push(`fn st_${n}(g: u32, v: f32) { ${n}[g] = bitcast<u32>(v); }`);
-      }
+      load = `unpack2x16float(atomicLoad(&${n}[i >> 1u]))[i & 1u]`;
     } else {
-      bindings.push(`${at} var<storage, read> ${n}: array<u32>;`);
-      code.push(
-        f16
-          ? `fn ld_${n}(g: u32) -> f32 { return unpack2x16float(${n}[g >> 1u])[g & 1u]; }`
-          : `fn ld_${n}(g: u32) -> f32 { return bitcast<f32>(${n}[g]); }`,
-      );
+      bindings.push(`${at} var<storage, ${o.write ? 'read_write' : 'read'}> ${n}: array<u32>;`);
+      if (o.write) code.push(`fn st_${n}(i: u32, v: f32) { ${n}[i] = bitcast<u32>(v); }`);
+      load = f16 ? `unpack2x16float(${n}[i >> 1u])[i & 1u]` : `bitcast<f32>(${n}[i])`;
+    }
+    const lanes = o.layout === 'vector' ? 'vec4<f32>' : 'f32';
+    for (const name of o.write ? reads : [n]) {
+      code.push(`fn ld_${name}(i: u32) -> ${lanes} { return ${load}; }`);
     }
   });
   extra.forEach((decl, i) => {
@@ -190,44 +234,62 @@ const MATH = `${mathSource}\n${erfSource}`;
 
 export interface BiasForwardKernel {
   op: ActivationName;
+  /** The op's parameter slots: enum values are compiled in. */
+  slots: readonly number[];
   dtype: DType;
-  /** 'vector': 4 elements per invocation, any C; 'element': one (buffers too small to pad). */
+  /**
+   * 'rows' (C a multiple of 4, vector words): each invocation takes one
+   * column word down a run of rows, so the bias word is loaded once and no
+   * index needs a modulo or a tail test. 'flat': one word of 4 elements (any
+   * C, bias gathered per lane) or one 'element' per invocation.
+   */
+  shape: 'rows' | 'flat';
   layout: FusedLayout;
-  /** C is a multiple of 4: a lane group's bias is one vector word. */
-  aligned: boolean;
+  /** out is x (read through out's binding). */
+  inPlace: boolean;
 }
 
+export const biasForwardOperands = (k: BiasForwardKernel): Operand[] =>
+  bindList(['x', 'bias'], ['out'], k.layout, k.inPlace ? { x: 'out' } : {}, {
+    bias: k.shape === 'rows' ? 'vector' : 'element',
+  });
+
 export function biasForwardShader(k: BiasForwardKernel): string {
-  const vec = k.layout === 'vector';
-  const biasLayout: FusedLayout = vec && k.aligned ? 'vector' : 'element';
-  const st = storageSource(k.dtype, k.layout, [
-    { name: 'x', write: false, layout: k.layout },
-    { name: 'bias', write: false, layout: biasLayout },
-    { name: 'out', write: true, layout: k.layout },
-  ]);
-  const bias = !vec
-    ? ''
-    : k.aligned
-      ? 'let b = ld_bias((g0 % P.c) >> 2u);'
-      : 'let c0 = g0 % P.c;\n  let b = vec4<f32>(ld_bias(c0), ld_bias(wrap(c0 + 1u)), ld_bias(wrap(c0 + 2u)), ld_bias(wrap(c0 + 3u)));';
-  const body = vec
-    ? `if (w >= P.nwords) { return; }
-  let g0 = w * 4u;
-  ${bias}
-  let xv = ld_x(w);
-  let y = vec4<f32>(lane_forward(xv.x, b.x), lane_forward(xv.y, b.y), lane_forward(xv.z, b.z), lane_forward(xv.w, b.w));
+  const st = storageSource(k.dtype, k.layout, biasForwardOperands(k));
+  const lanes =
+    'vec4<f32>(lane_forward(xv.x, b.x), lane_forward(xv.y, b.y), lane_forward(xv.z, b.z), lane_forward(xv.w, b.w))';
+  const body =
+    k.shape === 'rows'
+      ? `let s = t / P.cw;
+  let col = t - s * P.cw;
+  let r0 = s * P.per;
+  if (r0 >= P.rows) { return; }
+  let r1 = min(r0 + P.per, P.rows);
+  let b = ld_bias(col);
+  for (var r = r0; r < r1; r++) {
+    let i = r * P.cw + col;
+    let xv = ld_x(i);
+    st_out(i, ${lanes});
+  }`
+      : k.layout === 'vector'
+        ? `if (t >= P.nwords) { return; }
+  let g0 = t * 4u;
+  let c0 = g0 % P.c;
+  let b = vec4<f32>(ld_bias(c0), ld_bias(wrap(c0 + 1u)), ld_bias(wrap(c0 + 2u)), ld_bias(wrap(c0 + 3u)));
+  let xv = ld_x(t);
+  let y = ${lanes};
   // The last word may run past n: keep the destination's bits there.
   if (g0 + 4u > P.n) {
-    st_tail_out(w, y, P.n - g0);
+    st_tail_out(t, y, P.n - g0);
   } else {
-    st_out(w, y);
+    st_out(t, y);
   }`
-    : `if (w >= P.n) { return; }
-  st_out(w, lane_forward(ld_x(w), ld_bias(w % P.c)));`;
+        : `if (t >= P.n) { return; }
+  st_out(t, lane_forward(ld_x(t), ld_bias(t % P.c)));`;
   return fill(biasForwardTemplate, {
     BINDINGS: st.bindings,
     MATH,
-    OP: activationSource(k.op),
+    OP: activationSource(k.op, k.slots),
     STORAGE: st.code,
     BODY: body,
   });
@@ -235,27 +297,27 @@ export function biasForwardShader(k: BiasForwardKernel): string {
 
 export interface BiasBackwardKernel {
   op: ActivationName;
+  slots: readonly number[];
   dtype: DType;
   /** 'vector' when C is a multiple of 4 (a row is whole words), else 'element'. */
   layout: FusedLayout;
   /** The derivative from the forward output y (no bias needed), else from x + bias. */
   fromY: boolean;
+  /** dx over a (x or y) or dy: { a: 'dx' } or { dy: 'dx' }. */
+  inPlace: Record<string, string>;
 }
 
+export const biasBackwardOperands = (k: BiasBackwardKernel): Operand[] =>
+  bindList(k.fromY ? ['a', 'dy'] : ['a', 'dy', 'bias'], ['dx'], k.layout, k.inPlace);
+
 export function biasBackwardShader(k: BiasBackwardKernel): string {
-  const operands: Operand[] = [
-    { name: 'a', write: false, layout: k.layout },
-    { name: 'dy', write: false, layout: k.layout },
-  ];
-  if (!k.fromY) operands.push({ name: 'bias', write: false, layout: k.layout });
-  operands.push({ name: 'dx', write: true, layout: k.layout });
-  const st = storageSource(k.dtype, k.layout, operands, [
+  const st = storageSource(k.dtype, k.layout, biasBackwardOperands(k), [
     'var<storage, read_write> partials: array<Lanes>;',
   ]);
   return fill(biasBackwardTemplate, {
     BINDINGS: st.bindings,
     MATH,
-    OP: activationSource(k.op),
+    OP: activationSource(k.op, k.slots),
     STORAGE: st.code,
     Z: k.fromY ? 'a' : 'biased(a, b)',
     DERIVATIVE: k.fromY ? 'act_derivative_from_y' : 'act_derivative',
@@ -305,32 +367,32 @@ export type GluKind = keyof typeof gluVariants;
 
 export interface GluKernel {
   kind: GluKind;
+  /** The activation's parameter slots (geglu's approximate is compiled in). */
+  slots: readonly number[];
   dtype: DType;
   layout: FusedLayout;
   direction: 'forward' | 'backward';
   /** a and b are separate tensors (else the halves of x's last axis). */
   split: boolean;
+  /** Forward (a, b): { a: 'out' } or { b: 'out' }; backward from x: { x: 'dx' }. */
+  inPlace: Record<string, string>;
+}
+
+export function gluOperands(k: GluKernel): Operand[] {
+  const inputs = k.split ? ['a', 'b'] : ['x'];
+  if (k.direction === 'backward') inputs.push('dy');
+  const outputs = k.direction === 'forward' ? ['out'] : k.split ? ['da', 'db'] : ['dx'];
+  return bindList(inputs, outputs, k.layout, k.inPlace);
 }
 
 export function gluShader(k: GluKernel): string {
   const v = gluVariants[k.kind];
   const L = k.layout;
-  const ops: Operand[] = k.split
-    ? [
-        { name: 'a', write: false, layout: L },
-        { name: 'b', write: false, layout: L },
-      ]
-    : [{ name: 'x', write: false, layout: L }];
-  if (k.direction === 'backward') ops.push({ name: 'dy', write: false, layout: L });
-  if (k.direction === 'forward') ops.push({ name: 'out', write: true, layout: L });
-  else if (k.split)
-    ops.push({ name: 'da', write: true, layout: L }, { name: 'db', write: true, layout: L });
-  else ops.push({ name: 'dx', write: true, layout: L });
-  const st = storageSource(k.dtype, L, ops);
+  const st = storageSource(k.dtype, L, gluOperands(k));
   const [la, lb] = k.split ? ['ld_a(ia)', 'ld_b(ib)'] : ['ld_x(ia)', 'ld_x(ib)'];
   const index = k.split
     ? 'let ia = i;\n  let ib = i;'
-    : 'let ia = row * 2u * P.hw + c;\n  let ib = ia + P.hw;';
+    : 'let row = i / P.hw;\n  let ia = i + row * P.hw;\n  let ib = ia + P.hw;';
   // du / dv are the gradients of the gated and linear halves: map them back to a and b.
   const [ga, gb] = v.gated === 'a' ? ['glu_du', 'glu_dv'] : ['glu_dv', 'glu_du'];
   const [sa, sb] = k.split ? ['st_da', 'st_db'] : ['st_dx', 'st_dx'];
@@ -346,7 +408,7 @@ export function gluShader(k: GluKernel): string {
   return fill(gluTemplate, {
     BINDINGS: st.bindings,
     MATH,
-    OP: activationSource(v.op),
+    OP: activationSource(v.op, k.slots),
     STORAGE: st.code,
     U: v.gated,
     V: v.gated === 'a' ? 'b' : 'a',
@@ -367,12 +429,18 @@ export interface MaskedSoftmaxKernel {
   maskDtype: DType;
   /** One subgroup per row, else one invocation per row. */
   subgroups: boolean;
+  /** Forward { x: 'out' }; backward { y: 'dx' } or { dy: 'dx' }. */
+  inPlace: Record<string, string>;
 }
 
+export const maskedSoftmaxOperands = (k: MaskedSoftmaxKernel): Operand[] =>
+  k.direction === 'forward'
+    ? bindList(['x'], ['out'], 'element', k.inPlace)
+    : bindList(['y', 'dy'], ['dx'], 'element', k.inPlace);
+
 export function maskedSoftmaxShader(k: MaskedSoftmaxKernel): string {
-  const el = (name: string, write = false): Operand => ({ name, write, layout: 'element' });
   const fwd = k.direction === 'forward';
-  const ops = fwd ? [el('x'), el('out', true)] : [el('y'), el('dy'), el('dx', true)];
+  const ops = maskedSoftmaxOperands(k);
   const st = storageSource(k.dtype, 'element', ops);
   let maskCode = '';
   let bindings = st.bindings;
@@ -389,51 +457,62 @@ export function maskedSoftmaxShader(k: MaskedSoftmaxKernel): string {
   const mask = {
     none: 'return P.scale * ld_x(g);',
     additive: 'return P.scale * ld_x(g) + ld_mask(mb + j * P.mcol);',
-    boolean:
-      'if (mask_byte(mb + j * P.mcol) == 0u) {\n    return P.ninf;\n  }\n  return P.scale * ld_x(g);',
+    boolean: 'return select(P.ninf, P.scale * ld_x(g), mask_byte(mb + j * P.mcol) != 0u);',
   }[k.mask];
   const sub = k.subgroups;
-  const reduceState = sub
-    ? `for (var o = 1u; o < W; o <<= 1u) {
-    let q = subgroupShuffleXor(vec4<f32>(st.m, st.s, st.inf, st.nan), o);
-    st = combine(st, State(q.x, q.y, q.z, q.w));
-  }`
-    : '';
-  const reduceSum = sub
-    ? `for (var o = 1u; o < W; o <<= 1u) {
-    acc += subgroupShuffleXor(acc, o);
-  }`
-    : '';
+  const reduce = (v: string, how: 'Max' | 'Add') => (sub ? `${v} = subgroup${how}(${v});` : '');
   const body = fwd
-    ? `let mb = mask_base(row);
+    ? `let mb = mask_base(P.rbase + row);
   var lim = P.cols;
   if (P.causal != 0u) {
-    lim = min(P.cols, row % P.mrows + P.offset + 1u);
+    lim = min(P.cols, (P.rbase + row) % P.mrows + P.offset + 1u);
   }
-  var st = State(0.0, 0.0, 0.0, 0.0);
-  for (var j = t; j < P.cols; j += W) {
-    st = add_logit(st, logit(base + j, mb, j, lim));
+  var m = -FMAX;
+  var nan = 0.0;
+  var inf = 0.0;
+  for (var j = t; j < lim; j += W) {
+    let z = logit(base + j, mb, j);
+    m = max(m, select(-FMAX, z, is_finite(z)));
+    nan = max(nan, select(0.0, 1.0, is_nan(z)));
+    inf += select(0.0, 1.0, is_pos_inf(z));
   }
-  ${reduceState}
-  for (var j = t; j < P.cols; j += W) {
-    st_out(base + j, prob(st, logit(base + j, mb, j, lim)));
+  ${reduce('m', 'Max')}
+  ${reduce('nan', 'Max')}
+  ${reduce('inf', 'Add')}
+  var s = 0.0;
+  for (var j = t; j < lim; j += W) {
+    s += term(logit(base + j, mb, j), m);
+  }
+  ${reduce('s', 'Add')}
+  let rare = nan != 0.0 || inf != 0.0 || s == 0.0;
+  let inv = 1.0 / s;
+  for (var j = t; j < select(lim, 0u, rare); j += W) {
+    st_out(base + j, term(logit(base + j, mb, j), m) * inv);
+  }
+  for (var j = lim + (t + W - lim % W) % W; j < select(P.cols, 0u, rare); j += W) {
+    st_out(base + j, 0.0);
+  }
+  // A NaN row is all NaN; +Inf logits share the mass; no finite logit: zeros.
+  for (var j = t; j < select(0u, P.cols, rare); j += W) {
+    let z = select(P.ninf, logit(base + j, mb, j), j < lim);
+    st_out(base + j, select(select(0.0, 1.0 / inf, is_pos_inf(z)), P.nan, nan != 0.0));
   }`
-    : `// acc: (sum of dy * y over y != 0, 1 if any NaN).
-  var acc = vec2<f32>(0.0, 0.0);
+    : `// sum of dy * y over y != 0, and whether any y or dy is NaN.
+  var acc = 0.0;
+  var nan = 0.0;
   for (var j = t; j < P.cols; j += W) {
     let y = ld_y(base + j);
     let dy = ld_dy(base + j);
-    if (is_nan(y) || is_nan(dy)) {
-      acc.y = 1.0;
-    } else if (y != 0.0) {
-      acc.x += y * dy;
-    }
+    let bad = is_nan(y) | is_nan(dy);
+    nan = max(nan, select(0.0, 1.0, bad));
+    acc += select(y * dy, 0.0, bad | (y == 0.0));
   }
-  ${reduceSum}
+  ${reduce('acc', 'Add')}
+  ${reduce('nan', 'Max')}
   for (var j = t; j < P.cols; j += W) {
     let y = ld_y(base + j);
     let dy = ld_dy(base + j);
-    st_dx(base + j, select(P.scale * y * (dy - acc.x), P.nan, acc.y != 0.0));
+    st_dx(base + j, select(P.scale * y * (dy - acc), P.nan, nan != 0.0));
   }`;
   const src = fill(softmaxTemplate, {
     BINDINGS: bindings,

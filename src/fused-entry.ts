@@ -17,7 +17,7 @@
  * ```
  */
 import type { ActivationName, ActivationParams } from './activations.js';
-import { Activations, type ArrayOptions } from './api.js';
+import { Activations, type ArrayOptions, type CallOptions } from './api.js';
 import { InvalidArgumentError } from './errors.js';
 import * as kernels from './fused.js';
 import type { Runtime } from './runtime.js';
@@ -51,14 +51,15 @@ function hostOf(fn: string, act: unknown): Activations {
 
 /**
  * y = act(x + bias) for x [..., C] and bias [C], in one pass (no separate
- * bias-add kernel). The sum x + bias is formed in float32.
+ * bias-add kernel). The sum x + bias is formed in float32. `params.out`
+ * takes the result (same shape and dtype as x); `out: x` runs in place.
  */
 export function biasAct<Op extends ActivationName>(
   act: Activations,
   op: Op,
   x: Tensor,
   bias: Tensor,
-  params?: ActivationParams<Op>,
+  params?: ActivationParams<Op> & CallOptions,
 ): Tensor {
   return kernels.biasActForward(runtimeOf('biasAct', act), op, x, bias, params);
 }
@@ -67,13 +68,14 @@ export function biasAct<Op extends ActivationName>(
  * Fused backward of biasAct in one pass over x and dy: dx = dy * act'(x + bias)
  * and dbias = the sum of dx over all rows (deterministic, bitwise). Give
  * { x, bias, dy }, or { y, dy } for ops whose derivative is a function of the
- * output (sigmoid, tanh), so x need not be kept.
+ * output (sigmoid, tanh), so x need not be kept. `params.out` takes dx (it
+ * may be x, y or dy: in place); dbias is always a new [C] tensor.
  */
 export function biasActBackward<Op extends ActivationName>(
   act: Activations,
   op: Op,
   inputs: kernels.BiasActBackwardInputs,
-  params?: ActivationParams<Op>,
+  params?: ActivationParams<Op> & CallOptions,
 ): { dx: Tensor; dbias: Tensor } {
   return kernels.biasActBackward(runtimeOf('biasActBackward', act), op, inputs, params);
 }
@@ -81,7 +83,8 @@ export function biasActBackward<Op extends ActivationName>(
 /**
  * Gated linear unit over x [..., 2H] split into halves a and b (or { a, b }
  * given apart): glu a * sigmoid(b), swiglu silu(a) * b, geglu gelu(a) * b
- * (params.approximate 'none' | 'tanh'), reglu relu(a) * b. Returns [..., H].
+ * (params.approximate 'none' | 'tanh'), reglu relu(a) * b. Returns [..., H];
+ * `params.out` takes it (from { a, b } it may be a or b: in place).
  */
 export function glu(
   act: Activations,
@@ -92,7 +95,10 @@ export function glu(
   return kernels.gluForward(runtimeOf('glu', act), kind, input, params);
 }
 
-/** GLU backward: { x, dy } gives dx [..., 2H] (da and db side by side); { a, b, dy } gives { da, db }. */
+/**
+ * GLU backward: { x, dy } gives dx [..., 2H] (da and db side by side;
+ * `params.out` takes it, and may be x); { a, b, dy } gives new { da, db }.
+ */
 export function gluBackward(
   act: Activations,
   kind: kernels.GluKind,
@@ -119,7 +125,7 @@ export function gluBackward(
  * softmax(scale * x + mask), mask additive (a tensor or { data: Float32Array,
  * shape }) or boolean ({ data: Uint8Array, shape }, 0 = masked), broadcast
  * with NumPy rules; causal: true masks column j > row i + offset. Fully
- * masked rows give zeros.
+ * masked rows give zeros. `options.out` takes the result (`out: x`: in place).
  */
 export function scaledMaskedSoftmax(
   act: Activations,
@@ -129,7 +135,10 @@ export function scaledMaskedSoftmax(
   return kernels.maskedSoftmaxForward(runtimeOf('scaledMaskedSoftmax', act), x, options);
 }
 
-/** dx = scale * y * (dy - sum(dy * y)) from the forward output y (same options as the forward). */
+/**
+ * dx = scale * y * (dy - sum(dy * y)) from the forward output y (same options
+ * as the forward); `options.out` takes dx and may be y or dy (in place).
+ */
 export function scaledMaskedSoftmaxBackward(
   act: Activations,
   inputs: { y: Tensor; dy: Tensor },

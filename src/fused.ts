@@ -2,43 +2,58 @@
  * Fused and gated activations: biasAct (y = act(x + bias), backward giving dx
  * and dbias in one pass), the GLU family (glu, swiglu, geglu, reglu, from one
  * tensor [..., 2H] or two), and scaledMaskedSoftmax (attention's softmax with
- * scale, additive or boolean mask and causal masking). Every argument is
- * checked before any GPU work is recorded; kernels come from
- * src/fused-codegen.ts.
+ * scale, additive or boolean mask and causal masking). Every argument, `out`
+ * included, is checked before any GPU work is recorded; kernels come from
+ * src/fused-codegen.ts. Tensors over the device's binding limit are processed
+ * in sub-ranges of whole rows.
  */
 import { acceptsY, activationNames, defOf, type ActivationName } from './activations.js';
 import type { DType } from './codegen.js';
 import { InvalidArgumentError } from './errors.js';
 import {
+  biasBackwardOperands,
   biasBackwardShader,
+  biasForwardOperands,
   biasForwardShader,
   biasMergeShader,
+  enumKey,
+  gluOperands,
   gluShader,
   gluVariants,
+  inPlaceKey,
+  maskedSoftmaxOperands,
   maskedSoftmaxShader,
   MERGE_FAN,
-  wordBytes,
+  type BiasBackwardKernel,
+  type BiasForwardKernel,
   type FusedLayout,
+  type GluKernel,
   type GluKind,
+  type MaskedSoftmaxKernel,
   type MaskKind,
+  type Operand,
 } from './fused-codegen.js';
 import type { BufferRange, Runtime } from './runtime.js';
-import { Tensor } from './tensor.js';
+import { bytesPerElement, Tensor } from './tensor.js';
 import { checkShape, describe, isActivationName, paramSlots, resolveParams } from './validate.js';
 
 export { gluVariants, type GluKind } from './fused-codegen.js';
 
 /** Tuning of the fused kernels; mutable so tests can force every path on small shapes. */
 export const fusedTuning = {
-  /** biasAct backward: aim for about this many invocations (slices x column words). */
+  /** biasAct: aim for about this many invocations (runs of rows x column words). */
   targetThreads: 65536,
   /** biasAct backward: at least this many rows per invocation. */
   minRowsPerSlice: 8,
+  /** biasAct forward: at most this many rows per invocation. */
+  maxForwardRows: 16,
   /** scaledMaskedSoftmax: one subgroup per row where the adapter has subgroups. */
   useSubgroups: true,
 };
 
 const WG = 256;
+/** Binding offsets are kept multiples of this (the largest minStorageBufferOffsetAlignment). */
+const ALIGN = 256;
 
 // ---- shared checks ------------------------------------------------------------
 
@@ -60,8 +75,11 @@ function checkKeys(op: string, what: string, given: object, valid: readonly stri
   }
 }
 
+const sameShape = (a: readonly number[], b: readonly number[]) =>
+  a.length === b.length && a.every((d, i) => d === b[i]);
+
 function sameLayout(op: string, an: string, a: Tensor, bn: string, b: Tensor): void {
-  if (a.shape.length !== b.shape.length || a.shape.some((d, i) => d !== b.shape[i])) {
+  if (!sameShape(a.shape, b.shape)) {
     throw new InvalidArgumentError(
       `${op}: ${bn} has shape [${b.shape.join(', ')}] but ${an} has shape [${a.shape.join(', ')}]`,
       'SHAPE_MISMATCH',
@@ -88,20 +106,23 @@ function checkRank(op: string, arg: string, t: Tensor, rank: number, what: strin
   }
 }
 
-function checkBindable(rt: Runtime, op: string, t: Tensor): void {
-  const max = rt.limits.maxStorageBufferBindingSize;
-  if (t.byteLength > max) {
+const bindingLimit = (rt: Runtime) => Math.min(rt.limits.maxStorageBufferBindingSize, 2 ** 31);
+
+/** For operands bound whole (masks): over the binding limit is unsupported. */
+function checkBindable(rt: Runtime, op: string, arg: string, bytes: number): void {
+  const max = bindingLimit(rt);
+  if (bytes > max) {
     throw new InvalidArgumentError(
-      `${op}: a tensor of ${t.byteLength} bytes is over this device's maxStorageBufferBindingSize (${max})`,
+      `${op}: ${arg} (${bytes} bytes) is over this device's maxStorageBufferBindingSize (${max}); it is bound whole`,
       'UNSUPPORTED',
     );
   }
 }
 
-/** resolveParams of the table op, its messages prefixed with the fused op's name. */
+/** resolveParams of the table op (and `out`), its messages prefixed with the fused op's name. */
 function opParams(label: string, op: ActivationName, params: unknown): number[] {
   try {
-    const values = resolveParams(op, params, []);
+    const values = resolveParams(op, params, ['out']);
     const tensorParam = defOf(op).tensorParam;
     if (tensorParam && Number.isNaN(values[tensorParam] as number)) {
       throw new InvalidArgumentError(
@@ -125,11 +146,11 @@ const elementRange = (t: Tensor): BufferRange => ({
   size: ceil4(t.byteLength),
 });
 
-/** The range of `words` storage words of a layout (vector words may run into the padding). */
-const wordRange = (t: Tensor, dtype: DType, layout: FusedLayout, words: number): BufferRange => ({
+/** `bytes` of t from byte `from` (rounded up to whole 4-byte words), as a binding. */
+const sub = (t: Tensor, from: number, bytes: number): BufferRange => ({
   buffer: t.buffer,
-  offset: t.byteOffset,
-  size: ceil4(words * wordBytes(dtype, layout)),
+  offset: t.byteOffset + from,
+  size: ceil4(bytes),
 });
 
 const fitsWords = (t: Tensor, bytes: number) => t.byteOffset + bytes <= t.buffer.size;
@@ -138,6 +159,147 @@ function params4(slots: number[]): number[] {
   const p = [0, 0, 0, 0];
   slots.forEach((v, i) => (p[i] = Number.isNaN(v) ? 0 : v));
   return p;
+}
+
+// ---- outputs: `out`, in place, and outputs sharing an input's buffer -------------
+
+/** Where a result goes, decided before any GPU work. */
+interface OutPlan {
+  /** The caller's `out`, or null for a new tensor. */
+  given: Tensor | null;
+  /** Inputs that are exactly out: the kernel reads them through out's binding. */
+  inPlace: string[];
+  /** out shares a buffer with an input it is not: the kernel writes a scratch tensor, then it is copied. */
+  scratch: boolean;
+}
+
+/**
+ * Checks `out` (a live tensor of this instance with the result's shape and
+ * dtype) against the inputs: it may be exactly one of `inPlaceOk` (in place)
+ * or disjoint from every input; any other overlap is refused.
+ */
+function planOut(
+  rt: Runtime,
+  label: string,
+  out: unknown,
+  shape: readonly number[],
+  dtype: DType,
+  inputs: [string, Tensor | null][],
+  inPlaceOk: readonly string[],
+): OutPlan {
+  const plan: OutPlan = { given: null, inPlace: [], scratch: false };
+  if (out === undefined) return plan;
+  rt.checkTensor(label, 'out', out);
+  if (!sameShape(out.shape, shape)) {
+    throw new InvalidArgumentError(
+      `${label}: out must have the result's shape [${shape.join(', ')}], got [${out.shape.join(', ')}]`,
+      'SHAPE_MISMATCH',
+    );
+  }
+  if (out.dtype !== dtype) {
+    throw new InvalidArgumentError(
+      `${label}: out must be ${dtype} (the result's dtype), got ${out.dtype}`,
+      'DTYPE_MISMATCH',
+    );
+  }
+  plan.given = out;
+  for (const [name, t] of inputs) {
+    if (!t || t.buffer !== out.buffer) continue;
+    if (t.byteOffset === out.byteOffset && t.byteLength === out.byteLength && t.dtype === dtype) {
+      if (inPlaceOk.includes(name)) {
+        plan.inPlace.push(name);
+        continue;
+      }
+    }
+    const overlap =
+      t.byteOffset < out.byteOffset + out.byteLength &&
+      out.byteOffset < t.byteOffset + t.byteLength;
+    if (overlap) {
+      const ok = inPlaceOk.length ? ` exactly ${inPlaceOk.join(' or ')} (in place) or` : '';
+      throw new InvalidArgumentError(
+        `${label}: out overlaps ${name}; out may be${ok} disjoint from every input`,
+      );
+    }
+    plan.scratch = true;
+  }
+  if (plan.scratch) {
+    plan.inPlace = [];
+    if (!(out.buffer.usage & GPUBufferUsage.COPY_DST)) {
+      throw new InvalidArgumentError(
+        `${label}: out shares a buffer with an input, so it is written by a copy, and its buffer lacks COPY_DST`,
+        'BUFFER_USAGE',
+      );
+    }
+  }
+  return plan;
+}
+
+/** The output tensor: out, or a new one (pooled: every kernel here writes every element). */
+const outputOf = (
+  rt: Runtime,
+  plan: OutPlan,
+  shape: readonly number[],
+  dtype: DType,
+  label: string,
+) => plan.given ?? rt.allocate(shape, dtype, label, true);
+
+/** The in-place map of a kernel: kernel operand name -> output name. */
+function inPlaceMap(plan: OutPlan, output: string, rename: Record<string, string> = {}) {
+  const m: Record<string, string> = {};
+  for (const name of plan.inPlace) m[rename[name] ?? name] = output;
+  return m;
+}
+
+/**
+ * Runs `write(target)` so that its result lands in out: directly, or, when
+ * out shares a buffer with an input (WebGPU forbids one buffer both read-only
+ * and writable in a dispatch), into a scratch tensor copied to out after.
+ */
+function intoOut(rt: Runtime, out: Tensor, plan: OutPlan, write: (target: Tensor) => void): void {
+  if (!plan.scratch) return write(out);
+  const target = rt.allocate(out.shape, out.dtype, 'fused output scratch');
+  // An odd float16 length shares its last word with the next half: seed it so the copy keeps it.
+  if (out.dtype === 'float16' && out.size % 2) rt.copy(elementRange(out), elementRange(target));
+  write(target);
+  rt.copy(elementRange(target), elementRange(out));
+  target.destroy();
+}
+
+/** Binding ranges in a kernel's binding order, from ranges by operand name. */
+const bindOrder = (operands: Operand[], ranges: Record<string, BufferRange>): BufferRange[] =>
+  operands.map((o) => ranges[o.name]);
+
+// ---- sub-ranges of whole rows ---------------------------------------------------
+
+const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
+
+/**
+ * Rows per dispatch: all of them when every operand fits one binding, else
+ * the most whole rows that fit, a multiple of the rows that keep every
+ * operand's sub-range offset 256-byte aligned. rowBytes: bytes per row of
+ * each operand bound in sub-ranges.
+ */
+function chunkRows(rt: Runtime, label: string, rows: number, rowBytes: number[]): number {
+  const max = bindingLimit(rt);
+  const widest = Math.max(...rowBytes);
+  if (Math.ceil((rows * widest) / 16) * 16 <= max) return Math.max(1, rows);
+  const q = Math.max(...rowBytes.map((b) => ALIGN / gcd(b % ALIGN, ALIGN)));
+  const per = Math.floor(max / widest / q) * q;
+  if (per === 0) {
+    throw new InvalidArgumentError(
+      `${label}: rows of ${widest} bytes cannot be bound in aligned sub-ranges: ${q} rows (the fewest ` +
+        `that start on a ${ALIGN}-byte boundary) are over this device's maxStorageBufferBindingSize (${max})`,
+      'UNSUPPORTED',
+    );
+  }
+  return per;
+}
+
+/** [first row, rows] of each dispatch. */
+function chunks(rows: number, per: number): [number, number][] {
+  const out: [number, number][] = [];
+  for (let r0 = 0; r0 < rows; r0 += per) out.push([r0, Math.min(per, rows - r0)]);
+  return out;
 }
 
 // ---- biasAct ----------------------------------------------------------------------
@@ -168,7 +330,10 @@ function checkBias(rt: Runtime, label: string, bias: unknown, like: Tensor): Ten
   return bias;
 }
 
-/** y = act(x + bias) for x [..., C] and bias [C], in one pass. */
+const outOf = (params: unknown): unknown =>
+  params !== null && typeof params === 'object' ? (params as { out?: unknown }).out : undefined;
+
+/** y = act(x + bias) for x [..., C] and bias [C], in one pass; params.out takes the result. */
 export function biasActForward(
   rt: Runtime,
   opIn: unknown,
@@ -182,36 +347,74 @@ export function biasActForward(
   checkRank(label, 'x', x, 1, '[..., C]');
   const bias = checkBias(rt, label, biasIn, x);
   const slots = opParams(label, op, params);
-  checkBindable(rt, label, x);
-  const out = rt.allocate(x.shape, x.dtype, `${label} output`, true);
-  const n = x.size;
-  if (n === 0) return out;
   const dtype = x.dtype;
-  const c = bias.shape[0];
-  const nwords = Math.ceil(n / 4);
-  const vbytes = nwords * wordBytes(dtype, 'vector');
-  const layout: FusedLayout = fitsWords(x, vbytes) && fitsWords(out, vbytes) ? 'vector' : 'element';
-  const aligned = c % 4 === 0;
-  const key = `fused|bias-fwd|${op}|${dtype}|${layout}|${aligned}`;
-  const pipeline = rt.pipeline(key, `${label} forward ${dtype} ${layout}`, () =>
-    biasForwardShader({ op, dtype, layout, aligned }),
-  );
-  const u = new ArrayBuffer(32);
-  new Uint32Array(u, 0, 4).set([n, nwords, c, 0]);
-  new Float32Array(u, 16, 4).set(params4(slots));
-  const words = layout === 'vector' ? nwords : n;
-  rt.dispatch(
-    pipeline,
-    u,
+  const plan = planOut(
+    rt,
+    label,
+    outOf(params),
+    x.shape,
+    dtype,
     [
-      wordRange(x, dtype, layout, words),
-      layout === 'vector' && aligned ? wordRange(bias, dtype, 'vector', c / 4) : elementRange(bias),
-      wordRange(out, dtype, layout, words),
+      ['x', x],
+      ['bias', bias],
     ],
-    Math.ceil(words / WG),
+    ['x'],
   );
+  const c = bias.shape[0];
+  const rows = c === 0 ? 0 : x.size / c;
+  const eb = bytesPerElement(dtype);
+  const perChunk = chunkRows(rt, label, rows, [c * eb]);
+  const out = outputOf(rt, plan, x.shape, dtype, `${label} output`);
+  if (x.size === 0) return out;
+  intoOut(rt, out, plan, (target) => {
+    const rowsShape = c % 4 === 0;
+    const vbytes = Math.ceil(x.size / 4) * wordBytesOf(dtype, 'vector');
+    const layout: FusedLayout =
+      rowsShape || (fitsWords(x, vbytes) && fitsWords(target, vbytes)) ? 'vector' : 'element';
+    const k: BiasForwardKernel = {
+      op,
+      slots,
+      dtype,
+      shape: rowsShape ? 'rows' : 'flat',
+      layout,
+      inPlace: plan.inPlace.includes('x'),
+    };
+    const pipeline = rt.pipeline(
+      `fused|bias-fwd|${op}|${enumKey(op, slots)}|${dtype}|${k.shape}|${layout}|${k.inPlace}`,
+      `${label} forward ${dtype} ${k.shape} ${layout}${k.inPlace ? ' in place' : ''}`,
+      () => biasForwardShader(k),
+    );
+    const operands = biasForwardOperands(k);
+    const cw = c / 4;
+    const t = fusedTuning;
+    // Rows per invocation: enough invocations to fill a GPU, at most maxForwardRows.
+    const per = rowsShape
+      ? Math.min(t.maxForwardRows, Math.max(1, Math.ceil((rows * cw) / t.targetThreads)))
+      : 1;
+    const wb = wordBytesOf(dtype, layout);
+    const lanes = layout === 'vector' ? 4 : 1;
+    for (const [r0, nr] of chunks(rows, perChunk)) {
+      const n = nr * c;
+      const nwords = Math.ceil(n / 4);
+      const words = Math.ceil(n / lanes);
+      const from = r0 * c * eb;
+      const u = new ArrayBuffer(48);
+      new Uint32Array(u, 0, 8).set([n, nwords, c, per, nr, cw, 0, 0]);
+      new Float32Array(u, 32, 4).set(params4(slots));
+      const ranges = {
+        x: sub(x, from, words * wb),
+        bias: rowsShape ? sub(bias, 0, c * eb) : elementRange(bias),
+        out: sub(target, from, words * wb),
+      };
+      const invocations = rowsShape ? Math.ceil(nr / per) * cw : words;
+      rt.dispatch(pipeline, u, bindOrder(operands, ranges), Math.ceil(invocations / WG));
+    }
+  });
   return out;
 }
+
+const wordBytesOf = (dtype: DType, layout: FusedLayout): number =>
+  layout === 'element' ? bytesPerElement(dtype) : dtype === 'float32' ? 16 : 8;
 
 export interface BiasActBackwardInputs {
   /** The forward input (then bias is needed), or */
@@ -225,7 +428,9 @@ export interface BiasActBackwardInputs {
 /**
  * dx = dy * act'(x + bias) (or act'(y)) and dbias = the column sums of dx, in
  * one pass over x and dy: per-invocation partial sums over fixed runs of
- * rows, then a fixed merge tree. Deterministic (bitwise, run to run).
+ * rows, then a fixed merge tree. Deterministic (bitwise, run to run, for a
+ * given device's binding limit). params.out takes dx (it may be x, y or dy:
+ * in place); dbias is always a new tensor.
  */
 export function biasActBackward(
   rt: Runtime,
@@ -268,45 +473,93 @@ export function biasActBackward(
     checkBias(rt, label, given.bias, a);
   }
   const slots = opParams(label, op, params);
-  checkBindable(rt, label, a);
-
   const dtype = a.dtype;
+  const plan = planOut(
+    rt,
+    label,
+    outOf(params),
+    a.shape,
+    dtype,
+    [
+      [aName, a],
+      ['dy', dy],
+      ['bias', bias],
+    ],
+    [aName, 'dy'],
+  );
   const c = a.shape[a.shape.length - 1];
   const rows = c === 0 ? 0 : a.size / c;
-  const dx = rt.allocate(a.shape, dtype, `${label} dx`);
-  const dbias = rt.allocate([c], dtype, `${label} dbias`);
+  const layout: FusedLayout = c % 4 === 0 ? 'vector' : 'element';
+  const lanes = layout === 'vector' ? 4 : 1;
+  const cw = c / lanes;
+  const eb = bytesPerElement(dtype);
+  const perChunk = chunkRows(rt, label, rows, [c * eb]);
+  // Runs of rows ("slices"), each summed by one invocation per column word into a float32
+  // partial; every chunk of rows has its own slices, and all partials fit one binding.
+  const max = bindingLimit(rt);
+  const t = fusedTuning;
+  const wanted = Math.max(1, Math.floor(t.targetThreads / Math.max(1, cw)));
+  let per = Math.max(t.minRowsPerSlice, Math.ceil(rows / wanted));
+  const sliceCount = () => chunks(rows, perChunk).reduce((s, [, nr]) => s + Math.ceil(nr / per), 0);
+  if (c * 4 > max) {
+    throw new InvalidArgumentError(
+      `${label}: dbias's float32 partial sums of a row (${c * 4} bytes) are over this device's maxStorageBufferBindingSize (${max})`,
+      'UNSUPPORTED',
+    );
+  }
+  while (sliceCount() * c * 4 > max) per *= 2;
+  const slices = sliceCount();
+
+  const dx = outputOf(rt, plan, a.shape, dtype, `${label} dx`);
+  // Pooled buffers will do for dbias and the partials: the kernels write every element.
+  const dbias = rt.allocate([c], dtype, `${label} dbias`, true);
   if (c === 0) return { dx, dbias };
   if (rows === 0) {
     rt.upload(dbias, dtype === 'float32' ? new Float32Array(c) : new Uint16Array(c));
     return { dx, dbias };
   }
-  const layout: FusedLayout = c % 4 === 0 ? 'vector' : 'element';
-  const lanes = layout === 'vector' ? 4 : 1;
-  const cw = c / lanes;
-  const t = fusedTuning;
-  const wanted = Math.max(1, Math.floor(t.targetThreads / cw));
-  const per = Math.max(t.minRowsPerSlice, Math.ceil(rows / wanted));
-  const slices = Math.ceil(rows / per);
-  const fromY = hasY;
-  const pipeline = rt.pipeline(
-    `fused|bias-bwd|${op}|${dtype}|${layout}|${fromY}`,
-    `${label} backward${fromY ? ' from y' : ''} ${dtype} ${layout}`,
-    () => biasBackwardShader({ op, dtype, layout, fromY }),
-  );
   const partialBytes = lanes * 4;
-  let partials = rt.allocate([slices * cw * lanes], 'float32', `${label} dbias partials`);
-  const u = new ArrayBuffer(32);
-  new Uint32Array(u, 0, 4).set([rows, cw, slices, per]);
-  new Float32Array(u, 16, 4).set(params4(slots));
-  const words = rows * cw;
-  const ranges = [wordRange(a, dtype, layout, words), wordRange(dy, dtype, layout, words)];
-  if (bias) ranges.push(wordRange(bias, dtype, layout, cw));
-  ranges.push(wordRange(dx, dtype, layout, words), {
-    buffer: partials.buffer,
-    offset: 0,
-    size: slices * cw * partialBytes,
+  let partials = rt.allocate([slices * c], 'float32', `${label} dbias partials`, true);
+  intoOut(rt, dx, plan, (target) => {
+    const k: BiasBackwardKernel = {
+      op,
+      slots,
+      dtype,
+      layout,
+      fromY: hasY,
+      inPlace: inPlaceMap(plan, 'dx', { [aName]: 'a' }),
+    };
+    const pipeline = rt.pipeline(
+      `fused|bias-bwd|${op}|${enumKey(op, slots)}|${dtype}|${layout}|${hasY}|${inPlaceKey(k.inPlace)}`,
+      `${label} backward${hasY ? ' from y' : ''} ${dtype} ${layout}`,
+      () => biasBackwardShader(k),
+    );
+    const operands = biasBackwardOperands(k);
+    let sbase = 0;
+    for (const [r0, nr] of chunks(rows, perChunk)) {
+      const s = Math.ceil(nr / per);
+      const u = new ArrayBuffer(48);
+      new Uint32Array(u, 0, 8).set([nr, cw, s, per, sbase, 0, 0, 0]);
+      new Float32Array(u, 32, 4).set(params4(slots));
+      const from = r0 * c * eb;
+      const ranges = {
+        a: sub(a, from, nr * c * eb),
+        dy: sub(dy, from, nr * c * eb),
+        dx: sub(target, from, nr * c * eb),
+        ...(bias ? { bias: sub(bias, 0, c * eb) } : {}),
+      };
+      rt.dispatch(
+        pipeline,
+        u,
+        [
+          ...bindOrder(operands, ranges),
+          { buffer: partials.buffer, offset: 0, size: slices * cw * partialBytes },
+        ],
+        Math.ceil((s * cw) / WG),
+      );
+      sbase += s;
+    }
   });
-  rt.dispatch(pipeline, u, ranges, Math.ceil((slices * cw) / WG));
 
   // The merge tree: fan-in MERGE_FAN per pass, the last pass writing dbias.
   let count = slices;
@@ -325,11 +578,12 @@ export function biasActBackward(
       size: count * cw * partialBytes,
     };
     if (final) {
-      rt.dispatch(merge, mu.buffer, [src, wordRange(dbias, dtype, layout, cw)], Math.ceil(cw / WG));
+      const wb = wordBytesOf(dtype, layout);
+      rt.dispatch(merge, mu.buffer, [src, sub(dbias, 0, cw * wb)], Math.ceil(cw / WG));
       partials.destroy();
       break;
     }
-    const next = rt.allocate([groups * cw * lanes], 'float32', `${label} dbias partials`);
+    const next = rt.allocate([groups * c], 'float32', `${label} dbias partials`, true);
     rt.dispatch(
       merge,
       mu.buffer,
@@ -351,6 +605,8 @@ export const gluKinds = Object.keys(gluVariants) as GluKind[];
 /** GLU parameters: geglu takes gelu's { approximate: 'none' | 'tanh' }; the others none. */
 export interface GluParams {
   approximate?: 'none' | 'tanh';
+  /** Write the result here (forward; backward from { x, dy }: dx). */
+  out?: Tensor;
 }
 
 function checkGluKind(kind: unknown): GluKind {
@@ -374,9 +630,12 @@ interface GluGeometry {
   dtype: DType;
   h: number;
   rows: number;
+  /** Rows per dispatch (sub-ranges over the binding limit). */
+  perChunk: number;
 }
 
 function gluGeometry(rt: Runtime, kind: GluKind, input: unknown): GluGeometry {
+  let g: Omit<GluGeometry, 'perChunk'>;
   if (input instanceof Tensor) {
     rt.checkTensor(kind, 'x', input);
     checkRank(kind, 'x', input, 1, '[..., 2H]');
@@ -387,9 +646,8 @@ function gluGeometry(rt: Runtime, kind: GluKind, input: unknown): GluGeometry {
         'SHAPE_MISMATCH',
       );
     }
-    checkBindable(rt, kind, input);
     const h = last / 2;
-    return {
+    g = {
       split: false,
       tensors: [input],
       half: [...input.shape.slice(0, -1), h],
@@ -397,25 +655,27 @@ function gluGeometry(rt: Runtime, kind: GluKind, input: unknown): GluGeometry {
       h,
       rows: h === 0 ? 0 : input.size / last,
     };
+  } else {
+    const o = checkObject(kind, 'input', input);
+    checkKeys(kind, 'input', o, ['a', 'b']);
+    rt.checkTensor(kind, 'a', o.a);
+    rt.checkTensor(kind, 'b', o.b);
+    const a = o.a as Tensor;
+    const b = o.b as Tensor;
+    checkRank(kind, 'a', a, 1, '[..., H]');
+    sameLayout(kind, 'a', a, 'b', b);
+    const h = a.shape[a.shape.length - 1];
+    g = {
+      split: true,
+      tensors: [a, b],
+      half: [...a.shape],
+      dtype: a.dtype,
+      h,
+      rows: h === 0 ? 0 : a.size / h,
+    };
   }
-  const o = checkObject(kind, 'input', input);
-  checkKeys(kind, 'input', o, ['a', 'b']);
-  rt.checkTensor(kind, 'a', o.a);
-  rt.checkTensor(kind, 'b', o.b);
-  const a = o.a as Tensor;
-  const b = o.b as Tensor;
-  checkRank(kind, 'a', a, 1, '[..., H]');
-  sameLayout(kind, 'a', a, 'b', b);
-  checkBindable(rt, kind, a);
-  const h = a.shape[a.shape.length - 1];
-  return {
-    split: true,
-    tensors: [a, b],
-    half: [...a.shape],
-    dtype: a.dtype,
-    h,
-    rows: h === 0 ? 0 : a.size / h,
-  };
+  const hb = g.h * bytesPerElement(g.dtype);
+  return { ...g, perChunk: chunkRows(rt, kind, g.rows, g.split ? [hb] : [2 * hb, hb]) };
 }
 
 function gluDispatch(
@@ -424,24 +684,36 @@ function gluDispatch(
   direction: 'forward' | 'backward',
   g: GluGeometry,
   slots: number[],
-  operands: Tensor[],
+  operands: Record<string, Tensor>,
+  inPlace: Record<string, string>,
 ): void {
   if (g.rows === 0) return;
   const layout: FusedLayout = g.h % 4 === 0 ? 'vector' : 'element';
   const lanes = layout === 'vector' ? 4 : 1;
   const hw = g.h / lanes;
-  const n = g.rows * hw;
   const { dtype, split } = g;
+  const op = gluVariants[kind].op;
+  const k: GluKernel = { kind, slots, dtype, layout, direction, split, inPlace };
   const pipeline = rt.pipeline(
-    `fused|glu|${kind}|${direction}|${dtype}|${layout}|${split}`,
+    `fused|glu|${kind}|${enumKey(op, slots)}|${direction}|${dtype}|${layout}|${split}|${inPlaceKey(inPlace)}`,
     `${kind} ${direction} ${dtype} ${layout}${split ? ' (a, b)' : ''}`,
-    () => gluShader({ kind, dtype, layout, direction, split }),
+    () => gluShader(k),
   );
-  const u = new ArrayBuffer(48);
-  new Uint32Array(u, 0, 4).set([n, hw, 0, 0]);
-  new Float32Array(u, 16, 8).set([...params4(slots), NaN, 0, 0, 0]);
-  const ranges = operands.map((t) => wordRange(t, dtype, layout, t.size / lanes));
-  rt.dispatch(pipeline, u, ranges, Math.ceil(n / WG));
+  const hb = g.h * bytesPerElement(dtype);
+  const order = gluOperands(k);
+  for (const [r0, nr] of chunks(g.rows, g.perChunk)) {
+    const n = nr * hw;
+    const u = new ArrayBuffer(48);
+    new Uint32Array(u, 0, 4).set([n, hw, 0, 0]);
+    new Float32Array(u, 16, 8).set([...params4(slots), NaN, 0, 0, 0]);
+    const ranges: Record<string, BufferRange> = {};
+    for (const [name, t] of Object.entries(operands)) {
+      // x and dx hold both halves: rows of 2H.
+      const rb = name === 'x' || name === 'dx' ? 2 * hb : hb;
+      ranges[name] = sub(t, r0 * rb, nr * rb);
+    }
+    rt.dispatch(pipeline, u, bindOrder(order, ranges), Math.ceil(n / WG));
+  }
 }
 
 function gluSlots(kind: GluKind, params: unknown): number[] {
@@ -458,14 +730,28 @@ export function gluForward(
   const kind = checkGluKind(kindIn);
   const g = gluGeometry(rt, kind, input);
   const slots = gluSlots(kind, params);
-  const out = rt.allocate(g.half, g.dtype, `${kind} output`, true);
-  gluDispatch(rt, kind, 'forward', g, slots, [...g.tensors, out]);
+  const names = g.split ? ['a', 'b'] : ['x'];
+  const named = names.map((n, i) => [n, g.tensors[i]] as [string, Tensor]);
+  // From { a, b } the output may be a or b (each element is read, then written, by one invocation).
+  const plan = planOut(rt, kind, outOf(params), g.half, g.dtype, named, g.split ? names : []);
+  const out = outputOf(rt, plan, g.half, g.dtype, `${kind} output`);
+  intoOut(rt, out, plan, (target) =>
+    gluDispatch(
+      rt,
+      kind,
+      'forward',
+      g,
+      slots,
+      { ...Object.fromEntries(named), out: target },
+      inPlaceMap(plan, 'out'),
+    ),
+  );
   return out;
 }
 
 /**
  * Backward of a GLU: from { x, dy } gives dx [..., 2H] (da and db side by
- * side); from { a, b, dy } gives { da, db }.
+ * side; params.out takes it, and may be x); from { a, b, dy } gives { da, db }.
  */
 export function gluBackward(
   rt: Runtime,
@@ -480,7 +766,7 @@ export function gluBackward(
   const g = gluGeometry(rt, kind, split ? { a: o.a, b: o.b } : o.x);
   rt.checkTensor(kind, 'dy', o.dy);
   const dy = o.dy as Tensor;
-  if (dy.shape.length !== g.half.length || dy.shape.some((d, i) => d !== g.half[i])) {
+  if (!sameShape(dy.shape, g.half)) {
     throw new InvalidArgumentError(
       `${kind}: dy must have the output's shape [${g.half.join(', ')}], got [${dy.shape.join(', ')}]`,
       'SHAPE_MISMATCH',
@@ -489,13 +775,34 @@ export function gluBackward(
   sameDType(kind, split ? 'a' : 'x', g.tensors[0], 'dy', dy);
   const slots = gluSlots(kind, params);
   if (split) {
-    const da = rt.allocate(g.half, g.dtype, `${kind} da`);
-    const db = rt.allocate(g.half, g.dtype, `${kind} db`);
-    gluDispatch(rt, kind, 'backward', g, slots, [...g.tensors, dy, da, db]);
+    if (outOf(params) !== undefined) {
+      throw new InvalidArgumentError(
+        `${kind}: out applies to the backward from { x, dy } (dx); from { a, b, dy } da and db are new tensors`,
+      );
+    }
+    const da = rt.allocate(g.half, g.dtype, `${kind} da`, true);
+    const db = rt.allocate(g.half, g.dtype, `${kind} db`, true);
+    const [a, b] = g.tensors;
+    gluDispatch(rt, kind, 'backward', g, slots, { a, b, dy, da, db }, {});
     return { da, db };
   }
-  const dx = rt.allocate(g.tensors[0].shape, g.dtype, `${kind} dx`);
-  gluDispatch(rt, kind, 'backward', g, slots, [g.tensors[0], dy, dx]);
+  const x = g.tensors[0];
+  const plan = planOut(
+    rt,
+    kind,
+    outOf(params),
+    x.shape,
+    g.dtype,
+    [
+      ['x', x],
+      ['dy', dy],
+    ],
+    ['x'],
+  );
+  const dx = outputOf(rt, plan, x.shape, g.dtype, `${kind} dx`);
+  intoOut(rt, dx, plan, (target) =>
+    gluDispatch(rt, kind, 'backward', g, slots, { x, dy, dx: target }, inPlaceMap(plan, 'dx')),
+  );
   return dx;
 }
 
@@ -515,6 +822,8 @@ export interface MaskedSoftmaxOptions {
   causal?: boolean;
   /** The causal offset (a non-negative integer, e.g. the key-value cache length; default 0). */
   offset?: number;
+  /** Write the result here (forward: y, may be x; backward: dx, may be y or dy). */
+  out?: Tensor;
 }
 
 interface MaskLayout {
@@ -523,7 +832,6 @@ interface MaskLayout {
   mstride: number[];
   mcol: number;
 }
-
 /** NumPy broadcasting of a mask of shape mshape to x's shape, as the kernel addresses it. */
 function maskLayout(xshape: readonly number[], mshape: readonly number[]): MaskLayout {
   const fail = (why: string) =>
@@ -588,7 +896,7 @@ interface ResolvedMask {
 
 function resolveMaskOptions(rt: Runtime, x: Tensor, options: unknown): ResolvedMask {
   const o = checkObject(SMS, 'options', options);
-  checkKeys(SMS, 'option', o, ['scale', 'mask', 'causal', 'offset']);
+  checkKeys(SMS, 'option', o, ['scale', 'mask', 'causal', 'offset', 'out']);
   const scale = o.scale === undefined ? 1 : o.scale;
   if (
     typeof scale !== 'number' ||
@@ -628,7 +936,7 @@ function resolveMaskOptions(rt: Runtime, x: Tensor, options: unknown): ResolvedM
   if (m === undefined) return res;
   if (m instanceof Tensor) {
     rt.checkTensor(SMS, 'mask', m);
-    checkBindable(rt, SMS, m);
+    checkBindable(rt, SMS, 'mask', m.byteLength);
     res.layout = maskLayout(x.shape, m.shape);
     res.kind = 'additive';
     res.maskDtype = m.dtype;
@@ -651,6 +959,7 @@ function resolveMaskOptions(rt: Runtime, x: Tensor, options: unknown): ResolvedM
     );
   }
   res.layout = maskLayout(x.shape, shape);
+  checkBindable(rt, SMS, 'mask', mo.data.byteLength);
   res.kind = mo.data instanceof Uint8Array ? 'boolean' : 'additive';
   res.data = mo.data;
   return res;
@@ -670,6 +979,7 @@ function maskedSoftmaxUniforms(
   cols: number,
   mrows: number,
   m: ResolvedMask,
+  rbase: number,
 ): ArrayBuffer {
   const u = new ArrayBuffer(96);
   const l = m.layout ?? {
@@ -685,7 +995,7 @@ function maskedSoftmaxUniforms(
     m.causal ? 1 : 0,
     Math.min(m.offset, cols),
     l.mcol,
-    0,
+    rbase,
     0,
   ]);
   new Uint32Array(u, 32, 12).set([...l.rdim, ...l.rstride, ...l.mstride]);
@@ -701,6 +1011,36 @@ function rowGeometry(x: Tensor) {
   return { cols, mrows, rows };
 }
 
+/** Records the row kernel over x's rows, in sub-ranges of whole rows over the binding limit. */
+function maskedSoftmaxRows(
+  rt: Runtime,
+  k: MaskedSoftmaxKernel,
+  m: ResolvedMask,
+  g: ReturnType<typeof rowGeometry>,
+  perChunk: number,
+  operands: Record<string, Tensor>,
+  mask: BufferRange | null,
+): void {
+  const plan = subgroupPlan(rt);
+  const pipeline = rt.pipeline(
+    `fused|sms|${k.direction}|${k.dtype}|${k.mask}|${k.maskDtype}|${k.subgroups}|${inPlaceKey(k.inPlace)}`,
+    `${SMS} ${k.direction} ${k.dtype}${k.direction === 'forward' ? ` mask ${k.mask}` : ''}`,
+    () => maskedSoftmaxShader(k),
+  );
+  const rb = g.cols * bytesPerElement(k.dtype);
+  const order = maskedSoftmaxOperands(k);
+  for (const [r0, nr] of chunks(g.rows, perChunk)) {
+    const ranges: Record<string, BufferRange> = {};
+    for (const [name, t] of Object.entries(operands)) ranges[name] = sub(t, r0 * rb, nr * rb);
+    rt.dispatch(
+      pipeline,
+      maskedSoftmaxUniforms(nr, g.cols, g.mrows, m, r0),
+      [...bindOrder(order, ranges), ...(mask ? [mask] : [])],
+      Math.ceil(nr / plan.rowsPerGroup),
+    );
+  }
+}
+
 /** y = softmax(scale * x + mask) along the last axis, with boolean and causal masking. */
 export function maskedSoftmaxForward(
   rt: Runtime,
@@ -710,43 +1050,47 @@ export function maskedSoftmaxForward(
   rt.checkTensor(SMS, 'x', x);
   checkRank(SMS, 'x', x, 1, '[..., rows, cols]');
   const m = resolveMaskOptions(rt, x, options);
-  checkBindable(rt, SMS, x);
-  const out = rt.allocate(x.shape, x.dtype, `${SMS} output`);
-  const { rows, cols, mrows } = rowGeometry(x);
-  if (rows === 0) return out;
+  const plan = planOut(
+    rt,
+    SMS,
+    outOf(options),
+    x.shape,
+    x.dtype,
+    [
+      ['x', x],
+      ['mask', m.tensor],
+    ],
+    ['x'],
+  );
+  const g = rowGeometry(x);
+  const perChunk = chunkRows(rt, SMS, g.rows, [g.cols * bytesPerElement(x.dtype)]);
+  const out = outputOf(rt, plan, x.shape, x.dtype, `${SMS} output`);
+  if (g.rows === 0) return out;
   let owned: Tensor | null = null;
-  let mask: Tensor | null = m.tensor;
+  let mask: BufferRange | null = m.tensor ? elementRange(m.tensor) : null;
   if (m.data) {
     const words = Math.ceil(m.data.byteLength / 4);
     owned = rt.allocate([Math.max(1, words)], 'float32', `${SMS} mask`);
     rt.upload(owned, m.data);
-    mask = owned;
+    mask = { buffer: owned.buffer, offset: 0, size: ceil4(m.data.byteLength) };
   }
-  const plan = subgroupPlan(rt);
-  const spec = {
-    direction: 'forward' as const,
-    dtype: x.dtype,
-    mask: m.kind,
-    maskDtype: m.maskDtype,
-    subgroups: plan.subgroups,
-  };
-  const pipeline = rt.pipeline(
-    `fused|sms|forward|${x.dtype}|${m.kind}|${m.maskDtype}|${plan.subgroups}`,
-    `${SMS} forward ${x.dtype} mask ${m.kind}`,
-    () => maskedSoftmaxShader(spec),
-  );
-  const ranges = [elementRange(x), elementRange(out)];
-  if (mask)
-    ranges.push(
-      owned
-        ? { buffer: mask.buffer, offset: 0, size: ceil4(m.data!.byteLength) }
-        : elementRange(mask),
-    );
-  rt.dispatch(
-    pipeline,
-    maskedSoftmaxUniforms(rows, cols, mrows, m),
-    ranges,
-    Math.ceil(rows / plan.rowsPerGroup),
+  intoOut(rt, out, plan, (target) =>
+    maskedSoftmaxRows(
+      rt,
+      {
+        direction: 'forward',
+        dtype: x.dtype,
+        mask: m.kind,
+        maskDtype: m.maskDtype,
+        subgroups: subgroupPlan(rt).subgroups,
+        inPlace: inPlaceMap(plan, 'out'),
+      },
+      m,
+      g,
+      perChunk,
+      { x, out: target },
+      mask,
+    ),
   );
   owned?.destroy();
   return out;
@@ -771,28 +1115,39 @@ export function maskedSoftmaxBackward(
   checkRank(SMS, 'y', y, 1, '[..., rows, cols]');
   sameLayout(SMS, 'y', y, 'dy', dy);
   const m = resolveMaskOptions(rt, y, options);
-  checkBindable(rt, SMS, y);
-  const dx = rt.allocate(y.shape, y.dtype, `${SMS} dx`);
-  const { rows, cols, mrows } = rowGeometry(y);
-  if (rows === 0) return dx;
-  const plan = subgroupPlan(rt);
-  const spec = {
-    direction: 'backward' as const,
-    dtype: y.dtype,
-    mask: 'none' as const,
-    maskDtype: 'float32' as const,
-    subgroups: plan.subgroups,
-  };
-  const pipeline = rt.pipeline(
-    `fused|sms|backward|${y.dtype}|${plan.subgroups}`,
-    `${SMS} backward ${y.dtype}`,
-    () => maskedSoftmaxShader(spec),
+  const plan = planOut(
+    rt,
+    SMS,
+    outOf(options),
+    y.shape,
+    y.dtype,
+    [
+      ['y', y],
+      ['dy', dy],
+    ],
+    ['y', 'dy'],
   );
-  rt.dispatch(
-    pipeline,
-    maskedSoftmaxUniforms(rows, cols, mrows, { ...m, kind: 'none', layout: null }),
-    [elementRange(y), elementRange(dy), elementRange(dx)],
-    Math.ceil(rows / plan.rowsPerGroup),
+  const g = rowGeometry(y);
+  const perChunk = chunkRows(rt, SMS, g.rows, [g.cols * bytesPerElement(y.dtype)]);
+  const dx = outputOf(rt, plan, y.shape, y.dtype, `${SMS} dx`);
+  if (g.rows === 0) return dx;
+  intoOut(rt, dx, plan, (target) =>
+    maskedSoftmaxRows(
+      rt,
+      {
+        direction: 'backward',
+        dtype: y.dtype,
+        mask: 'none',
+        maskDtype: 'float32',
+        subgroups: subgroupPlan(rt).subgroups,
+        inPlace: inPlaceMap(plan, 'dx'),
+      },
+      { ...m, kind: 'none', layout: null },
+      g,
+      perChunk,
+      { y, dy, dx: target },
+      null,
+    ),
   );
   return dx;
 }
@@ -816,6 +1171,11 @@ function arrayOptions(op: string, x: unknown, params: unknown): ArrayOpts {
     throw new InvalidArgumentError(`${op}: x must be a Float32Array, got ${describe(x)}`);
   }
   const p = checkObject(op, 'params', params);
+  if (p.out !== undefined) {
+    throw new InvalidArgumentError(
+      `${op}: the one-call forms on arrays take no out (they return new arrays); use the tensor forms`,
+    );
+  }
   const shape = p.shape === undefined ? [x.length] : checkShape(op, 'shape', p.shape);
   if (shape.reduce((a, b) => a * b, 1) !== x.length) {
     throw new InvalidArgumentError(

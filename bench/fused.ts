@@ -14,13 +14,15 @@
  *   vs a bench kernel building the additive causal mask [s, s], a bench
  *   broadcast mask-add kernel (xm = x + mask) and act.forward('softmax', xm).
  *
- * Both sides are called as a user calls the library: every output and
- * intermediate is a fresh tensor per call (the fused ops have no `out`
- * parameter; a fresh buffer costs an allocation and Dawn's zero-fill before
- * its first use, so the unfused side, with one more tensor per step, pays
- * that too). The unfused side records into one encoder of ours per sample,
- * the library's steps through act.encode; the fused side records into the
- * library's encoder and flush() submits.
+ * Both sides write into outputs and intermediates allocated once, before
+ * timing (the fused ops through their `out` option, the library's steps
+ * through `out`, the bench kernels into preallocated buffers), so the ratio
+ * compares the kernels: a fresh 64 MiB buffer costs here about what the op
+ * does (Dawn zero-fills it on first use). dbias, a new [C] tensor per call
+ * (pooled by the library), is the one exception. The unfused side records
+ * into one encoder of ours per sample, the library's steps through
+ * act.encode; the fused side records into the library's encoder and flush()
+ * submits.
  */
 import type { Activations, DType, Tensor } from '../src/index.js';
 import {
@@ -158,62 +160,56 @@ const range = (t: Tensor): GPUBufferBinding => ({
 
 /**
  * The fused side: library calls on the library's encoder, submitted by
- * flush(); each step's outputs are destroyed once the next step has made its
- * own (the library defers the free until its work is submitted), the last
- * ones kept for the comparison.
+ * flush(), writing into preallocated outputs (`keep`, freed by dispose);
+ * whatever else a step makes (dbias) is destroyed once the next step has
+ * recorded (the library defers the free until its work is submitted), the
+ * last step's kept for the comparison.
  */
-function libraryCase(act: Activations, run: (rep: number) => Tensor[]): FusedCase {
+function libraryCase(act: Activations, keep: Tensor[], run: (rep: number) => Tensor[]): FusedCase {
   let last: Tensor[] = [];
+  const drop = () => last.filter((t) => !keep.includes(t)).forEach((t) => t.destroy());
   return {
     step(rep) {
       const made = run(rep);
-      for (const t of last) t.destroy();
+      drop();
       last = made;
     },
     finish: () => act.flush(),
     outputs: () => Promise.all(last.map((t) => t.read())),
     dispose() {
-      for (const t of last) t.destroy();
+      drop();
       last = [];
+      keep.forEach((t) => t.destroy());
     },
   };
 }
 
 /**
  * The unfused side: one encoder of ours per sample, our kernels and act.encode
- * in order. record() returns what the step allocated (outputs first, then
- * intermediates); they are destroyed once the sample is submitted and done
- * (with an encoder of ours the library cannot defer the free), the last
- * step's outputs kept for the comparison.
+ * in order, every intermediate and output preallocated (`keep`, freed by
+ * dispose). record() returns the step's outputs.
  */
 function encoderCase(
   act: Activations,
-  record: (enc: GPUCommandEncoder, rep: number) => { outs: Tensor[]; temps: Tensor[] },
+  keep: Tensor[],
+  record: (enc: GPUCommandEncoder, rep: number) => Tensor[],
 ): FusedCase {
   const device = act.device;
   let enc: GPUCommandEncoder | null = null;
-  let made: Tensor[] = [];
-  let lastOuts: Tensor[] = [];
-  const free = (keep: Tensor[]) => {
-    for (const t of made) if (!keep.includes(t)) t.destroy();
-    made = [...keep];
-  };
+  let outs: Tensor[] = [];
   return {
     step(rep) {
       enc ??= device.createCommandEncoder({ label: 'bench unfused' });
-      const r = record(enc, rep);
-      made.push(...r.outs, ...r.temps);
-      lastOuts = r.outs;
+      outs = record(enc, rep);
     },
     async finish() {
       if (!enc) return;
       device.queue.submit([enc.finish()]);
       enc = null;
       await device.queue.onSubmittedWorkDone();
-      free(lastOuts);
     },
-    outputs: () => Promise.all(lastOuts.map((t) => t.read())),
-    dispose: () => free([]),
+    outputs: () => Promise.all(outs.map((t) => t.read())),
+    dispose: () => keep.forEach((t) => t.destroy()),
   };
 }
 
@@ -237,6 +233,7 @@ export function fusedPair(act: Activations, w: FusedWorkload): FusedPair {
     sequence,
     dispose: () => shared.forEach((t) => t.destroy()),
   });
+  const full = () => act.empty(w.shape, opts);
 
   if (w.op === 'biasAct' || w.op === 'biasActBackward') {
     const op = w.act!;
@@ -245,20 +242,20 @@ export function fusedPair(act: Activations, w: FusedWorkload): FusedPair {
     shared.push(bias);
     const add = kernel('bias-add', biasAddShader(dtype, n, cols), n / 4);
     if (w.op === 'biasAct') {
+      const [y, h, y2] = [full(), full(), full()];
       return pair(
-        libraryCase(act, (rep) => [biasAct(act, op, xs[rep % INPUTS], bias)]),
-        encoderCase(act, (enc, rep) => {
-          const h = act.empty(w.shape, opts);
+        libraryCase(act, [y], (rep) => [biasAct(act, op, xs[rep % INPUTS], bias, { out: y })]),
+        encoderCase(act, [h, y2], (enc, rep) => {
           encodeKernel(enc, add, add.bind([range(xs[rep % INPUTS]), range(bias), range(h)]));
-          const y = act.encode(enc, (a) => a.forward(op, h));
-          return { outs: [y], temps: [h] };
+          act.encode(enc, (a) => a.forward(op, h, { out: y2 }));
+          return [y2];
         }),
         `bench bias-add kernel, then forward(${op})`,
       );
     }
     // Backward: the unfused side takes the pre-activation h = x + bias as the unfused forward
     // stored it (made here by the bias-add kernel, so float16 rounds it the same way).
-    const hs = xs.map(() => act.empty(w.shape, opts));
+    const hs = xs.map(() => full());
     const setup = device.createCommandEncoder({ label: 'bench h = x + bias' });
     hs.forEach((h, i) => encodeKernel(setup, add, add.bind([range(xs[i]), range(bias), range(h)])));
     device.queue.submit([setup.finish()]);
@@ -270,18 +267,19 @@ export function fusedPair(act: Activations, w: FusedWorkload): FusedPair {
     const k1 = kernel('column-sum', sums.partial, sums.slices * (cols / 4));
     const k2 = kernel('column-sum merge', sums.merge, cols / 4);
     const f32 = { dtype: 'float32' as const };
+    const [dx, dx2] = [full(), full()];
+    const partials = act.empty([sums.slices * cols], f32);
+    const dbias2 = act.empty([cols], f32);
     return pair(
-      libraryCase(act, (rep) => {
-        const r = biasActBackward(act, op, { x: xs[rep % INPUTS], bias, dy });
+      libraryCase(act, [dx], (rep) => {
+        const r = biasActBackward(act, op, { x: xs[rep % INPUTS], bias, dy }, { out: dx });
         return [r.dx, r.dbias];
       }),
-      encoderCase(act, (enc, rep) => {
-        const dx = act.encode(enc, (a) => a.backward(op, { x: hs[rep % INPUTS], dy }));
-        const partials = act.empty([sums.slices * cols], f32);
-        const dbias = act.empty([cols], f32);
-        encodeKernel(enc, k1, k1.bind([range(dx), range(partials)]));
-        encodeKernel(enc, k2, k2.bind([range(partials), range(dbias)]));
-        return { outs: [dx, dbias], temps: [partials] };
+      encoderCase(act, [dx2, partials, dbias2], (enc, rep) => {
+        act.encode(enc, (a) => a.backward(op, { x: hs[rep % INPUTS], dy }, { out: dx2 }));
+        encodeKernel(enc, k1, k1.bind([range(dx2), range(partials)]));
+        encodeKernel(enc, k2, k2.bind([range(partials), range(dbias2)]));
+        return [dx2, dbias2];
       }),
       `backward(${op}) from h = x + bias, then a bench two-pass column-sum kernel (${per} rows per invocation) for dbias`,
     );
@@ -293,13 +291,15 @@ export function fusedPair(act: Activations, w: FusedWorkload): FusedPair {
     );
     shared.push(...bs);
     const mul = kernel('multiply', mulShader(dtype, n), n / 4);
+    const [y, s, y2] = [full(), full(), full()];
     return pair(
-      libraryCase(act, (rep) => [glu(act, 'swiglu', { a: xs[rep % INPUTS], b: bs[rep % INPUTS] })]),
-      encoderCase(act, (enc, rep) => {
-        const s = act.encode(enc, (a) => a.forward('silu', xs[rep % INPUTS]));
-        const y = act.empty(w.shape, opts);
-        encodeKernel(enc, mul, mul.bind([range(s), range(bs[rep % INPUTS]), range(y)]));
-        return { outs: [y], temps: [s] };
+      libraryCase(act, [y], (rep) => [
+        glu(act, 'swiglu', { a: xs[rep % INPUTS], b: bs[rep % INPUTS] }, { out: y }),
+      ]),
+      encoderCase(act, [s, y2], (enc, rep) => {
+        act.encode(enc, (a) => a.forward('silu', xs[rep % INPUTS], { out: s }));
+        encodeKernel(enc, mul, mul.bind([range(s), range(bs[rep % INPUTS]), range(y2)]));
+        return [y2];
       }),
       'forward(silu) of a, then a bench multiply kernel by b (a and b given apart to both sides)',
     );
@@ -309,15 +309,16 @@ export function fusedPair(act: Activations, w: FusedWorkload): FusedPair {
   const side = cols;
   const build = kernel('causal mask', causalMaskShader(dtype, side), (side * side) / 4);
   const add = kernel('mask-add', maskAddShader(dtype, n, side), n / 4);
+  const [y, mask, xm, y2] = [full(), act.empty([side, side], opts), full(), full()];
   return pair(
-    libraryCase(act, (rep) => [scaledMaskedSoftmax(act, xs[rep % INPUTS], { causal: true })]),
-    encoderCase(act, (enc, rep) => {
-      const mask = act.empty([side, side], opts);
-      const xm = act.empty(w.shape, opts);
+    libraryCase(act, [y], (rep) => [
+      scaledMaskedSoftmax(act, xs[rep % INPUTS], { causal: true, out: y }),
+    ]),
+    encoderCase(act, [mask, xm, y2], (enc, rep) => {
       encodeKernel(enc, build, build.bind([range(mask)]));
       encodeKernel(enc, add, add.bind([range(xs[rep % INPUTS]), range(mask), range(xm)]));
-      const y = act.encode(enc, (a) => a.forward('softmax', xm, { axis: -1 }));
-      return { outs: [y], temps: [mask, xm] };
+      act.encode(enc, (a) => a.forward('softmax', xm, { axis: -1, out: y2 }));
+      return [y2];
     }),
     `bench kernels building the additive causal mask [${side} x ${side}] and adding it (broadcast), then forward(softmax)`,
   );

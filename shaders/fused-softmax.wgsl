@@ -39,32 +39,29 @@ struct Params {
 @group(0) @binding(0) var<uniform> P: Params;
 {{BINDINGS}}
 
-fn is_nan(v: f32) -> bool {
-  return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u;
-}
-
-fn is_pos_inf(v: f32) -> bool {
-  return bitcast<u32>(v) == 0x7f800000u;
-}
-
-fn is_neg_inf(v: f32) -> bool {
-  return bitcast<u32>(v) == 0xff800000u;
-}
-
 {{STORAGE}}
 
 const WG: u32 = 256u;
 
 const FMAX: f32 = 3.4028234e38;
 
-fn is_finite(v: f32) -> bool {
-  return (bitcast<u32>(v) & 0x7f800000u) != 0x7f800000u;
+// Lane tests on the bits (Lanes: a vec4<f32> word or one f32; LU, LB alike).
+fn is_nan(v: Lanes) -> LB {
+  return (bitcast<LU>(v) & LU(0x7fffffffu)) > LU(0x7f800000u);
+}
+
+fn is_pos_inf(v: Lanes) -> LB {
+  return bitcast<LU>(v) == LU(0x7f800000u);
+}
+
+fn is_finite(v: Lanes) -> LB {
+  return (bitcast<LU>(v) & LU(0x7f800000u)) != LU(0x7f800000u);
 }
 
 // exp(z - m) for a finite logit z <= m, 0 for any other z; the clamp keeps
 // exp away from -Inf (whose value WGSL leaves open) and still underflows to 0.
-fn term(z: f32, m: f32) -> f32 {
-  return select(0.0, exp(max(z - m, -104.0)), is_finite(z));
+fn term(z: Lanes, m: f32) -> Lanes {
+  return select(Lanes(0.0), exp(max(z - m, Lanes(-104.0))), is_finite(z));
 }
 
 // Element offset of the row's mask entries (NumPy broadcasting over x's leading dims).
@@ -73,8 +70,12 @@ fn mask_base(row: u32) -> u32 {
   return dot(c, P.mstride);
 }
 
-// The logit of element j of a row (g its index in x): -Inf where the mask says so.
-fn logit(g: u32, mb: u32, j: u32) -> f32 {
+// The logits of word w of x (j0 its first column): -Inf where masked or at and past lim.
+fn logit(w: u32, mb: u32, j0: u32, lim: u32) -> Lanes {
+  return select(Lanes(P.ninf), masked_logit(w, mb, j0), LU(j0) + LANE_IDX < LU(lim));
+}
+
+fn masked_logit(w: u32, mb: u32, j0: u32) -> Lanes {
   {{MASK}}
 }
 
@@ -88,6 +89,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>,
   let row = wg * (WG / W) + lid / W;
   // A subgroup holds one row: the exit is uniform across it.
   if (row >= P.rows) { return; }
-  let base = row * P.cols;
+  let cw = P.cols / LANES;
+  let base = row * cw;
   {{BODY}}
 }

@@ -424,6 +424,8 @@ export type MaskKind = 'none' | 'additive' | 'boolean';
 export interface MaskedSoftmaxKernel {
   direction: 'forward' | 'backward';
   dtype: DType;
+  /** 'vector' when the row length is a multiple of 4 (rows are whole words), else 'element'. */
+  layout: FusedLayout;
   mask: MaskKind;
   /** dtype of an additive mask tensor. */
   maskDtype: DType;
@@ -435,13 +437,27 @@ export interface MaskedSoftmaxKernel {
 
 export const maskedSoftmaxOperands = (k: MaskedSoftmaxKernel): Operand[] =>
   k.direction === 'forward'
-    ? bindList(['x'], ['out'], 'element', k.inPlace)
-    : bindList(['y', 'dy'], ['dx'], 'element', k.inPlace);
+    ? bindList(['x'], ['out'], k.layout, k.inPlace)
+    : bindList(['y', 'dy'], ['dx'], k.layout, k.inPlace);
+
+/** Lane helpers over `Lanes` (vec4<f32> words or f32 elements), so one body serves both. */
+const SOFTMAX_LANES = {
+  vector: `alias LU = vec4<u32>;
+alias LB = vec4<bool>;
+const LANE_IDX = vec4<u32>(0u, 1u, 2u, 3u);
+fn hsum(v: vec4<f32>) -> f32 { return (v.x + v.y) + (v.z + v.w); }
+fn hmax(v: vec4<f32>) -> f32 { return max(max(v.x, v.y), max(v.z, v.w)); }`,
+  element: `alias LU = u32;
+alias LB = bool;
+const LANE_IDX = 0u;
+fn hsum(v: f32) -> f32 { return v; }
+fn hmax(v: f32) -> f32 { return v; }`,
+};
 
 export function maskedSoftmaxShader(k: MaskedSoftmaxKernel): string {
   const fwd = k.direction === 'forward';
   const ops = maskedSoftmaxOperands(k);
-  const st = storageSource(k.dtype, 'element', ops);
+  const st = storageSource(k.dtype, k.layout, ops);
   let maskCode = '';
   let bindings = st.bindings;
   if (fwd && k.mask !== 'none') {
@@ -449,76 +465,89 @@ export function maskedSoftmaxShader(k: MaskedSoftmaxKernel): string {
     bindings += `\n${b}`;
     maskCode =
       k.mask === 'boolean'
-        ? 'fn mask_byte(i: u32) -> u32 { return (mask[i >> 2u] >> ((i & 3u) * 8u)) & 0xffu; }'
+        ? 'fn ld_mask(i: u32) -> f32 { return f32((mask[i >> 2u] >> ((i & 3u) * 8u)) & 0xffu); }'
         : k.maskDtype === 'float16'
           ? 'fn ld_mask(i: u32) -> f32 { return unpack2x16float(mask[i >> 1u])[i & 1u]; }'
           : 'fn ld_mask(i: u32) -> f32 { return bitcast<f32>(mask[i]); }';
+    // The mask entries of a word's lanes (j0 its first column; mcol 0 broadcasts along the row).
+    const at = (l: number) => `ld_mask(mb + (j0 + ${l}u) * P.mcol)`;
+    maskCode += `\nfn mask_lanes(mb: u32, j0: u32) -> Lanes { return ${
+      k.layout === 'vector' ? `vec4<f32>(${[0, 1, 2, 3].map(at).join(', ')})` : at(0)
+    }; }`;
   }
   const mask = {
-    none: 'return P.scale * ld_x(g);',
-    additive: 'return P.scale * ld_x(g) + ld_mask(mb + j * P.mcol);',
-    boolean: 'return select(P.ninf, P.scale * ld_x(g), mask_byte(mb + j * P.mcol) != 0u);',
+    none: 'return P.scale * ld_x(w);',
+    additive: 'return P.scale * ld_x(w) + mask_lanes(mb, j0);',
+    boolean: 'return select(Lanes(P.ninf), P.scale * ld_x(w), mask_lanes(mb, j0) != Lanes(0.0));',
   }[k.mask];
   const sub = k.subgroups;
   const reduce = (v: string, how: 'Max' | 'Add') => (sub ? `${v} = subgroup${how}(${v});` : '');
+  // Words w of the row (cw per row, from base); j0 = w * LANES is a word's first column.
   const body = fwd
     ? `let mb = mask_base(P.rbase + row);
   var lim = P.cols;
   if (P.causal != 0u) {
     lim = min(P.cols, (P.rbase + row) % P.mrows + P.offset + 1u);
   }
-  var m = -FMAX;
-  var nan = 0.0;
-  var inf = 0.0;
-  for (var j = t; j < lim; j += W) {
-    let z = logit(base + j, mb, j);
-    m = max(m, select(-FMAX, z, is_finite(z)));
-    nan = max(nan, select(0.0, 1.0, is_nan(z)));
-    inf += select(0.0, 1.0, is_pos_inf(z));
+  let wl = (lim + LANES - 1u) / LANES;
+  var mw = Lanes(-FMAX);
+  var nanw = LB(false);
+  var infw = Lanes(0.0);
+  for (var w = t; w < wl; w += W) {
+    let z = logit(base + w, mb, w * LANES, lim);
+    mw = max(mw, select(Lanes(-FMAX), z, is_finite(z)));
+    nanw = nanw | is_nan(z);
+    infw += select(Lanes(0.0), Lanes(1.0), is_pos_inf(z));
   }
+  var m = hmax(mw);
+  var nan = select(0.0, 1.0, any(nanw));
+  var inf = hsum(infw);
   ${reduce('m', 'Max')}
   ${reduce('nan', 'Max')}
   ${reduce('inf', 'Add')}
-  var s = 0.0;
-  for (var j = t; j < lim; j += W) {
-    s += term(logit(base + j, mb, j), m);
+  var sw = Lanes(0.0);
+  for (var w = t; w < wl; w += W) {
+    sw += term(logit(base + w, mb, w * LANES, lim), m);
   }
+  var s = hsum(sw);
   ${reduce('s', 'Add')}
   let rare = nan != 0.0 || inf != 0.0 || s == 0.0;
   let inv = 1.0 / s;
-  for (var j = t; j < select(lim, 0u, rare); j += W) {
-    st_out(base + j, term(logit(base + j, mb, j), m) * inv);
+  for (var w = t; w < select(wl, 0u, rare); w += W) {
+    st_out(base + w, term(logit(base + w, mb, w * LANES, lim), m) * inv);
   }
-  for (var j = lim + (t + W - lim % W) % W; j < select(P.cols, 0u, rare); j += W) {
-    st_out(base + j, 0.0);
+  for (var w = wl + (t + W - wl % W) % W; w < select(cw, 0u, rare); w += W) {
+    st_out(base + w, Lanes(0.0));
   }
   // A NaN row is all NaN; +Inf logits share the mass; no finite logit: zeros.
-  for (var j = t; j < select(0u, P.cols, rare); j += W) {
-    let z = select(P.ninf, logit(base + j, mb, j), j < lim);
-    st_out(base + j, select(select(0.0, 1.0 / inf, is_pos_inf(z)), P.nan, nan != 0.0));
+  for (var w = t; w < select(0u, cw, rare); w += W) {
+    let z = logit(base + w, mb, w * LANES, lim);
+    st_out(base + w, select(select(Lanes(0.0), Lanes(1.0 / inf), is_pos_inf(z)), Lanes(P.nan), nan != 0.0));
   }`
     : `// sum of dy * y over y != 0, and whether any y or dy is NaN.
-  var acc = 0.0;
-  var nan = 0.0;
-  for (var j = t; j < P.cols; j += W) {
-    let y = ld_y(base + j);
-    let dy = ld_dy(base + j);
+  var accw = Lanes(0.0);
+  var nanw = LB(false);
+  for (var w = t; w < cw; w += W) {
+    let y = ld_y(base + w);
+    let dy = ld_dy(base + w);
     let bad = is_nan(y) | is_nan(dy);
-    nan = max(nan, select(0.0, 1.0, bad));
-    acc += select(y * dy, 0.0, bad | (y == 0.0));
+    nanw = nanw | bad;
+    accw += select(y * dy, Lanes(0.0), bad | (y == Lanes(0.0)));
   }
+  var acc = hsum(accw);
+  var nan = select(0.0, 1.0, any(nanw));
   ${reduce('acc', 'Add')}
   ${reduce('nan', 'Max')}
-  for (var j = t; j < P.cols; j += W) {
-    let y = ld_y(base + j);
-    let dy = ld_dy(base + j);
-    st_dx(base + j, select(P.scale * y * (dy - acc), P.nan, nan != 0.0));
+  for (var w = t; w < cw; w += W) {
+    let y = ld_y(base + w);
+    let dy = ld_dy(base + w);
+    st_dx(base + w, select(P.scale * y * (dy - acc), Lanes(P.nan), nan != 0.0));
   }`;
   const src = fill(softmaxTemplate, {
     BINDINGS: bindings,
-    STORAGE: `${st.code}\n${maskCode}`,
+    STORAGE: `${st.code}\n${SOFTMAX_LANES[k.layout]}\n${maskCode}`,
     // The backward never forms logits.
-    MASK: fwd ? mask : 'return 0.0;',
+    MASK: fwd ? mask : 'return Lanes(0.0);',
     SUBGROUP_ARG: sub ? ',\n        @builtin(subgroup_size) sgs: u32' : '',
     W: sub ? 'sgs' : '1u',
     BODY: body,

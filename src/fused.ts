@@ -1023,7 +1023,7 @@ function maskedSoftmaxRows(
 ): void {
   const plan = subgroupPlan(rt);
   const pipeline = rt.pipeline(
-    `fused|sms|${k.direction}|${k.dtype}|${k.mask}|${k.maskDtype}|${k.subgroups}|${inPlaceKey(k.inPlace)}`,
+    `fused|sms|${k.direction}|${k.dtype}|${k.layout}|${k.mask}|${k.maskDtype}|${k.subgroups}|${inPlaceKey(k.inPlace)}`,
     `${SMS} ${k.direction} ${k.dtype}${k.direction === 'forward' ? ` mask ${k.mask}` : ''}`,
     () => maskedSoftmaxShader(k),
   );
@@ -1080,6 +1080,7 @@ export function maskedSoftmaxForward(
       {
         direction: 'forward',
         dtype: x.dtype,
+        layout: g.cols % 4 === 0 ? 'vector' : 'element',
         mask: m.kind,
         maskDtype: m.maskDtype,
         subgroups: subgroupPlan(rt).subgroups,
@@ -1137,6 +1138,7 @@ export function maskedSoftmaxBackward(
       {
         direction: 'backward',
         dtype: y.dtype,
+        layout: g.cols % 4 === 0 ? 'vector' : 'element',
         mask: 'none',
         maskDtype: 'float32',
         subgroups: subgroupPlan(rt).subgroups,

@@ -423,6 +423,42 @@ describe('scaledMaskedSoftmax', () => {
         mask: { data: Uint8Array.from([1, 0, 1, 1, 1, 0]), shape: [2, 1, 3, 1], boolean: true },
       },
     },
+    // Rows of a multiple of 4 take the vector (4 columns per word) kernel.
+    { name: 'causal, 12 columns (vector words)', shape: [2, 12, 12], options: { causal: true } },
+    {
+      name: 'causal with offset, boolean mask [S], 16 columns (vector words)',
+      shape: [3, 5, 16],
+      options: {
+        scale: 0.8,
+        causal: true,
+        offset: 6,
+        mask: {
+          data: Uint8Array.from({ length: 16 }, (_, i) => (i % 5 === 2 ? 0 : 1)),
+          shape: [16],
+          boolean: true,
+        },
+      },
+    },
+    {
+      name: 'additive mask [B, 1, S, S], 8 columns (vector words)',
+      shape: [2, 3, 8, 8],
+      options: { mask: { data: uniform(128, -3, 3, 44), shape: [2, 1, 8, 8] } },
+    },
+    {
+      name: 'boolean mask, full shape, with fully masked rows, 32 columns (vector words)',
+      shape: [4, 32],
+      options: {
+        mask: {
+          data: (() => {
+            const m = boolMask(128, 45);
+            m.fill(0, 64, 96);
+            return m;
+          })(),
+          shape: [4, 32],
+          boolean: true,
+        },
+      },
+    },
     {
       name: 'boolean mask, full shape, with fully masked rows',
       shape: [4, 33],
@@ -500,56 +536,62 @@ describe('scaledMaskedSoftmax', () => {
     expect(Number.isNaN(y[8])).toBe(false);
   });
 
-  it('float16 storage, causal with an additive float16 mask, within 1 ulp', async () => {
-    const act = await sharedActivations();
-    const shape = [2, 4, 9];
-    const n = 72;
-    const x = f16(uniform(n, -4, 4, 50));
-    const dy = f16(uniform(n, -1, 1, 51));
-    const maskData = f16(uniform(36, -2, 0, 52));
-    const c: Case = {
-      name: '',
-      shape,
-      options: { scale: 0.7, causal: true, mask: { data: maskData, shape: [4, 9] } },
-    };
-    const xt = act.tensor(x, shape, { dtype: 'float16' });
-    const dyt = act.tensor(dy, shape, { dtype: 'float16' });
-    const { options, owned } = maskOption(act, c, 'float16');
-    const { y, yv, dx } = await run(act, async () => {
-      const yt = scaledMaskedSoftmax(act, xt, options);
-      const dxt = scaledMaskedSoftmaxBackward(act, { y: yt, dy: dyt }, options);
-      const out = {
-        y: (await yt.readRaw()) as Uint16Array,
-        yv: await yt.read(),
-        dx: (await dxt.readRaw()) as Uint16Array,
+  it.each([9, 8])(
+    'float16 storage, causal with an additive float16 mask, within 1 ulp (%i columns)',
+    async (cols) => {
+      const act = await sharedActivations();
+      const shape = [2, 4, cols];
+      const n = 8 * cols;
+      const x = f16(uniform(n, -4, 4, 50));
+      const dy = f16(uniform(n, -1, 1, 51));
+      const maskData = f16(uniform(4 * cols, -2, 0, 52));
+      const c: Case = {
+        name: '',
+        shape,
+        options: { scale: 0.7, causal: true, mask: { data: maskData, shape: [4, cols] } },
       };
-      destroy(yt, dxt);
-      return out;
-    });
-    destroy(xt, dyt, owned);
-    const wy = fref.maskedSoftmaxForward(x, shape, c.options);
-    const ms = halfMismatches(y, toHalfArray(wy), 1, [x]);
-    expect(ms, report(ms)).toEqual([]);
-    // The backward sees the stored (rounded) y.
-    const wd = fref.maskedSoftmaxBackward(yv, dy, shape, c.options);
-    const md = halfMismatches(dx, toHalfArray(wd), 1);
-    expect(md, report(md)).toEqual([]);
-  });
+      const xt = act.tensor(x, shape, { dtype: 'float16' });
+      const dyt = act.tensor(dy, shape, { dtype: 'float16' });
+      const { options, owned } = maskOption(act, c, 'float16');
+      const { y, yv, dx } = await run(act, async () => {
+        const yt = scaledMaskedSoftmax(act, xt, options);
+        const dxt = scaledMaskedSoftmaxBackward(act, { y: yt, dy: dyt }, options);
+        const out = {
+          y: (await yt.readRaw()) as Uint16Array,
+          yv: await yt.read(),
+          dx: (await dxt.readRaw()) as Uint16Array,
+        };
+        destroy(yt, dxt);
+        return out;
+      });
+      destroy(xt, dyt, owned);
+      const wy = fref.maskedSoftmaxForward(x, shape, c.options);
+      const ms = halfMismatches(y, toHalfArray(wy), 1, [x]);
+      expect(ms, report(ms)).toEqual([]);
+      // The backward sees the stored (rounded) y.
+      const wd = fref.maskedSoftmaxBackward(yv, dy, shape, c.options);
+      const md = halfMismatches(dx, toHalfArray(wd), 1);
+      expect(md, report(md)).toEqual([]);
+    },
+  );
 
-  it('one invocation per row where subgroups are off (fallback path)', async () => {
-    fusedTuning.useSubgroups = false;
-    const act = await sharedActivations();
-    const shape = [3, 5, 19];
-    const x = uniform(285, -5, 5, 60);
-    const dy = uniform(285, -1, 1, 61);
-    const o = { scale: 0.25, causal: true, offset: 2 };
-    const y = await applyScaledMaskedSoftmax(act, x, { ...o, shape });
-    const wy = fref.maskedSoftmaxForward(x, shape, o);
-    expect(mismatches(y, wy, SOFTMAX)).toEqual([]);
-    const dx = await gradScaledMaskedSoftmax(act, x, dy, { ...o, shape });
-    const wd = fref.maskedSoftmaxBackward(Float32Array.from(wy), dy, shape, o);
-    expect(mismatches(dx, wd, SOFTMAX)).toEqual([]);
-  });
+  it.each([19, 20])(
+    'one invocation per row where subgroups are off (fallback path, %i columns)',
+    async (cols) => {
+      fusedTuning.useSubgroups = false;
+      const act = await sharedActivations();
+      const shape = [3, 5, cols];
+      const x = uniform(15 * cols, -5, 5, 60);
+      const dy = uniform(15 * cols, -1, 1, 61);
+      const o = { scale: 0.25, causal: true, offset: 2 };
+      const y = await applyScaledMaskedSoftmax(act, x, { ...o, shape });
+      const wy = fref.maskedSoftmaxForward(x, shape, o);
+      expect(mismatches(y, wy, SOFTMAX)).toEqual([]);
+      const dx = await gradScaledMaskedSoftmax(act, x, dy, { ...o, shape });
+      const wd = fref.maskedSoftmaxBackward(Float32Array.from(wy), dy, shape, o);
+      expect(mismatches(dx, wd, SOFTMAX)).toEqual([]);
+    },
+  );
 });
 
 // ---- bad input ------------------------------------------------------------------

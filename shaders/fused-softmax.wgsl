@@ -9,13 +9,11 @@
 //
 // One subgroup per row (lanes stride the row, subgroup reductions merge
 // them: no barrier, which is also what keeps SwiftShader fast), or one
-// invocation per row where the adapter has no subgroups. The forward takes
-// three passes over the row's unmasked columns (largest finite logit and the
-// NaN / +Inf counts; sum of exp; write), the causally masked ones written 0
-// without being read. Per-element work is branch-free: SwiftShader runs both
-// sides of a branch, so loop bounds, not ifs, send rare rows (a NaN, a +Inf,
-// no finite logit) to their own loop.
-// A lane reads and writes only its own columns (j = t, t + W, ...), reading
+// invocation per row where the adapter has no subgroups; a row is taken in
+// vec4 words when its length is a multiple of 4, else element by element.
+// The bodies are shaders/fused-softmax-forward.wgsl and -backward.wgsl; their
+// per-element work is branch-free (SwiftShader runs both sides of a branch).
+// A lane reads and writes only its own words (w = t, t + W, ...), reading
 // each before writing it, so the output may be an input (in place).
 
 struct Params {

@@ -12,6 +12,8 @@ import biasBackwardTemplate from '../shaders/fused-bias-backward.wgsl?raw';
 import biasMergeTemplate from '../shaders/fused-bias-merge.wgsl?raw';
 import gluTemplate from '../shaders/glu.wgsl?raw';
 import softmaxTemplate from '../shaders/fused-softmax.wgsl?raw';
+import softmaxForwardBody from '../shaders/fused-softmax-forward.wgsl?raw';
+import softmaxBackwardBody from '../shaders/fused-softmax-backward.wgsl?raw';
 import { defOf, type ActivationName } from './activations.js';
 import type { DType } from './codegen.js';
 
@@ -480,77 +482,19 @@ export function maskedSoftmaxShader(k: MaskedSoftmaxKernel): string {
     additive: 'return P.scale * ld_x(w) + mask_lanes(mb, j0);',
     boolean: 'return select(Lanes(P.ninf), P.scale * ld_x(w), mask_lanes(mb, j0) != Lanes(0.0));',
   }[k.mask];
+  // Subgroup reductions across a row's lanes (one lane per row without subgroups).
+  const red = k.subgroups
+    ? 'fn red_max(v: f32) -> f32 { return subgroupMax(v); }\nfn red_add(v: f32) -> f32 { return subgroupAdd(v); }'
+    : 'fn red_max(v: f32) -> f32 { return v; }\nfn red_add(v: f32) -> f32 { return v; }';
   const sub = k.subgroups;
-  const reduce = (v: string, how: 'Max' | 'Add') => (sub ? `${v} = subgroup${how}(${v});` : '');
-  // Words w of the row (cw per row, from base); j0 = w * LANES is a word's first column.
-  const body = fwd
-    ? `let mb = mask_base(P.rbase + row);
-  var lim = P.cols;
-  if (P.causal != 0u) {
-    lim = min(P.cols, (P.rbase + row) % P.mrows + P.offset + 1u);
-  }
-  let wl = (lim + LANES - 1u) / LANES;
-  var mw = Lanes(-FMAX);
-  var nanw = LB(false);
-  var infw = Lanes(0.0);
-  for (var w = t; w < wl; w += W) {
-    let z = logit(base + w, mb, w * LANES, lim);
-    mw = max(mw, select(Lanes(-FMAX), z, is_finite(z)));
-    nanw = nanw | is_nan(z);
-    infw += select(Lanes(0.0), Lanes(1.0), is_pos_inf(z));
-  }
-  var m = hmax(mw);
-  var nan = select(0.0, 1.0, any(nanw));
-  var inf = hsum(infw);
-  ${reduce('m', 'Max')}
-  ${reduce('nan', 'Max')}
-  ${reduce('inf', 'Add')}
-  var sw = Lanes(0.0);
-  for (var w = t; w < wl; w += W) {
-    sw += term(logit(base + w, mb, w * LANES, lim), m);
-  }
-  var s = hsum(sw);
-  ${reduce('s', 'Add')}
-  let rare = nan != 0.0 || inf != 0.0 || s == 0.0;
-  let inv = 1.0 / s;
-  for (var w = t; w < select(wl, 0u, rare); w += W) {
-    st_out(base + w, term(logit(base + w, mb, w * LANES, lim), m) * inv);
-  }
-  for (var w = wl + (t + W - wl % W) % W; w < select(cw, 0u, rare); w += W) {
-    st_out(base + w, Lanes(0.0));
-  }
-  // A NaN row is all NaN; +Inf logits share the mass; no finite logit: zeros.
-  for (var w = t; w < select(0u, cw, rare); w += W) {
-    let z = logit(base + w, mb, w * LANES, lim);
-    st_out(base + w, select(select(Lanes(0.0), Lanes(1.0 / inf), is_pos_inf(z)), Lanes(P.nan), nan != 0.0));
-  }`
-    : `// sum of dy * y over y != 0, and whether any y or dy is NaN.
-  var accw = Lanes(0.0);
-  var nanw = LB(false);
-  for (var w = t; w < cw; w += W) {
-    let y = ld_y(base + w);
-    let dy = ld_dy(base + w);
-    let bad = is_nan(y) | is_nan(dy);
-    nanw = nanw | bad;
-    accw += select(y * dy, Lanes(0.0), bad | (y == Lanes(0.0)));
-  }
-  var acc = hsum(accw);
-  var nan = select(0.0, 1.0, any(nanw));
-  ${reduce('acc', 'Add')}
-  ${reduce('nan', 'Max')}
-  for (var w = t; w < cw; w += W) {
-    let y = ld_y(base + w);
-    let dy = ld_dy(base + w);
-    st_dx(base + w, select(P.scale * y * (dy - acc), Lanes(P.nan), nan != 0.0));
-  }`;
   const src = fill(softmaxTemplate, {
     BINDINGS: bindings,
-    STORAGE: `${st.code}\n${SOFTMAX_LANES[k.layout]}\n${maskCode}`,
+    STORAGE: `${st.code}\n${SOFTMAX_LANES[k.layout]}\n${red}\n${maskCode}`,
     // The backward never forms logits.
     MASK: fwd ? mask : 'return Lanes(0.0);',
     SUBGROUP_ARG: sub ? ',\n        @builtin(subgroup_size) sgs: u32' : '',
     W: sub ? 'sgs' : '1u',
-    BODY: body,
+    BODY: fwd ? softmaxForwardBody : softmaxBackwardBody,
   });
   return sub ? `enable subgroups;\ndiagnostic(off, subgroup_uniformity);\n${src}` : src;
 }

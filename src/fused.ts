@@ -113,7 +113,7 @@ function checkBindable(rt: Runtime, op: string, arg: string, bytes: number): voi
   const max = bindingLimit(rt);
   if (bytes > max) {
     throw new InvalidArgumentError(
-      `${op}: ${arg} (${bytes} bytes) is over this device's maxStorageBufferBindingSize (${max}); it is bound whole`,
+      `${op}: ${arg} (${bytes} bytes) is over maxStorageBufferBindingSize (${max})`,
       'UNSUPPORTED',
     );
   }
@@ -226,7 +226,7 @@ function planOut(
     plan.inPlace = [];
     if (!(out.buffer.usage & GPUBufferUsage.COPY_DST)) {
       throw new InvalidArgumentError(
-        `${label}: out shares a buffer with an input, so it is written by a copy, and its buffer lacks COPY_DST`,
+        `${label}: out shares an input's buffer, so it is written by a copy, and lacks COPY_DST`,
         'BUFFER_USAGE',
       );
     }
@@ -287,8 +287,7 @@ function chunkRows(rt: Runtime, label: string, rows: number, rowBytes: number[])
   const per = Math.floor(max / widest / q) * q;
   if (per === 0) {
     throw new InvalidArgumentError(
-      `${label}: rows of ${widest} bytes cannot be bound in aligned sub-ranges: ${q} rows (the fewest ` +
-        `that start on a ${ALIGN}-byte boundary) are over this device's maxStorageBufferBindingSize (${max})`,
+      `${label}: rows of ${widest} bytes are too wide for sub-ranges (${q} rows, ${ALIGN}-byte aligned) within maxStorageBufferBindingSize (${max})`,
       'UNSUPPORTED',
     );
   }
@@ -503,7 +502,7 @@ export function biasActBackward(
   const sliceCount = () => chunks(rows, perChunk).reduce((s, [, nr]) => s + Math.ceil(nr / per), 0);
   if (c * 4 > max) {
     throw new InvalidArgumentError(
-      `${label}: dbias's float32 partial sums of a row (${c * 4} bytes) are over this device's maxStorageBufferBindingSize (${max})`,
+      `${label}: dbias's partial sums of a row (${c * 4} bytes) are over maxStorageBufferBindingSize (${max})`,
       'UNSUPPORTED',
     );
   }
@@ -777,7 +776,7 @@ export function gluBackward(
   if (split) {
     if (outOf(params) !== undefined) {
       throw new InvalidArgumentError(
-        `${kind}: out applies to the backward from { x, dy } (dx); from { a, b, dy } da and db are new tensors`,
+        `${kind}: out applies to the backward from { x, dy } (dx), not to { a, b, dy }`,
       );
     }
     const da = rt.allocate(g.half, g.dtype, `${kind} da`, true);
@@ -1174,9 +1173,7 @@ function arrayOptions(op: string, x: unknown, params: unknown): ArrayOpts {
   }
   const p = checkObject(op, 'params', params);
   if (p.out !== undefined) {
-    throw new InvalidArgumentError(
-      `${op}: the one-call forms on arrays take no out (they return new arrays); use the tensor forms`,
-    );
+    throw new InvalidArgumentError(`${op}: the one-call forms on arrays take no out`);
   }
   const shape = p.shape === undefined ? [x.length] : checkShape(op, 'shape', p.shape);
   if (shape.reduce((a, b) => a * b, 1) !== x.length) {

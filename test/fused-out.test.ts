@@ -368,7 +368,7 @@ describe('a bad out is refused before any GPU work, inputs unchanged', () => {
     bad(
       () => gluBackward(act, 'glu', { a: half, b: half, dy: half }, { out: half } as never),
       'INVALID_ARGUMENT',
-      /out applies to the backward from \{ x, dy \}/,
+      /out applies to the backward from \{ x, dy \} \(dx\), not to \{ a, b, dy \}/,
     );
     bad(sms({ out: wrong }), 'SHAPE_MISMATCH', /scaledMaskedSoftmax: out must have/);
     bad(sms({ out: h16 }), 'DTYPE_MISMATCH', /out must be float32/);

@@ -1,0 +1,43 @@
+// scaledMaskedSoftmax forward: the body of main (shaders/fused-softmax.wgsl)
+// for one row, words w of it taken by the row's lanes in turn. Three passes
+// over the unmasked words (largest finite logit and the NaN / +Inf counts;
+// sum of exp; write); causally masked words are written 0 without being read.
+// Loop bounds, not branches, send a rare row (a NaN, a +Inf, no finite
+// logit) to the last loop.
+let mb = mask_base(P.rbase + row);
+var lim = P.cols;
+if (P.causal != 0u) {
+  lim = min(P.cols, (P.rbase + row) % P.mrows + P.offset + 1u);
+}
+let wl = (lim + LANES - 1u) / LANES;
+var mw = Lanes(-FMAX);
+var nanw = LB(false);
+var infw = Lanes(0.0);
+for (var w = t; w < wl; w += W) {
+  let z = logit(base + w, mb, w * LANES, lim);
+  mw = max(mw, select(Lanes(-FMAX), z, is_finite(z)));
+  nanw = nanw | is_nan(z);
+  infw += select(Lanes(0.0), Lanes(1.0), is_pos_inf(z));
+}
+let m = red_max(hmax(mw));
+let nan = red_max(select(0.0, 1.0, any(nanw)));
+let inf = red_add(hsum(infw));
+var sw = Lanes(0.0);
+for (var w = t; w < wl; w += W) {
+  sw += term(logit(base + w, mb, w * LANES, lim), m);
+}
+let s = red_add(hsum(sw));
+let rare = nan != 0.0 || inf != 0.0 || s == 0.0;
+let inv = 1.0 / s;
+for (var w = t; w < select(wl, 0u, rare); w += W) {
+  st_out(base + w, term(logit(base + w, mb, w * LANES, lim), m) * inv);
+}
+for (var w = wl + (t + W - wl % W) % W; w < select(cw, 0u, rare); w += W) {
+  st_out(base + w, Lanes(0.0));
+}
+// A NaN row is all NaN; +Inf logits share the mass; no finite logit: zeros.
+for (var w = t; w < select(0u, cw, rare); w += W) {
+  let z = logit(base + w, mb, w * LANES, lim);
+  let pinf = select(Lanes(0.0), Lanes(1.0 / inf), is_pos_inf(z));
+  st_out(base + w, select(pinf, Lanes(P.nan), nan != 0.0));
+}

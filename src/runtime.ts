@@ -111,6 +111,26 @@ export interface Stats {
   recordedDispatches: number;
 }
 
+/**
+ * The device of every buffer an instance allocated or verified in wrap(), so
+ * wrapping another device's buffer is refused before any GPU work (WebGPU
+ * gives a GPUBuffer no `device` to compare).
+ */
+const bufferDevices = new WeakMap<GPUBuffer, GPUDevice>();
+
+/** Why a buffer cannot be used: its allocation failed, or it belongs to another device. */
+interface BufferFailure {
+  code: 'OUT_OF_MEMORY' | 'DEVICE_MISMATCH';
+  message: string;
+}
+
+function failureError(f: BufferFailure, context = ''): ActivationsError {
+  const message = context ? `${context}: ${f.message}` : f.message;
+  return f.code === 'OUT_OF_MEMORY'
+    ? new OutOfMemoryError(message)
+    : new InvalidArgumentError(message, f.code);
+}
+
 export class Runtime implements TensorOwner {
   readonly device: GPUDevice;
   readonly limits: GPUSupportedLimits;
@@ -137,6 +157,28 @@ export class Runtime implements TensorOwner {
    * and cached by content (a training step that repeats allocates nothing).
    */
   #externalUniforms = new Map<string, GPUBuffer>();
+
+  /**
+   * Buffers not known good yet: large allocations whose out-of-memory scope,
+   * and wrapped buffers whose device probe, has not answered. Work that uses
+   * one runs inside a validation scope, so a failed buffer gives one clear
+   * error at the next read or flush, not uncaptured validation errors.
+   */
+  #unverified = new Map<GPUBuffer, Promise<BufferFailure | null>>();
+  /** Buffers that cannot be used, and why: checkTensor refuses them before any GPU work. */
+  #failed = new WeakMap<GPUBuffer, BufferFailure>();
+  /** Those checks, and scopes around work on unverified buffers, not answered yet. */
+  #checks = new Set<Promise<void>>();
+  /** What they found: the next read or flush rejects with the first (and forgets the rest). */
+  #failures: ActivationsError[] = [];
+  /** Verdicts of the unverified buffers the open encoder uses: its submission runs in a scope. */
+  #encoderRisk: Promise<BufferFailure | null>[] = [];
+  /**
+   * An allocation failed for lack of memory and no flush has succeeded since:
+   * freed tensors go back to the device instead of the pool, so destroying
+   * tensors and retrying works.
+   */
+  #pressure = false;
 
   /** The GPU entry point and adapter the device came from (see Acquired). */
   readonly keepAlive: readonly unknown[];
@@ -351,10 +393,14 @@ export class Runtime implements TensorOwner {
   ): void {
     if (workgroups === 0) return;
     const u = this.#external ? this.#externalUniform(uniforms) : this.#uniform(uniforms);
-    const bindGroup = this.#bindGroups.get(this.device, pipeline, this.#layout(pipeline), [
-      u,
-      ...ranges,
-    ]);
+    const bindGroup = this.#scoped(
+      this.#risk(
+        ranges.map((r) => r.buffer),
+        !this.#external,
+      ),
+      pipeline.label,
+      () => this.#bindGroups.get(this.device, pipeline, this.#layout(pipeline), [u, ...ranges]),
+    );
     const pass = this.#passNow();
     pass.setPipeline(pipeline);
     pass.setBindGroup(0, bindGroup);
@@ -379,6 +425,8 @@ export class Runtime implements TensorOwner {
   /** Records a buffer-to-buffer copy (ends the open compute pass). */
   copy(src: BufferRange, dst: BufferRange): void {
     this.#endPass();
+    // Encoder commands report errors at finish: only the submission needs the scope.
+    if (!this.#external) this.#risk([src.buffer, dst.buffer], true);
     (this.#external ?? this.#encoderNow()).copyBufferToBuffer(
       src.buffer,
       src.offset,
@@ -397,7 +445,9 @@ export class Runtime implements TensorOwner {
       const bytes = Math.min(ARENA_SLOTS, used - i * ARENA_SLOTS) * UNIFORM_SLOT;
       this.device.queue.writeBuffer(this.#arenas[i].buffer, 0, this.#arenas[i].data, 0, bytes);
     }
-    this.device.queue.submit([this.#encoder.finish()]);
+    const risk = this.#encoderRisk;
+    this.#encoderRisk = [];
+    this.#scoped(risk, 'submit', () => this.device.queue.submit([this.#encoder!.finish()]));
     // Queue order makes the arenas safe to overwrite for the next submission.
     this.#encoder = null;
     this.#slotsUsed = 0;
@@ -409,9 +459,123 @@ export class Runtime implements TensorOwner {
   /** Submits recorded work and resolves when the GPU has finished it. */
   async finish(): Promise<void> {
     this.checkAlive();
+    // Out of memory: an empty submission lets the device retire the buffers destroyed since.
+    if (this.#pressure && !this.#encoder) this.device.queue.submit([]);
     this.submit();
     await this.#checkPipelines();
+    const failure = await this.#failure();
+    if (failure) throw failure;
     await this.#untilLost(this.device.queue.onSubmittedWorkDone());
+    this.#pressure = false;
+  }
+
+  /** Out of memory: the pooled buffers go back to the device, and freed ones follow until a flush succeeds. */
+  #outOfMemory(): void {
+    this.#pressure = true;
+    for (const list of this.#pool.values()) for (const b of list) this.#destroyBuffer(b);
+    this.#pool.clear();
+    this.#pooledBytes = 0;
+  }
+
+  /** Destroys a buffer once the work recorded so far (which may use it) is submitted. */
+  #destroyBuffer(b: GPUBuffer): void {
+    if (this.#encoder) this.#deferredDestroy.push(b);
+    else b.destroy();
+  }
+
+  // ---- buffers that may have failed -------------------------------------------
+
+  /** Waits for the checks made so far; the first failure they found (all are forgotten). */
+  async #failure(): Promise<ActivationsError | undefined> {
+    await Promise.all(this.#checks);
+    return this.#failures.splice(0)[0];
+  }
+
+  #check(p: Promise<ActivationsError | null>): void {
+    const c: Promise<void> = p.then(
+      (e) => {
+        this.#checks.delete(c);
+        if (e) this.#failures.push(e);
+      },
+      () => void this.#checks.delete(c),
+    );
+    this.#checks.add(c);
+  }
+
+  /** The verdicts of the unverified (or failed) buffers among `buffers`; `encoder`: the open encoder uses them. */
+  #risk(buffers: readonly GPUBuffer[], encoder: boolean): Promise<BufferFailure | null>[] {
+    const verdicts = [];
+    for (const b of buffers) {
+      const failed = this.#failed.get(b);
+      const v = this.#unverified.get(b) ?? (failed && Promise.resolve(failed));
+      if (v) verdicts.push(v);
+    }
+    if (encoder) this.#encoderRisk.push(...verdicts);
+    return verdicts;
+  }
+
+  /**
+   * Runs `record` (a device or queue call that validates at once) inside a
+   * validation scope when it uses a buffer not known good (`verdicts`); an
+   * error goes to the next read or flush, blamed on the failed buffer.
+   */
+  #scoped<T>(verdicts: Promise<BufferFailure | null>[], what: string, record: () => T): T {
+    if (verdicts.length === 0) return record();
+    this.device.pushErrorScope('validation');
+    try {
+      return record();
+    } finally {
+      const scope = this.device.popErrorScope();
+      this.#check(
+        Promise.all([scope, ...verdicts]).then(([err, ...fs]) => {
+          if (!err) return null;
+          const f = fs.find((v) => v);
+          return f ? failureError(f) : new GPUError(`${what}: ${err.message}`);
+        }),
+      );
+    }
+  }
+
+  /**
+   * Records `buffer` as unverified until `scope` answers; on an error it is
+   * failed (`failure` says why) and the next read or flush rejects.
+   */
+  #verify(
+    buffer: GPUBuffer,
+    scope: Promise<{ message: string } | null>,
+    failure: (message: string) => BufferFailure | null,
+    ok?: () => void,
+  ): void {
+    const verdict = scope.then(
+      (err) => {
+        this.#unverified.delete(buffer);
+        const f = err && failure(err.message.split('\n')[0]);
+        if (f) this.#failed.set(buffer, f);
+        else ok?.();
+        return f;
+      },
+      () => null,
+    );
+    this.#unverified.set(buffer, verdict);
+    this.#check(verdict.then((f) => f && failureError(f)));
+  }
+
+  /** createBuffer, inside an out-of-memory scope when it is large. */
+  #createBuffer(descriptor: GPUBufferDescriptor, what: string): GPUBuffer {
+    // An error scope per buffer costs more than a small op: only large buffers realistically fail.
+    if (descriptor.size < OOM_SCOPE_BYTES) return this.device.createBuffer(descriptor);
+    this.device.pushErrorScope('out-of-memory');
+    const buffer = this.device.createBuffer(descriptor);
+    this.#verify(buffer, this.device.popErrorScope(), (m) => {
+      this.#outOfMemory();
+      return {
+        code: 'OUT_OF_MEMORY',
+        message:
+          `${what} could not be allocated (${descriptor.size} bytes): out of memory (${m}); ` +
+          'destroy tensors, await act.flush(), retry',
+      };
+    });
+    return buffer;
   }
 
   get recordedDispatches(): number {
@@ -445,22 +609,17 @@ export class Runtime implements TensorOwner {
         'OUT_OF_MEMORY',
       );
     }
-    // An error scope per buffer costs more than a small op: only large buffers realistically fail.
-    const scoped = bytes >= OOM_SCOPE_BYTES;
-    if (scoped) this.device.pushErrorScope('out-of-memory');
-    const buffer = this.device.createBuffer({
-      label,
-      size: bytes,
-      usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
-    });
+    const buffer = this.#createBuffer(
+      {
+        label,
+        size: bytes,
+        usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
+      },
+      `a tensor of shape [${shape.join(', ')}] (${dtype}, ${label})`,
+    );
     this.#bindGroups.own(buffer);
-    const tensor = new Tensor(this, buffer, shape, dtype, 0, true);
-    if (scoped) {
-      this.device.popErrorScope().then((err) => {
-        if (err) this.#oom.set(buffer, err.message);
-      });
-    }
-    return this.#track(tensor, bytes);
+    bufferDevices.set(buffer, this.device);
+    return this.#track(new Tensor(this, buffer, shape, dtype, 0, true), bytes);
   }
 
   #track(tensor: Tensor, bytes: number): Tensor {
@@ -474,16 +633,49 @@ export class Runtime implements TensorOwner {
   #pool = new Map<number, GPUBuffer[]>();
   #pooledBytes = 0;
 
-  #oom = new WeakMap<GPUBuffer, string>();
-
   wrapBuffer(
     buffer: GPUBuffer,
     shape: readonly number[],
     dtype: DType,
     byteOffset: number,
   ): Tensor {
+    const known = bufferDevices.get(buffer);
+    if (known !== undefined && known !== this.device) {
+      throw new InvalidArgumentError(
+        'wrap: buffer belongs to another GPU device',
+        'DEVICE_MISMATCH',
+      );
+    }
+    const failed = this.#failed.get(buffer);
+    if (failed) throw failureError(failed, 'wrap');
+    if (known === undefined && !this.#unverified.has(buffer)) this.#probe(buffer);
     this.#liveTensors++;
     return new Tensor(this, buffer, shape, dtype, byteOffset, false);
+  }
+
+  /**
+   * A buffer from elsewhere: WebGPU cannot say synchronously which device
+   * made it, so a zero-byte write is validated in an error scope. Until it
+   * answers the buffer is unverified (work on it runs in scopes); if it is
+   * another device's, using it throws DEVICE_MISMATCH and the next read or
+   * flush rejects with it.
+   */
+  #probe(buffer: GPUBuffer): void {
+    this.device.pushErrorScope('validation');
+    // Dawn checks the buffer's device first; other complaints (usage, mapped) do not concern wrap().
+    this.device.queue.writeBuffer(buffer, 0, new Uint8Array(0));
+    this.#verify(
+      buffer,
+      this.device.popErrorScope(),
+      (m) =>
+        /associated with|different device/i.test(m)
+          ? {
+              code: 'DEVICE_MISMATCH',
+              message: `wrap: buffer belongs to another GPU device (${m})`,
+            }
+          : null,
+      () => bufferDevices.set(buffer, this.device),
+    );
   }
 
   /** Uploads bytes into a tensor's range (queued now, ahead of any later submission). */
@@ -491,13 +683,15 @@ export class Runtime implements TensorOwner {
     const bytes = data.byteLength;
     if (bytes === 0) return;
     // writeBuffer needs a multiple of 4 bytes.
-    if (bytes % 4 === 0) {
-      this.device.queue.writeBuffer(t.buffer, t.byteOffset, data.buffer, data.byteOffset, bytes);
-    } else {
-      const padded = new Uint8Array(Math.ceil(bytes / 4) * 4);
-      padded.set(new Uint8Array(data.buffer, data.byteOffset, bytes));
-      this.device.queue.writeBuffer(t.buffer, t.byteOffset, padded);
-    }
+    this.#scoped(this.#risk([t.buffer], false), 'upload', () => {
+      if (bytes % 4 === 0) {
+        this.device.queue.writeBuffer(t.buffer, t.byteOffset, data.buffer, data.byteOffset, bytes);
+      } else {
+        const padded = new Uint8Array(Math.ceil(bytes / 4) * 4);
+        padded.set(new Uint8Array(data.buffer, data.byteOffset, bytes));
+        this.device.queue.writeBuffer(t.buffer, t.byteOffset, padded);
+      }
+    });
   }
 
   releaseTensor(t: Tensor): void {
@@ -507,22 +701,24 @@ export class Runtime implements TensorOwner {
     const bytes = t.buffer.size;
     this.#liveBytes -= bytes;
     // Queue order makes reuse safe: later work on the buffer runs after the work recorded so far.
-    if (!this.#disposed && !this.#oom.has(t.buffer) && this.#pooledBytes + bytes <= POOL_BYTES) {
+    if (
+      !this.#disposed &&
+      !this.#pressure &&
+      !this.#failed.has(t.buffer) &&
+      !this.#unverified.has(t.buffer) &&
+      this.#pooledBytes + bytes <= POOL_BYTES
+    ) {
       let list = this.#pool.get(bytes);
       if (!list) this.#pool.set(bytes, (list = []));
       list.push(t.buffer);
       this.#pooledBytes += bytes;
       return;
     }
-    if (this.#encoder) this.#deferredDestroy.push(t.buffer);
-    else t.buffer.destroy();
+    this.#destroyBuffer(t.buffer);
   }
 
   async readTensorBits(t: Tensor): Promise<Uint16Array | Float32Array> {
     this.checkTensor('read', 'tensor', t);
-    const oom = this.#oom.get(t.buffer);
-    if (oom)
-      throw new OutOfMemoryError(`read: this tensor's buffer could not be allocated: ${oom}`);
     if (t.size === 0) return t.dtype === 'float32' ? new Float32Array(0) : new Uint16Array(0);
     if (!(t.buffer.usage & GPUBufferUsage.COPY_SRC)) {
       throw new InvalidArgumentError(
@@ -531,27 +727,40 @@ export class Runtime implements TensorOwner {
       );
     }
     const bytes = Math.ceil(t.byteLength / 4) * 4;
-    const staging = this.device.createBuffer({
-      label: 'webgpu-activations readback',
-      size: bytes,
-      usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
-    });
+    const staging = this.#createBuffer(
+      {
+        label: 'webgpu-activations readback',
+        size: bytes,
+        usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+      },
+      'read: the readback buffer',
+    );
     this.copy(
       { buffer: t.buffer, offset: t.byteOffset, size: bytes },
       { buffer: staging, offset: 0, size: bytes },
     );
     this.submit();
+    const mapped = this.#scoped(this.#risk([staging], false), 'read', () =>
+      staging.mapAsync(GPUMapMode.READ),
+    );
+    // Work that failed validation (a buffer that could not be allocated) left stale data: say so.
+    const checked = this.#failure();
     try {
-      await this.#untilLost(staging.mapAsync(GPUMapMode.READ));
+      const e = await this.#untilLost(mapped).then(
+        () => null,
+        (e: Error) => e,
+      );
+      const failure = await checked;
+      if (failure) throw failure;
+      if (e instanceof ActivationsError) throw e;
+      if (e) {
+        // A browser may reject the map before it reports the loss: give the loss a moment to arrive.
+        await Promise.race([this.device.lost, new Promise((r) => setTimeout(r, 1000))]);
+        throw this.#lost ?? new GPUError(`read: mapping the readback buffer failed: ${e.message}`);
+      }
       const copy = staging.getMappedRange().slice(0, t.byteLength);
       staging.unmap();
       return t.dtype === 'float32' ? new Float32Array(copy) : new Uint16Array(copy);
-    } catch (e) {
-      if (e instanceof ActivationsError) throw e;
-      // A browser may reject the map before it reports the loss: give the loss a moment to arrive.
-      await Promise.race([this.device.lost, new Promise((r) => setTimeout(r, 1000))]);
-      if (this.#lost) throw this.#lost;
-      throw new GPUError(`read: mapping the readback buffer failed: ${(e as Error).message}`);
     } finally {
       staging.destroy();
     }
@@ -578,6 +787,8 @@ export class Runtime implements TensorOwner {
         'DEVICE_MISMATCH',
       );
     }
+    const failed = this.#failed.get(t.buffer);
+    if (failed) throw failureError(failed, `${op}: ${arg}`);
     this.checkAlive();
   }
 

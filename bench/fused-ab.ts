@@ -1,0 +1,81 @@
+/**
+ * node scripts/with-webgpu.mjs node --import tsx bench/fused-ab.ts [samples] [row filter]
+ *
+ * The fused rows of the benchmark (bench/fused.ts, 16M float32) in Node +
+ * Dawn, fused and unfused samples alternating, so a change of load on a
+ * shared machine hits both sides alike (the page measures one row after the
+ * other). Prints per row the medians and the median of per-pair ratios, of
+ * wall time and of worker-thread CPU time (every thread but the JS one, from
+ * /proc: Linux only), against the row's floor.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { register } from 'node:module';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { create, globals } from 'webgpu';
+
+register('./raw-hooks.mjs', import.meta.url);
+const { createActivations } = await import('../src/index.js');
+const { fusedPair, fusedWorkloads } = await import('./fused.js');
+
+/** CPU seconds of every thread of this process but the main (JS) one. */
+function workerCpu(): number {
+  let t = 0;
+  for (const tid of readdirSync('/proc/self/task')) {
+    if (Number(tid) === process.pid) continue;
+    try {
+      const s = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
+      t += (Number(f[11]) + Number(f[12])) / 100; // utime + stime, in clock ticks (CLK_TCK 100)
+    } catch {
+      // The thread ended.
+    }
+  }
+  return t;
+}
+
+const median = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
+const samples = Number(process.argv[2] ?? 9);
+const only = process.argv[3];
+
+Object.assign(globalThis, globals);
+const act = await createActivations({ gpu: create([]) });
+// Dawn spins the JS thread while a queue wait is pending: sleep through most of it first.
+const queue = act.device.queue;
+const wait = queue.onSubmittedWorkDone.bind(queue);
+let expectMs = 0;
+queue.onSubmittedWorkDone = async () => {
+  if (expectMs > 1) await sleep(expectMs * 0.8);
+  return wait();
+};
+
+for (const w of fusedWorkloads(['fused'], ['float32'], ['16M'])) {
+  if (only && !w.name.includes(only)) continue;
+  const pair = fusedPair(act, w);
+  const sides = [pair.fused, pair.unfused];
+  const cpu: number[][] = [[], []];
+  const wall: number[][] = [[], []];
+  for (const c of sides) {
+    c.step(0);
+    await c.finish();
+  }
+  for (let k = 0; k < samples; k++) {
+    for (const j of k % 2 ? [1, 0] : [0, 1]) {
+      expectMs = wall[j].length ? median(wall[j]) : 0;
+      const c0 = workerCpu();
+      const t0 = performance.now();
+      sides[j].step(k + 1);
+      await sides[j].finish();
+      wall[j].push(performance.now() - t0);
+      cpu[j].push((workerCpu() - c0) * 1000);
+    }
+  }
+  const ratio = (m: number[][]) => median(m[0].map((v, i) => v / m[1][i])).toFixed(2);
+  const ms = (m: number[][]) => `${median(m[0]).toFixed(0)} / ${median(m[1]).toFixed(0)} ms`;
+  console.log(
+    `${w.name.padEnd(28)} cpu ${ms(cpu)} ratio ${ratio(cpu)}   wall ${ms(wall)} ratio ${ratio(wall)}   floor ${w.floor}`,
+  );
+  for (const c of sides) c.dispose();
+  pair.dispose();
+}
+act.device.destroy();
+process.exit(0);

@@ -257,7 +257,8 @@ function inPlaceMap(plan: OutPlan, output: string, rename: Record<string, string
  */
 function intoOut(rt: Runtime, out: Tensor, plan: OutPlan, write: (target: Tensor) => void): void {
   if (!plan.scratch) return write(out);
-  const target = rt.allocate(out.shape, out.dtype, 'fused output scratch');
+  // Pooled: the kernels write every element, and the copy back takes only out's bytes.
+  const target = rt.allocate(out.shape, out.dtype, 'fused output scratch', true);
   // An odd float16 length shares its last word with the next half: seed it so the copy keeps it.
   if (out.dtype === 'float16' && out.size % 2) rt.copy(elementRange(out), elementRange(target));
   write(target);

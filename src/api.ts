@@ -280,7 +280,7 @@ export class Activations {
     checkOp(op, softmaxOps);
     this.#rt.checkTensor(op, 'x', x);
     const values = resolveParams(op, params, CALL_OPTIONS);
-    const slope = this.#tensorParam(op, x, params);
+    const slope = this.#tensorParam(op, x.shape, params);
     const out = this.#output(op, params?.out, x, [x, ...(slope ? [slope] : [])]);
     this.#elementwise(op, 'forward', values, [x], out, slope);
     return out;
@@ -300,7 +300,7 @@ export class Activations {
     checkOp(op, softmaxOps);
     const { a, direction } = this.#backwardInputs(op, inputs);
     const values = resolveParams(op, params, CALL_OPTIONS);
-    const slope = this.#tensorParam(op, a, params);
+    const slope = this.#tensorParam(op, a.shape, params);
     const out = this.#output(op, params?.out, a, [a, inputs.dy, ...(slope ? [slope] : [])]);
     this.#elementwise(op, direction, values, [a, inputs.dy], out, slope);
     return out;
@@ -320,10 +320,9 @@ export class Activations {
     }
     const { a } = this.#backwardInputs(op, inputs as { x?: Tensor; dy: Tensor });
     resolveParams(op, params, []);
-    const slope = this.#tensorParam(op, a, params);
+    const slope = this.#tensorParam(op, a.shape, params);
     const pshape = slope ? [...slope.shape] : [];
     const b = broadcastLayout(op, 'slope', a.shape, pshape);
-    const out = this.#rt.allocate(pshape, 'float32', 'prelu dslope');
     const maxBinding = this.#rt.limits.maxStorageBufferBindingSize;
     if (a.byteLength > maxBinding) {
       throw new InvalidArgumentError(
@@ -331,6 +330,8 @@ export class Activations {
         'UNSUPPORTED',
       );
     }
+    // Allocated after every check, so a refused call leaves no tensor behind.
+    const out = this.#rt.allocate(pshape, 'float32', 'prelu dslope');
     if (a.size === 0) return { slope: out };
     const dtype = a.dtype;
     const pipeline = this.#rt.pipeline(
@@ -428,6 +429,9 @@ export class Activations {
     const { opParams, shape, dtype } = this.#arrayOptions(op, x, 'x', params);
     if (dy !== null) this.#arrayOptions(op, dy, 'dy', params);
     resolveParams(op, opParams, []);
+    // A tensor parameter (prelu's slope) is checked before anything is uploaded.
+    const pname = defOf(op).tensorParam;
+    if (pname && opParams[pname] instanceof Tensor) this.#tensorParam(op, shape, opParams);
     const made: Tensor[] = [];
     let release = () => {};
     try {
@@ -635,7 +639,7 @@ export class Activations {
   }
 
   /** prelu's slope as a tensor when it is one (a number travels as a uniform). */
-  #tensorParam(op: ActivationName, x: Tensor, params: unknown): Tensor | null {
+  #tensorParam(op: ActivationName, xShape: readonly number[], params: unknown): Tensor | null {
     const name = defOf(op).tensorParam;
     if (!name) return null;
     const v = (params as Record<string, unknown> | undefined)?.[name];
@@ -652,7 +656,7 @@ export class Activations {
         'DTYPE_MISMATCH',
       );
     }
-    broadcastLayout(op, name, x.shape, v.shape);
+    broadcastLayout(op, name, xShape, v.shape);
     return v;
   }
 

@@ -34,11 +34,5 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>,
   if (w >= P.nwords) { return; }
   let first = w * LANES;
   {{BODY}}
-  // The last word may be partly past n: keep the destination's bits there, so a
-  // wrapped buffer's neighbouring data survives.
-  if (first + LANES > P.n) {
-    out[w] = merge_tail(out[w], result, P.n - first);
-  } else {
-    out[w] = result;
-  }
+  {{STORE}}
 }

@@ -503,7 +503,7 @@ export class Activations {
       checkOp(op);
       for (const dtype of dtypes) {
         for (const direction of ['forward', 'backward'] as const) {
-          const k = this.#kernelSpec(op, direction, dtype, 'vector', null, false);
+          const k = this.#kernelSpec(op, direction, dtype, 'vector', null, false, [], true);
           work.push(this.#rt.prepare(k.key, k.label, k.code));
         }
       }
@@ -711,6 +711,8 @@ export class Activations {
     layout: Layout,
     inPlace: 0 | 1 | null,
     broadcastParam: boolean,
+    enums: readonly number[],
+    wholeWords: boolean,
   ) {
     const k: ElementwiseKernel = {
       op,
@@ -720,24 +722,14 @@ export class Activations {
       inPlace,
       broadcastParam,
       workgroupSize: WORKGROUP_SIZE,
+      enums: enumSlots(op, enums),
+      wholeWords,
     };
     return {
-      key: `elementwise|${op}|${direction}|${dtype}|${layout}|${inPlace}|${broadcastParam}|${WORKGROUP_SIZE}`,
+      key: `elementwise|${op}|${direction}|${dtype}|${layout}|${inPlace}|${broadcastParam}|${WORKGROUP_SIZE}|${k.enums.join(',')}|${wholeWords}`,
       label: `${op} ${direction} ${dtype} ${layout}`,
       code: () => elementwiseShader(k),
     };
-  }
-
-  #kernel(
-    op: ActivationName,
-    direction: Direction,
-    dtype: DType,
-    layout: Layout,
-    inPlace: 0 | 1 | null,
-    broadcastParam: boolean,
-  ): GPUComputePipeline {
-    const k = this.#kernelSpec(op, direction, dtype, layout, inPlace, broadcastParam);
-    return this.#rt.pipeline(k.key, k.label, k.code);
   }
 
   /**
@@ -769,13 +761,24 @@ export class Activations {
       (t) => t.buffer === out.buffer && t.byteOffset === out.byteOffset,
     );
     const inPlace = inPlaceIndex < 0 ? null : (inPlaceIndex as 0 | 1);
-    const pipeline = this.#kernel(op, direction, dtype, layout, inPlace, slope !== null);
+    const slots = paramSlots(op, values);
+    // The library's own tensors are padded to whole words that nobody else uses.
+    const k = this.#kernelSpec(
+      op,
+      direction,
+      dtype,
+      layout,
+      inPlace,
+      slope !== null,
+      slots,
+      out.owned,
+    );
+    const pipeline = this.#rt.pipeline(k.key, k.label, k.code);
     const lanes = lanesPerWord(dtype, layout);
     const wordBytes = bytesPerWord(dtype, layout);
     const elemBytes = bytesPerElement(dtype);
     const maxBinding = Math.min(this.#rt.limits.maxStorageBufferBindingSize, 2 ** 31);
     const chunk = (Math.floor(maxBinding / MIN_BINDING_ALIGN) * MIN_BINDING_ALIGN) / elemBytes;
-    const slots = paramSlots(op, values);
     const b = slope ? broadcastLayout(op, 'slope', out.shape, slope.shape) : null;
     for (let base = 0; base < n; base += chunk) {
       const count = Math.min(chunk, n - base);
@@ -806,6 +809,13 @@ export class Activations {
       this.#rt.dispatch(pipeline, uniforms, ranges, Math.ceil(nwords / WORKGROUP_SIZE));
     }
   }
+}
+
+/** Only the enum slots of an op's parameters (default index 0), the rest 0: what a kernel compiles in. */
+function enumSlots(op: ActivationName, slots: readonly number[]): number[] {
+  return Object.values(defOf(op).params).map((spec, i) =>
+    spec.kind === 'enum' ? Math.max(0, slots[i] ?? 0) : 0,
+  );
 }
 
 /** WGSL loaders of one element by flat index from u32 words, for reduction kernels. */

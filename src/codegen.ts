@@ -26,6 +26,13 @@ export interface ElementwiseKernel {
   /** The op's tensor parameter (prelu's slope) is read per element from a broadcast buffer. */
   broadcastParam: boolean;
   workgroupSize: number;
+  /** The op's parameter slots: enum values (gelu's approximate) are compiled in; other slots are ignored. */
+  enums: readonly number[];
+  /**
+   * The output's last word may be overwritten whole (the library's own padded
+   * buffer): no tail merge, so no branch in the store.
+   */
+  wholeWords: boolean;
 }
 
 /** Word type, lane type and lane count of each storage layout. */
@@ -104,22 +111,35 @@ fn merge_tail(old: Word, fresh: Word, valid: u32) -> Word {
 }`;
 }
 
-/** WGSL parameter list and call arguments for an op's numeric and enum parameters. */
-function opSignature(op: ActivationName, broadcastParam: boolean) {
+/**
+ * WGSL parameter list and call arguments for an op's numeric and enum
+ * parameters. Numeric ones come from the uniform P.p (in table order); enum
+ * ones are compiled in from `enums`, because SwiftShader runs both sides of a
+ * branch it cannot prove uniform, so a runtime enum costs both forms.
+ */
+function opSignature(op: ActivationName, broadcastParam: boolean, enums: readonly number[]) {
   const def = defOf(op);
   const decl: string[] = [];
   const args: string[] = [];
   Object.entries(def.params).forEach(([name, spec], slot) => {
-    const component = `P.p[${slot}]`;
     if (spec.kind === 'enum') {
       decl.push(`${name}: u32`);
-      args.push(`u32(${component})`);
+      args.push(`${enums[slot] ?? 0}u`);
     } else {
       decl.push(`${name}: f32`);
-      args.push(broadcastParam && def.tensorParam === name ? 'param_at(g)' : component);
+      args.push(broadcastParam && def.tensorParam === name ? 'param_at(g)' : `P.p[${slot}]`);
     }
   });
   return { decl: decl.map((d) => `, ${d}`).join(''), args: args.map((a) => `, ${a}`).join('') };
+}
+
+/** The call arguments after x for the op's functions (see opSignature). */
+export function opArguments(
+  op: ActivationName,
+  enums: readonly number[],
+  broadcastParam = false,
+): string {
+  return opSignature(op, broadcastParam, enums).args;
 }
 
 function indent(body: string): string {
@@ -129,10 +149,10 @@ function indent(body: string): string {
     .join('\n  ');
 }
 
-/** The op's own functions, named op_forward / op_derivative / op_derivative_from_y. */
-function opSource(k: ElementwiseKernel): string {
-  const def = defOf(k.op);
-  const { decl } = opSignature(k.op, k.broadcastParam);
+/** The op's own functions from the table, named op_forward / op_derivative / op_derivative_from_y. */
+export function opFunctions(op: ActivationName): string {
+  const def = defOf(op);
+  const { decl } = opSignature(op, false, []);
   const parts = [
     `fn op_forward(x: f32${decl}) -> f32 {\n  ${indent(def.wgsl.forward)}\n}`,
     `fn op_derivative(x: f32${decl}) -> f32 {\n  ${indent(def.wgsl.derivative)}\n}`,
@@ -149,7 +169,7 @@ const LANE_NAMES = ['x', 'y', 'z', 'w'];
 
 /** Per-lane application with explicit NaN handling (WGSL leaves NaN to the implementation). */
 function laneMap(k: ElementwiseKernel, s: Storage): string {
-  const { args } = opSignature(k.op, k.broadcastParam);
+  const { args } = opSignature(k.op, k.broadcastParam, k.enums);
   const lane = (i: number) => (s.count === 1 ? '' : `.${LANE_NAMES[i]}`);
   const idx = (i: number) => (i === 0 ? 'g0' : `g0 + ${i}u`);
   const apply = (call: (i: number) => string) =>
@@ -183,6 +203,15 @@ fn param_at(g: u32) -> f32 {
   return param_buf[dot(c, P.bstride)];
 }`;
 
+const STORE_WHOLE = 'out[w] = result;';
+// The last word may be partly past n: keep the destination's bits there, so a
+// wrapped buffer's neighbouring data survives.
+const STORE_MERGED = `if (first + LANES > P.n) {
+    out[w] = merge_tail(out[w], result, P.n - first);
+  } else {
+    out[w] = result;
+  }`;
+
 /** Full WGSL for one elementwise kernel. */
 export function elementwiseShader(k: ElementwiseKernel): string {
   const s = storages[k.dtype][k.layout];
@@ -205,11 +234,12 @@ export function elementwiseShader(k: ElementwiseKernel): string {
     .replace('{{MATH}}', `${mathSource}\n${erfSource}`)
     .replace(
       '{{OP}}',
-      `${opSource(k)}\n\n${laneMap(k, s)}${k.broadcastParam ? BROADCAST_PARAM : ''}`,
+      `${opFunctions(k.op)}\n\n${laneMap(k, s)}${k.broadcastParam ? BROADCAST_PARAM : ''}`,
     )
     .replace('{{STORAGE}}', storageSource(s, k.dtype))
     .replaceAll('{{WORKGROUP_SIZE}}', String(k.workgroupSize))
-    .replace('{{BODY}}', body);
+    .replace('{{BODY}}', body)
+    .replace('{{STORE}}', k.wholeWords ? STORE_WHOLE : STORE_MERGED);
 }
 
 /** Number of bindings (after the uniform at 0) an elementwise kernel uses, for bind groups. */

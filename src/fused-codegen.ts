@@ -15,7 +15,7 @@ import softmaxTemplate from '../shaders/fused-softmax.wgsl?raw';
 import softmaxForwardBody from '../shaders/fused-softmax-forward.wgsl?raw';
 import softmaxBackwardBody from '../shaders/fused-softmax-backward.wgsl?raw';
 import { defOf, type ActivationName } from './activations.js';
-import type { DType } from './codegen.js';
+import { opArguments, opFunctions, type DType } from './codegen.js';
 
 /**
  * How an operand is addressed: 'vector' words of 4 lanes (16 bytes of
@@ -31,41 +31,19 @@ export const wordBytes = (dtype: DType, layout: FusedLayout): number =>
 /** Elements per storage word. */
 export const wordLanes = (layout: FusedLayout): number => (layout === 'vector' ? 4 : 1);
 
-function indent(body: string): string {
-  return body
-    .split('\n')
-    .map((l) => l.trimStart())
-    .join('\n  ');
-}
-
 /**
- * The op's functions from the table, op_forward / op_derivative /
- * op_derivative_from_y with the parameters as arguments, and act_* wrappers
- * that read numeric parameters from the uniform P.p (in table order). Enum
- * parameters (gelu's approximate) are compiled in from `slots`: SwiftShader
- * runs both sides of a branch it cannot prove uniform, so a runtime enum
- * costs both forms (biasAct(gelu) took ~40% less once compiled in).
+ * The op's functions from the table (src/codegen.ts: enum parameters compiled
+ * in from `slots`) and act_* wrappers that pass its parameters.
  */
 export function activationSource(op: ActivationName, slots: readonly number[] = []): string {
-  const def = defOf(op);
-  const decl: string[] = [];
-  const args: string[] = [];
-  Object.entries(def.params).forEach(([name, spec], slot) => {
-    const isEnum = spec.kind === 'enum';
-    decl.push(`, ${name}: ${isEnum ? 'u32' : 'f32'}`);
-    args.push(isEnum ? `, ${slots[slot] ?? 0}u` : `, P.p[${slot}]`);
-  });
-  const d = decl.join('');
-  const a = args.join('');
+  const a = opArguments(op, slots);
   const parts = [
-    `fn op_forward(x: f32${d}) -> f32 {\n  ${indent(def.wgsl.forward)}\n}`,
-    `fn op_derivative(x: f32${d}) -> f32 {\n  ${indent(def.wgsl.derivative)}\n}`,
+    opFunctions(op),
     `fn act_forward(x: f32) -> f32 {\n  return op_forward(x${a});\n}`,
     `fn act_derivative(x: f32) -> f32 {\n  return op_derivative(x${a});\n}`,
   ];
-  if (def.wgsl.derivativeFromY) {
+  if (defOf(op).wgsl.derivativeFromY) {
     parts.push(
-      `fn op_derivative_from_y(y: f32${d}) -> f32 {\n  ${indent(def.wgsl.derivativeFromY)}\n}`,
       `fn act_derivative_from_y(y: f32) -> f32 {\n  return op_derivative_from_y(y${a});\n}`,
     );
   }

@@ -16,7 +16,19 @@ function variants(op: ActivationName): ElementwiseKernel[] {
           0 | 1 | null
         )[])
           for (const broadcastParam of op === 'prelu' ? [false, true] : [false])
-            out.push({ op, direction, dtype, layout, inPlace, broadcastParam, workgroupSize: 256 });
+            for (const wholeWords of [false, true])
+              for (const e of op === 'gelu' ? [0, 1] : [0])
+                out.push({
+                  op,
+                  direction,
+                  dtype,
+                  layout,
+                  inPlace,
+                  broadcastParam,
+                  workgroupSize: 256,
+                  enums: [e],
+                  wholeWords,
+                });
   return out;
 }
 

@@ -178,16 +178,18 @@ export function checkSameLayout(op: string, an: string, a: Tensor, bn: string, b
   }
 }
 
-/** An output may be exactly an input's range (in place) or disjoint from every input, nothing between. */
+/**
+ * An output may be exactly an input's range (in place) or in another buffer:
+ * WebGPU forbids one buffer bound both read-only and writable in a dispatch,
+ * so even a disjoint range of an input's buffer is refused here, not by the
+ * device at submission.
+ */
 export function checkOutputOverlap(op: string, out: Tensor, inputs: readonly Tensor[]): void {
   for (const t of inputs) {
     if (t.buffer !== out.buffer || t === out) continue;
-    const overlap =
-      t.byteOffset < out.byteOffset + out.byteLength &&
-      out.byteOffset < t.byteOffset + t.byteLength;
-    if (overlap && !(t.byteOffset === out.byteOffset && t.byteLength === out.byteLength)) {
+    if (t.byteOffset !== out.byteOffset || t.byteLength !== out.byteLength) {
       throw new InvalidArgumentError(
-        `${op}: out partly overlaps an input; it must be the same range or disjoint`,
+        `${op}: out shares an input's buffer at another range; it must be exactly that input (in place) or in another buffer`,
       );
     }
   }

@@ -303,6 +303,35 @@ describe('wrapped buffers and recording', () => {
     buffer.destroy();
   });
 
+  it("refuses out at another range of an input's buffer before any GPU work", async () => {
+    // WebGPU cannot bind one buffer read-only and writable in one dispatch: left
+    // to the device, this would be a validation error at submission.
+    const act = await sharedActivations();
+    const buffer = act.device.createBuffer({
+      size: 1024,
+      usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
+    });
+    const all = uniform(256, -3, 3, 11);
+    act.device.queue.writeBuffer(buffer, 0, all);
+    const x = act.wrap(buffer, [4, 16]);
+    const out = act.wrap(buffer, [4, 16], { byteOffset: 512 });
+    await act.flush();
+    const before = act.stats().recordedDispatches;
+    const calls: [string, () => unknown][] = [
+      ['forward', () => act.forward('relu', x, { out })],
+      ['backward', () => act.backward('relu', { x, dy: x }, { out })],
+      ['softmax', () => act.forward('softmax', x, { out })],
+    ];
+    for (const [name, call] of calls) {
+      expect(call, name).toThrow(/out shares an input's buffer at another range/);
+    }
+    expect(act.stats().recordedDispatches).toBe(before);
+    const whole = act.wrap(buffer, [256]);
+    expect(Array.from(await noGpuErrors(act.device, () => whole.read()))).toEqual(Array.from(all));
+    for (const t of [x, out, whole]) t.destroy();
+    buffer.destroy();
+  });
+
   it('records many ops into one submission and reads the last', async () => {
     const act = await sharedActivations();
     const x = act.tensor(new Float32Array([-2, -1, 0, 1, 2]));

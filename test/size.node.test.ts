@@ -66,6 +66,7 @@ describe('size budget', () => {
     // The shaders are in the bundle (inlined), not left behind as files.
     expect(code).toContain('@compute');
     expect(code).not.toMatch(/tensorflow|onnxruntime/);
+    console.log(`size: core ${size} bytes of ${BUDGET}`);
     expect(size).toBeLessThan(BUDGET);
   });
 

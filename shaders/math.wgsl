@@ -72,35 +72,35 @@ fn tanh_derivative(x: f32) -> f32 {
   return 4.0 * e / (d * d);
 }
 
+// The saturation guards below are selects, not early returns: SwiftShader
+// runs both sides of a branch its SIMD lanes may split on, so an `if` costs
+// the branch on top of both paths (10-18% of swiglu, bench/NOTES.md). Values
+// computed past the guards (-Inf * 0 and the like) are never selected.
+
 fn silu(x: f32) -> f32 {
-  // Below -110 the true value underflows f32; the guard keeps -Inf * 0 from giving NaN.
-  if (x < -110.0) { return 0.0; }
-  return x * sigmoid(x);
+  // Below -110 the true value underflows f32.
+  return select(x * sigmoid(x), 0.0, x < -110.0);
 }
 
 fn silu_derivative(x: f32) -> f32 {
-  if (x < -110.0) { return 0.0; }
-  if (x > 110.0) { return 1.0; }
-  return sigmoid(x) * (1.0 + x * sigmoid(-x));
+  let d = sigmoid(x) * (1.0 + x * sigmoid(-x));
+  return select(select(d, 1.0, x > 110.0), 0.0, x < -110.0);
 }
 
 // tanh(softplus(x)) = m / (m + 2) with m = e^x (e^x + 2): relative accuracy for x -> -inf.
 fn mish(x: f32) -> f32 {
-  if (x > 20.0) { return x; }
-  if (x < -110.0) { return 0.0; }
-  let e = exp(x);
+  let e = exp(min(x, 20.0));
   let m = e * (e + 2.0);
-  return x * m / (m + 2.0);
+  return select(select(x * m / (m + 2.0), x, x > 20.0), 0.0, x < -110.0);
 }
 
 fn mish_derivative(x: f32) -> f32 {
-  if (x > 20.0) { return 1.0; }
-  if (x < -110.0) { return 0.0; }
-  let e = exp(x);
+  let e = exp(min(x, 20.0));
   let m = e * (e + 2.0);
   let d = m + 2.0;
   // tanh(sp) + x sech^2(sp) sigmoid(x), with sech^2(sp) = 4 (m + 1) / (m + 2)^2.
-  return m / d + x * (4.0 * (m + 1.0) / (d * d)) * (e / (1.0 + e));
+  let g = m / d + x * (4.0 * (m + 1.0) / (d * d)) * (e / (1.0 + e));
+  return select(select(g, 1.0, x > 20.0), 0.0, x < -110.0);
 }
 
 const SQRT1_2: f32 = 0.70710678118654752;
@@ -128,16 +128,14 @@ const GELU_K: f32 = 0.79788456080286536; // sqrt(2 / pi)
 
 // 0.5 x (1 + tanh(u)) = x sigmoid(2u): no cancellation for negative x.
 fn gelu_tanh(x: f32) -> f32 {
-  if (x > 20.0) { return x; }
-  if (x < -20.0) { return 0.0; }
-  return x * sigmoid(2.0 * GELU_K * (x + 0.044715 * x * x * x));
+  let y = x * sigmoid(2.0 * GELU_K * (x + 0.044715 * x * x * x));
+  return select(select(y, x, x > 20.0), 0.0, x < -20.0);
 }
 
 fn gelu_tanh_derivative(x: f32) -> f32 {
-  if (x > 20.0) { return 1.0; }
-  if (x < -20.0) { return 0.0; }
   let u2 = 2.0 * GELU_K * (x + 0.044715 * x * x * x);
   let du2 = 2.0 * GELU_K * (1.0 + 3.0 * 0.044715 * x * x);
   let s = sigmoid(u2);
-  return s + x * s * sigmoid(-u2) * du2;
+  let d = s + x * s * sigmoid(-u2) * du2;
+  return select(select(d, 1.0, x > 20.0), 0.0, x < -20.0);
 }

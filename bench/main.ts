@@ -107,7 +107,7 @@ function renderLatency(rows: LatencyRow[]) {
       .map((r) =>
         r.error
           ? `<tr><td class="l">${r.name}</td><td class="err" colspan="4">ERROR ${escape(r.error)}</td></tr>`
-          : `<tr><td class="l">${r.name}</td><td>${r.msPerOp!.toFixed(4)}</td><td>${r.spreadPct!.toFixed(0)}</td><td>${r.samples}</td><td class="l">${r.note}</td></tr>`,
+          : `<tr><td class="l">${r.name}</td><td>${r.msPerOp?.toFixed(4) ?? '–'}</td><td>${r.spreadPct?.toFixed(0) ?? '–'}</td><td>${r.samples}</td><td class="l">${escape(r.note)}</td></tr>`,
       )
       .join('');
 }

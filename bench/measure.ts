@@ -706,6 +706,7 @@ async function firstCalls(env: BenchEnv, act: Activations, n: number): Promise<L
       if (act.stats().pipelines > before) times.push(t);
     }
     x.destroy();
+    if (!times.length) first.error = 'not measured: every op was compiled earlier in this run';
     if (times.length) {
       const m = median(times);
       Object.assign(first, {
@@ -719,6 +720,7 @@ async function firstCalls(env: BenchEnv, act: Activations, n: number): Promise<L
     await act.warmup(undefined, ['float32', 'float16']);
     const made = act.stats().pipelines - before;
     const ms = env.now() - t0;
+    if (!made) warm.error = 'not measured: every pipeline was compiled earlier in this run';
     Object.assign(warm, {
       msPerOp: made ? ms / made : null,
       samples: 1,

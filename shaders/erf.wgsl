@@ -1,6 +1,8 @@
 // erf / erfc in f32 (WGSL has no erf). Coefficients: relative-error minimax fits in float64 by
 // scripts/fit-erf.mjs. Measured in a float32 simulation (test/erf-sim.test.ts): erf_f32 max abs
 // error 7.9e-8 over all f32; erfc_pos max relative error 3.3e-7 on [1, 9.2] (every f32).
+// No shipped kernel calls these (gelu uses erfc_gauss in math.wgsl), so the package does not
+// import this file: the erf tests and the benchmark's plain kernels do.
 
 // erfc(t) for t >= 1 (below 1 the fit is extrapolated: use 1 - erf_f32 there). Relatively
 // accurate until the result leaves the normal f32 range (t ~ 9.2); 0 for t >= 10.5.
@@ -41,20 +43,4 @@ fn erf_f32(x: f32) -> f32 {
     r = 1.0 - erfc_pos(a);
   }
   return bitcast<f32>(bitcast<u32>(r) | (bitcast<u32>(x) & 0x80000000u));
-}
-
-// gelu's erfc: (erfc(t), exp(-t^2)) for all t >= 0 in one branch-free form, so
-// SIMD lanes never diverge and gelu's derivative reuses the exp. Fit (G below)
-// by scripts/fit-erf.mjs over [0, 10.5], relative fit error 3.6e-9. exp(-t^2)
-// is taken directly: where the rounding of t^2 matters (t > 3) erfc < 2e-5
-// and gelu's absolute tolerance covers it.
-fn erfc_gauss(t: f32) -> vec2<f32> {
-  let a = min(t, 10.5);
-  let d = 1.0 / (a + 2.0);
-  let y = (a - 2.0) * d;
-  let g = 1.02158272 + y * (-0.687160671 + y * (0.279471755 + y * (-0.0364418700 + y * (
-    -0.0215055067 + y * (0.00647663279 + y * (0.00306200236 + y * (-0.000834525563 + y * (
-    -0.000592698460 + y * (0.0000496413304 + y * 0.0000709328888)))))))));
-  let e = exp(-a * a);
-  return vec2<f32>(e * g * d, e);
 }

@@ -295,8 +295,8 @@ export const activations = {
     nanInf: '+Inf -> +Inf, -Inf -> 0',
     transcendental: true,
     wgsl: {
-      forward:
-        '// x > threshold / beta, not beta * x > threshold: the product of a subnormal x flushes to 0.\n  if (gt(x, threshold / beta)) { return x; }\n  return softplus(beta * x) / beta;',
+      // x > threshold / beta, not beta * x > threshold: the product of a subnormal x flushes to 0.
+      forward: 'if (gt(x, threshold / beta)) { return x; }\n  return softplus(beta * x) / beta;',
       derivative: 'if (gt(x, threshold / beta)) { return 1.0; }\n  return sigmoid(beta * x);',
     },
     ref: {
@@ -379,8 +379,9 @@ export const activations = {
     transcendental: false,
     wgsl: {
       forward: 'return clamp(alpha * x + beta, 0.0, 1.0);',
+      // x against the kinks, not alpha x + beta against 0 and 1: that product underflows for a subnormal x.
       derivative:
-        '// x against the kinks, not alpha x + beta against 0 and 1: that product underflows for a subnormal x.\n  let k0 = -beta / alpha;\n  let k1 = (1.0 - beta) / alpha;\n  return select(0.0, alpha, gt(x, min(k0, k1)) && gt(max(k0, k1), x));',
+        'let k0 = -beta / alpha;\n  let k1 = (1.0 - beta) / alpha;\n  return select(0.0, alpha, gt(x, min(k0, k1)) && gt(max(k0, k1), x));',
     },
     ref: {
       forward: (x, p) => Math.min(Math.max(n(p, 'alpha') * x + n(p, 'beta'), 0), 1),

@@ -9,13 +9,13 @@ import {
   defOf,
   type ActivationName,
   type ActivationParams,
-  type ParamValues,
 } from './activations.js';
 import broadcastGradTemplate from '../shaders/broadcast-grad.wgsl?raw';
 import {
   bytesPerWord,
   elementwiseShader,
   lanesPerWord,
+  loadElement,
   type Direction,
   type DType,
   type ElementwiseKernel,
@@ -33,13 +33,16 @@ import {
 import { bytesPerElement, Tensor } from './tensor.js';
 import {
   checkDType,
-  checkOutputOverlap,
+  checkKeys,
+  checkObject,
   checkSameLayout,
   checkOp,
   checkShape,
+  checkSize,
   describe,
   paramSlots,
   resolveParams,
+  shapeText,
   sizeOf,
 } from './validate.js';
 import {
@@ -107,26 +110,19 @@ function broadcastLayout(
   xshape: readonly number[],
   pshape: readonly number[],
 ): BroadcastLayout {
+  const shapes = `${arg} of shape ${shapeText(pshape)}`;
+  const mismatch = (why: string) =>
+    new InvalidArgumentError(
+      `${op}: ${shapes} cannot broadcast to x's shape ${shapeText(xshape)}${why}`,
+      'SHAPE_MISMATCH',
+    );
   const lead = pshape.length - xshape.length;
-  for (let i = 0; i < lead; i++) {
-    if (pshape[i] !== 1) {
-      throw new InvalidArgumentError(
-        `${op}: ${arg} of shape [${pshape.join(', ')}] cannot broadcast to x's shape [${xshape.join(', ')}]`,
-        'SHAPE_MISMATCH',
-      );
-    }
-  }
+  for (let i = 0; i < lead; i++) if (pshape[i] !== 1) throw mismatch('');
   const runs: { size: number; kept: boolean }[] = [];
   xshape.forEach((xd, i) => {
     const pi = i - (xshape.length - pshape.length);
     const pd = pi >= 0 ? pshape[pi] : 1;
-    if (pd !== xd && pd !== 1) {
-      throw new InvalidArgumentError(
-        `${op}: ${arg} of shape [${pshape.join(', ')}] cannot broadcast to x's shape [${xshape.join(', ')}] ` +
-          `(dim ${pi}: ${pd} vs ${xd})`,
-        'SHAPE_MISMATCH',
-      );
-    }
+    if (pd !== xd && pd !== 1) throw mismatch(` (dim ${pi}: ${pd} vs ${xd})`);
     if (xd === 1) return;
     const kept = pd === xd;
     const last = runs[runs.length - 1];
@@ -135,8 +131,8 @@ function broadcastLayout(
   });
   if (runs.length > 4) {
     throw new InvalidArgumentError(
-      `${op}: ${arg} of shape [${pshape.join(', ')}] alternates between broadcast and kept dims ` +
-        `more than 4 times against x's shape [${xshape.join(', ')}]; reshape to fewer runs`,
+      `${op}: ${shapes} alternates between broadcast and kept dims ` +
+        `more than 4 times against x's shape ${shapeText(xshape)}; reshape to fewer runs`,
       'UNSUPPORTED',
     );
   }
@@ -200,12 +196,7 @@ export class Activations {
       );
     }
     const s = shape === undefined ? [data.length] : checkShape('tensor', 'shape', shape);
-    if (sizeOf(s) !== data.length) {
-      throw new InvalidArgumentError(
-        `tensor: shape [${s.join(', ')}] holds ${sizeOf(s)} elements but data has ${data.length}`,
-        'SHAPE_MISMATCH',
-      );
-    }
+    checkSize('tensor', 'shape', s, 'data', data.length);
     if (data instanceof Uint16Array && dtype !== 'float16') {
       throw new InvalidArgumentError(
         "tensor: a Uint16Array holds float16 bits and needs { dtype: 'float16' }",
@@ -262,7 +253,7 @@ export class Activations {
     const need = byteOffset + Math.ceil((sizeOf(s) * bytesPerElement(dtype)) / 4) * 4;
     if (need > buffer.size) {
       throw new InvalidArgumentError(
-        `wrap: shape [${s.join(', ')}] (${dtype}) at byteOffset ${byteOffset} needs ${need} bytes ` +
+        `wrap: shape ${shapeText(s)} (${dtype}) at byteOffset ${byteOffset} needs ${need} bytes ` +
           `but the buffer has ${buffer.size}`,
         'SHAPE_MISMATCH',
       );
@@ -279,11 +270,7 @@ export class Activations {
       return softmaxForward(this.#rt, op, x, params as SoftmaxParams & CallOptions);
     checkOp(op, softmaxOps);
     this.#rt.checkTensor(op, 'x', x);
-    const values = resolveParams(op, params, CALL_OPTIONS);
-    const slope = this.#tensorParam(op, x.shape, params);
-    const out = this.#output(op, params?.out, x, [x, ...(slope ? [slope] : [])]);
-    this.#elementwise(op, 'forward', values, [x], out, slope);
-    return out;
+    return this.#elementwise(op, 'forward', [x], params);
   }
 
   /**
@@ -299,11 +286,7 @@ export class Activations {
       return this.#softmaxBackward(op, inputs, params as SoftmaxParams & CallOptions);
     checkOp(op, softmaxOps);
     const { a, direction } = this.#backwardInputs(op, inputs);
-    const values = resolveParams(op, params, CALL_OPTIONS);
-    const slope = this.#tensorParam(op, a.shape, params);
-    const out = this.#output(op, params?.out, a, [a, inputs.dy, ...(slope ? [slope] : [])]);
-    this.#elementwise(op, direction, values, [a, inputs.dy], out, slope);
-    return out;
+    return this.#elementwise(op, direction, [a, inputs.dy], params);
   }
 
   /** Gradients of the op's tensor parameter (prelu: { slope }, shaped like the slope; [] for a number). */
@@ -312,12 +295,7 @@ export class Activations {
     inputs: { x: Tensor; dy: Tensor },
     params?: { slope?: SlopeValue },
   ): { slope: Tensor } {
-    checkOp(op);
-    if (op !== 'prelu') {
-      throw new InvalidArgumentError(
-        `backwardParams: only prelu has a tensor parameter, got ${describe(op)}`,
-      );
-    }
+    checkPrelu('backwardParams', op);
     const { a } = this.#backwardInputs(op, inputs as { x?: Tensor; dy: Tensor });
     resolveParams(op, params, []);
     const slope = this.#tensorParam(op, a.shape, params);
@@ -337,16 +315,15 @@ export class Activations {
     const pipeline = this.#rt.pipeline(
       `broadcast-grad|prelu|${dtype}`,
       'prelu slope gradient',
-      () => broadcastGradTemplate.replace('{{LOAD}}', loadFunctions(dtype)),
+      () =>
+        broadcastGradTemplate.replace(
+          '{{LOAD}}',
+          `${loadElement(dtype, 'x')}\n${loadElement(dtype, 'dy')}`,
+        ),
     );
+    const count = sizeOf(pshape);
     const u = new Uint32Array(16);
-    u.set([a.size, sizeOf(pshape), b.members, 0]);
-    u.set(b.dim, 4);
-    u.set(b.xstride, 8);
-    u.set(
-      b.stride.map((s) => (s > 0 ? 1 : 0)),
-      12,
-    );
+    u.set([a.size, count, b.members, 0, ...b.dim, ...b.xstride, ...b.stride.map((s) => +(s > 0))]);
     const words = Math.ceil(a.byteLength / 4) * 4;
     this.#rt.dispatch(
       pipeline,
@@ -354,9 +331,9 @@ export class Activations {
       [
         { buffer: a.buffer, offset: a.byteOffset, size: words },
         { buffer: inputs.dy.buffer, offset: inputs.dy.byteOffset, size: words },
-        { buffer: out.buffer, offset: 0, size: Math.max(4, sizeOf(pshape) * 4) },
+        { buffer: out.buffer, offset: 0, size: Math.max(4, count * 4) },
       ],
-      sizeOf(pshape),
+      count,
     );
     return { slope: out };
   }
@@ -369,25 +346,25 @@ export class Activations {
     x: Float32Array,
     params?: OpParams<Op> & ArrayOptions,
   ): Promise<Float32Array> {
-    if (isSoftmaxOp(op)) return this.#softmaxApply(op, x, null, params);
-    checkOp(op, softmaxOps);
     return this.#onArrays(op, x, null, params, (xt, _dyt, p) =>
       this.forward(op, xt, p as OpParams<Op> & CallOptions),
     );
   }
 
-  /** dx = dy * op'(x) on Float32Arrays, through the GPU. */
+  /** dx = dy * op'(x) on Float32Arrays, through the GPU (the softmax family runs forward, then backward from y). */
   async grad<Op extends OpName>(
     op: Op,
     x: Float32Array,
     dy: Float32Array,
     params?: OpParams<Op> & ArrayOptions,
   ): Promise<Float32Array> {
-    if (isSoftmaxOp(op)) return this.#softmaxApply(op, x, dy, params);
-    checkOp(op, softmaxOps);
-    return this.#onArrays(op, x, dy, params, (xt, dyt, p) =>
-      this.backward(op, { x: xt, dy: dyt as Tensor }, p as OpParams<Op> & CallOptions),
-    );
+    return this.#onArrays(op, x, dy, params, (xt, dyt, opParams, made) => {
+      const p = opParams as OpParams<Op> & CallOptions;
+      if (!isSoftmaxOp(op)) return this.backward(op, { x: xt, dy: dyt! }, p);
+      const y = this.forward(op, xt, p);
+      made.push(y);
+      return this.backward(op, { y, dy: dyt! }, p);
+    });
   }
 
   /** Gradients of prelu's slope on plain arrays: { slope } shaped like the slope. */
@@ -397,56 +374,65 @@ export class Activations {
     dy: Float32Array,
     params?: { slope?: SlopeValue } & ArrayOptions,
   ): Promise<{ slope: Float32Array }> {
-    checkOp(op);
-    if (op !== 'prelu') {
-      throw new InvalidArgumentError(
-        `gradParams: only prelu has a tensor parameter, got ${describe(op)}`,
-      );
-    }
+    checkPrelu('gradParams', op);
     const slope = await this.#onArrays(
       op,
       x,
       dy,
       params,
       (xt, dyt, p) =>
-        this.backwardParams(op, { x: xt, dy: dyt as Tensor }, p as { slope?: SlopeValue }).slope,
+        this.backwardParams(op, { x: xt, dy: dyt! }, p as { slope?: SlopeValue }).slope,
     );
     return { slope };
   }
 
   /**
-   * The one-call forms: uploads x (and dy) with the shape and dtype options,
-   * uploads a { data, shape } tensor parameter, records `run`, reads its
-   * result, and frees every tensor made on the way, whatever happens.
+   * The one-call forms: checks x (and dy) and the shape and dtype options,
+   * uploads them and a { data, shape } tensor parameter, records `run`
+   * (which lists in `made` any tensor it makes on the way), reads its result,
+   * and frees every tensor made, whatever happens.
    */
   async #onArrays(
-    op: ActivationName,
+    op: OpName,
     x: Float32Array,
     dy: Float32Array | null,
     params: unknown,
-    run: (x: Tensor, dy: Tensor | null, params: Record<string, unknown>) => Tensor,
+    run: (x: Tensor, dy: Tensor | null, params: object, made: Tensor[]) => Tensor,
   ): Promise<Float32Array> {
+    const act = isSoftmaxOp(op) ? null : op;
+    if (act) checkOp(act, softmaxOps);
     const { opParams, shape, dtype } = this.#arrayOptions(op, x, 'x', params);
     if (dy !== null) this.#arrayOptions(op, dy, 'dy', params);
-    resolveParams(op, opParams, []);
-    // A tensor parameter (prelu's slope) is checked before anything is uploaded.
-    const pname = defOf(op).tensorParam;
-    if (pname && opParams[pname] instanceof Tensor) this.#tensorParam(op, shape, opParams);
+    // An activation's parameters (and a tensor one, prelu's slope) are checked before anything
+    // is uploaded; the softmax family checks its own as it records.
+    const pname = act && defOf(act).tensorParam;
+    if (act) resolveParams(act, opParams, []);
+    if (pname && opParams[pname] instanceof Tensor) this.#tensorParam(act!, shape, opParams);
     const made: Tensor[] = [];
-    let release = () => {};
     try {
       const xt = this.tensor(x, shape, { dtype });
       made.push(xt);
       const dyt = dy === null ? null : this.tensor(dy, shape, { dtype });
       if (dyt) made.push(dyt);
-      const owned = this.#ownedParams(op, xt, opParams);
-      release = owned.release;
-      const result = run(xt, dyt, owned.params);
+      const v = pname ? opParams[pname] : undefined;
+      if (pname && v !== undefined && typeof v !== 'number' && !(v instanceof Tensor)) {
+        // A { data, shape } tensor parameter, uploaded for the call.
+        const { data, shape: pshape } = v as { data: unknown; shape: unknown };
+        if (!(data instanceof Float32Array)) {
+          throw new InvalidArgumentError(
+            `${op}: ${pname}.data must be a Float32Array, got ${describe(data)}`,
+          );
+        }
+        const t = this.tensor(data, checkShape(op, `${pname}.shape`, pshape));
+        made.push(t);
+        broadcastLayout(op, pname, shape, t.shape);
+        opParams[pname] = t;
+      }
+      const result = run(xt, dyt, opParams, made);
       made.push(result);
       return await result.read();
     } finally {
       for (const t of made) t.destroy();
-      release();
     }
   }
 
@@ -545,54 +531,6 @@ export class Activations {
     return softmaxBackward(this.#rt, op, { y: inputs.y, dy: inputs.dy }, params);
   }
 
-  /** apply (dy null) or grad for the softmax family on plain arrays; grad runs forward then backward. */
-  async #softmaxApply(
-    op: SoftmaxOp,
-    x: Float32Array,
-    dy: Float32Array | null,
-    params: unknown,
-  ): Promise<Float32Array> {
-    if (!(x instanceof Float32Array)) {
-      throw new InvalidArgumentError(`${op}: x must be a Float32Array, got ${describe(x)}`);
-    }
-    if (dy !== null && !(dy instanceof Float32Array)) {
-      throw new InvalidArgumentError(`${op}: dy must be a Float32Array, got ${describe(dy)}`);
-    }
-    if (dy !== null && dy.length !== x.length) {
-      throw new InvalidArgumentError(
-        `${op}: dy has ${dy.length} elements but x has ${x.length}`,
-        'SHAPE_MISMATCH',
-      );
-    }
-    const p = (params ?? {}) as SoftmaxParams & ArrayOptions;
-    const shape = p.shape === undefined ? [x.length] : checkShape(op, 'shape', p.shape);
-    const dtype = checkDType(op, 'dtype', p.dtype);
-    const rest: Record<string, unknown> = { ...p };
-    delete rest.shape;
-    delete rest.dtype;
-    if (sizeOf(shape) !== x.length) {
-      throw new InvalidArgumentError(
-        `${op}: shape [${shape.join(', ')}] holds ${sizeOf(shape)} elements but x has ${x.length}`,
-        'SHAPE_MISMATCH',
-      );
-    }
-    const made: Tensor[] = [];
-    try {
-      const xt = this.tensor(x, shape, { dtype });
-      made.push(xt);
-      const y = softmaxForward(this.#rt, op, xt, rest as SoftmaxParams);
-      made.push(y);
-      if (dy === null) return await y.read();
-      const dyt = this.tensor(dy, shape, { dtype });
-      made.push(dyt);
-      const dx = softmaxBackward(this.#rt, op, { y, dy: dyt }, rest as SoftmaxParams);
-      made.push(dx);
-      return await dx.read();
-    } finally {
-      for (const t of made) t.destroy();
-    }
-  }
-
   #backwardInputs(
     op: ActivationName,
     inputs: { x?: Tensor; y?: Tensor; dy: Tensor },
@@ -602,13 +540,7 @@ export class Activations {
         `${op}: backward inputs must be { x, dy } or { y, dy }, got ${describe(inputs)}`,
       );
     }
-    for (const key of Object.keys(inputs)) {
-      if (!['x', 'y', 'dy'].includes(key)) {
-        throw new InvalidArgumentError(
-          `${op}: unknown backward input ${JSON.stringify(key)}; valid inputs are: x, y, dy`,
-        );
-      }
-    }
+    checkKeys(op, 'backward input', inputs, ['x', 'y', 'dy']);
     const hasX = inputs.x !== undefined;
     const hasY = inputs.y !== undefined;
     if (hasX === hasY) {
@@ -626,16 +558,6 @@ export class Activations {
     this.#rt.checkTensor(op, 'dy', inputs.dy);
     checkSameLayout(op, hasX ? 'x' : 'y', a, 'dy', inputs.dy);
     return { a, direction: hasX ? 'backward' : 'backwardFromY' };
-  }
-
-  /** The result tensor: params.out (checked; may alias an input exactly) or a new one. */
-  #output(op: string, out: Tensor | undefined, like: Tensor, inputs: Tensor[]): Tensor {
-    // Elementwise kernels write every element: a pooled buffer will do.
-    if (out === undefined) return this.#rt.allocate(like.shape, like.dtype, `${op} output`, true);
-    this.#rt.checkTensor(op, 'out', out);
-    checkSameLayout(op, 'x', like, 'out', out);
-    checkOutputOverlap(op, out, inputs);
-    return out;
   }
 
   /** prelu's slope as a tensor when it is one (a number travels as a uniform). */
@@ -660,48 +582,19 @@ export class Activations {
     return v;
   }
 
-  #arrayOptions(op: ActivationName, data: unknown, arg: string, params: unknown) {
+  /** Checks data (x or dy) and the shape and dtype options; the rest of params are the op's. */
+  #arrayOptions(op: OpName, data: unknown, arg: string, params: unknown) {
     if (!(data instanceof Float32Array)) {
       throw new InvalidArgumentError(`${op}: ${arg} must be a Float32Array, got ${describe(data)}`);
     }
     const p = (params ?? {}) as Record<string, unknown> & ArrayOptions;
     const shape = p.shape === undefined ? [data.length] : checkShape(op, 'shape', p.shape);
-    if (sizeOf(shape) !== data.length) {
-      throw new InvalidArgumentError(
-        `${op}: shape [${shape.join(', ')}] holds ${sizeOf(shape)} elements but ${arg} has ${data.length}`,
-        'SHAPE_MISMATCH',
-      );
-    }
+    checkSize(op, 'shape', shape, arg, data.length);
     const dtype = checkDType(op, 'dtype', p.dtype);
     const opParams: Record<string, unknown> = { ...p };
     delete opParams.shape;
     delete opParams.dtype;
     return { opParams, shape, dtype };
-  }
-
-  /** Uploads a { data, shape } tensor parameter for the one-call forms. */
-  #ownedParams(op: ActivationName, x: Tensor, params: Record<string, unknown>) {
-    const name = defOf(op).tensorParam;
-    const v = name ? params[name] : undefined;
-    if (!name || v === undefined || typeof v === 'number' || v instanceof Tensor) {
-      return { params, release: () => {} };
-    }
-    const { data, shape } = v as { data: unknown; shape: unknown };
-    if (!(data instanceof Float32Array)) {
-      x.destroy();
-      throw new InvalidArgumentError(
-        `${op}: ${name}.data must be a Float32Array, got ${describe(data)}`,
-      );
-    }
-    let t: Tensor;
-    try {
-      t = this.tensor(data, checkShape(op, `${name}.shape`, shape));
-      broadcastLayout(op, name, x.shape, t.shape);
-    } catch (e) {
-      x.destroy();
-      throw e;
-    }
-    return { params: { ...params, [name]: t }, release: () => t.destroy() };
   }
 
   #kernelSpec(
@@ -733,20 +626,27 @@ export class Activations {
   }
 
   /**
-   * Records an elementwise kernel over all of x, in sub-ranges no larger than
-   * the device's binding limit (each a multiple of 256 bytes, so every
-   * binding offset stays aligned).
+   * Checks the op's parameters and the output, then records an elementwise
+   * kernel over all of `inputs` ([x], or [x or y, dy]), in sub-ranges no
+   * larger than the device's binding limit (each a multiple of 256 bytes, so
+   * every binding offset stays aligned).
    */
   #elementwise(
     op: ActivationName,
     direction: Direction,
-    values: ParamValues,
     inputs: Tensor[],
-    out: Tensor,
-    slope: Tensor | null,
-  ): void {
+    params: unknown,
+  ): Tensor {
+    const values = resolveParams(op, params, CALL_OPTIONS);
+    const slope = this.#tensorParam(op, inputs[0].shape, params);
+    const out = this.#rt.output(
+      op,
+      (params as CallOptions | undefined)?.out,
+      inputs[0],
+      slope ? [...inputs, slope] : inputs,
+    );
     const n = out.size;
-    if (n === 0) return;
+    if (n === 0) return out;
     const dtype = out.dtype;
     const operands = [...inputs, out];
     // Vector words read past n up to the next 16 (or 8) bytes: allowed where every buffer has room.
@@ -788,16 +688,11 @@ export class Activations {
         offset: t.byteOffset + base * elemBytes,
         size: nwords * wordBytes,
       });
-      const u = new ArrayBuffer(64);
-      new Uint32Array(u, 0, 4).set([count, nwords, base, 0]);
-      new Float32Array(u, 16, 4).set(slots.map((s) => (Number.isNaN(s) ? 0 : s)));
-      if (b) {
-        new Uint32Array(u, 32, 8).set([...b.dim, ...b.xstride]);
-        // The third vec4 (bstride) sits at 64 bytes: extend.
-      }
+      // Params of shaders/elementwise.wgsl: n, nwords, base, _pad, p, bdim, bxstride, bstride.
       const uniforms = new ArrayBuffer(80);
-      new Uint8Array(uniforms).set(new Uint8Array(u));
-      if (b) new Uint32Array(uniforms, 64, 4).set(b.stride);
+      new Uint32Array(uniforms, 0, 4).set([count, nwords, base, 0]);
+      new Float32Array(uniforms, 16, 4).set(slots.map((s) => (Number.isNaN(s) ? 0 : s)));
+      if (b) new Uint32Array(uniforms, 32, 12).set([...b.dim, ...b.xstride, ...b.stride]);
       const ranges = inputs.filter((_, i) => i !== inPlace).map(range);
       ranges.push(range(out));
       if (slope)
@@ -808,6 +703,7 @@ export class Activations {
         });
       this.#rt.dispatch(pipeline, uniforms, ranges, Math.ceil(nwords / WORKGROUP_SIZE));
     }
+    return out;
   }
 }
 
@@ -818,13 +714,12 @@ function enumSlots(op: ActivationName, slots: readonly number[]): number[] {
   );
 }
 
-/** WGSL loaders of one element by flat index from u32 words, for reduction kernels. */
-function loadFunctions(dtype: DType): string {
-  const load = (name: string) =>
-    dtype === 'float32'
-      ? `fn load_${name}(g: u32) -> f32 { return bitcast<f32>(${name}[g]); }`
-      : `fn load_${name}(g: u32) -> f32 { return unpack2x16float(${name}[g >> 1u])[g & 1u]; }`;
-  return `${load('x')}\n${load('dy')}`;
+/** backwardParams and gradParams: only prelu has a tensor parameter. */
+function checkPrelu(fn: string, op: unknown): void {
+  checkOp(op);
+  if (op !== 'prelu') {
+    throw new InvalidArgumentError(`${fn}: only prelu has a tensor parameter, got ${describe(op)}`);
+  }
 }
 
 /**
@@ -833,18 +728,10 @@ function loadFunctions(dtype: DType): string {
  * limits and its useful features.
  */
 export async function createActivations(options: CreateOptions = {}): Promise<Activations> {
-  if (options !== undefined && (typeof options !== 'object' || options === null)) {
-    throw new InvalidArgumentError(
-      `createActivations: options must be an object, got ${describe(options)}`,
-    );
-  }
-  for (const key of Object.keys(options)) {
-    if (key !== 'device' && key !== 'gpu') {
-      throw new InvalidArgumentError(
-        `createActivations: unknown option ${JSON.stringify(key)}; valid options are: device, gpu`,
-      );
-    }
-  }
+  checkKeys('createActivations', 'option', checkObject('createActivations', 'options', options), [
+    'device',
+    'gpu',
+  ]);
   const { device, keepAlive } = await acquireDevice(options);
   return new Activations(device, keepAlive);
 }

@@ -4,7 +4,6 @@
  */
 import elementwiseTemplate from '../shaders/elementwise.wgsl?raw';
 import mathSource from '../shaders/math.wgsl?raw';
-import erfSource from '../shaders/erf.wgsl?raw';
 import f16Source from '../shaders/f16.wgsl?raw';
 import { type ActivationName, defOf } from './activations.js';
 
@@ -85,6 +84,13 @@ const storages: Record<DType, Record<Layout, Storage>> = {
     },
   },
 };
+
+/** WGSL load of element g of `name` (u32 words of one f32 or two halves) as f32. */
+export function loadElement(dtype: DType, name: string): string {
+  return dtype === 'float32'
+    ? `fn load_${name}(g: u32) -> f32 { return bitcast<f32>(${name}[g]); }`
+    : `fn load_${name}(g: u32) -> f32 { return unpack2x16float(${name}[g >> 1u])[g & 1u]; }`;
+}
 
 /** Lanes per storage word: elements each invocation handles. */
 export function lanesPerWord(dtype: DType, layout: Layout): number {
@@ -185,9 +191,9 @@ fn map_lanes(a: Lanes, g0: u32) -> Lanes {
 }`;
   }
   const derivative = k.direction === 'backward' ? 'op_derivative' : 'op_derivative_from_y';
+  // A NaN operand gives NaN: that operand's own bits pass through.
   return `fn lane_backward(a: f32, dy: f32, g: u32) -> f32 {
   let d = dy * ${derivative}(a${args});
-  // A NaN operand gives NaN: pass that operand's own bits through.
   return select(select(d, dy, is_nan(dy)), a, is_nan(a));
 }
 fn map_lanes(a: Lanes, dy: Lanes, g0: u32) -> Lanes {
@@ -195,9 +201,9 @@ fn map_lanes(a: Lanes, dy: Lanes, g0: u32) -> Lanes {
 }`;
 }
 
-const BROADCAST_PARAM = `
 // The op's tensor parameter at element g of x: NumPy broadcasting over up to
 // four collapsed dimensions (stride 0 along a broadcast one).
+const BROADCAST_PARAM = `
 fn param_at(g: u32) -> f32 {
   let c = (vec4<u32>(g) / P.bxstride) % P.bdim;
   return param_buf[dot(c, P.bstride)];
@@ -231,7 +237,7 @@ export function elementwiseShader(k: ElementwiseKernel): string {
   const body = `let result = pack(map_lanes(${loads}, P.base + first));`;
   return elementwiseTemplate
     .replace('{{BINDINGS}}', bindings.join('\n'))
-    .replace('{{MATH}}', `${mathSource}\n${erfSource}`)
+    .replace('{{MATH}}', mathSource)
     .replace(
       '{{OP}}',
       `${opFunctions(k.op)}\n\n${laneMap(k, s)}${k.broadcastParam ? BROADCAST_PARAM : ''}`,

@@ -5,7 +5,6 @@
  * shaders/fused-*.wgsl and shaders/glu.wgsl files.
  */
 import mathSource from '../shaders/math.wgsl?raw';
-import erfSource from '../shaders/erf.wgsl?raw';
 import halfSource from '../shaders/f16.wgsl?raw';
 import biasForwardTemplate from '../shaders/fused-bias-forward.wgsl?raw';
 import biasBackwardTemplate from '../shaders/fused-bias-backward.wgsl?raw';
@@ -208,8 +207,6 @@ function fill(template: string, slots: Record<string, string>): string {
   return out;
 }
 
-const MATH = `${mathSource}\n${erfSource}`;
-
 // ---- biasAct ------------------------------------------------------------------
 
 export interface BiasForwardKernel {
@@ -268,7 +265,7 @@ export function biasForwardShader(k: BiasForwardKernel): string {
   st_out(t, lane_forward(ld_x(t), ld_bias(t % P.c)));`;
   return fill(biasForwardTemplate, {
     BINDINGS: st.bindings,
-    MATH,
+    MATH: mathSource,
     OP: activationSource(k.op, k.slots),
     STORAGE: st.code,
     BODY: body,
@@ -296,7 +293,7 @@ export function biasBackwardShader(k: BiasBackwardKernel): string {
   ]);
   return fill(biasBackwardTemplate, {
     BINDINGS: st.bindings,
-    MATH,
+    MATH: mathSource,
     OP: activationSource(k.op, k.slots),
     STORAGE: st.code,
     Z: k.fromY ? 'a' : 'biased(a, b)',
@@ -387,7 +384,7 @@ export function gluShader(k: GluKernel): string {
   ].join('\n');
   return fill(gluTemplate, {
     BINDINGS: st.bindings,
-    MATH,
+    MATH: mathSource,
     OP: activationSource(v.op, k.slots),
     STORAGE: st.code,
     U: v.gated,

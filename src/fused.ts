@@ -35,7 +35,16 @@ import {
 } from './fused-codegen.js';
 import type { BufferRange, Runtime } from './runtime.js';
 import { bytesPerElement, Tensor } from './tensor.js';
-import { checkShape, describe, isActivationName, paramSlots, resolveParams } from './validate.js';
+import {
+  checkKeys,
+  checkObject,
+  checkShape,
+  checkSize,
+  describe,
+  isActivationName,
+  paramSlots,
+  resolveParams,
+} from './validate.js';
 
 export { gluVariants, type GluKind } from './fused-codegen.js';
 
@@ -56,24 +65,6 @@ const WG = 256;
 const ALIGN = 256;
 
 // ---- shared checks ------------------------------------------------------------
-
-function checkObject(op: string, arg: string, v: unknown): Record<string, unknown> {
-  if (v === undefined) return {};
-  if (v === null || typeof v !== 'object' || Array.isArray(v) || v instanceof Tensor) {
-    throw new InvalidArgumentError(`${op}: ${arg} must be an object, got ${describe(v)}`);
-  }
-  return v as Record<string, unknown>;
-}
-
-function checkKeys(op: string, what: string, given: object, valid: readonly string[]): void {
-  for (const key of Object.keys(given)) {
-    if (!valid.includes(key)) {
-      throw new InvalidArgumentError(
-        `${op}: unknown ${what} ${JSON.stringify(key)}; valid ${what}s are: ${valid.join(', ') || '(none)'}`,
-      );
-    }
-  }
-}
 
 const sameShape = (a: readonly number[], b: readonly number[]) =>
   a.length === b.length && a.every((d, i) => d === b[i]);
@@ -951,13 +942,7 @@ function resolveMaskOptions(rt: Runtime, x: Tensor, options: unknown): ResolvedM
     );
   }
   const shape = checkShape(SMS, 'mask.shape', mo.shape);
-  const size = shape.reduce((p, d) => p * d, 1);
-  if (size !== mo.data.length) {
-    throw new InvalidArgumentError(
-      `${SMS}: mask.shape [${shape.join(', ')}] holds ${size} elements but mask.data has ${mo.data.length}`,
-      'SHAPE_MISMATCH',
-    );
-  }
+  checkSize(SMS, 'mask.shape', shape, 'mask.data', mo.data.length);
   res.layout = maskLayout(x.shape, shape);
   checkBindable(rt, SMS, 'mask', mo.data.byteLength);
   res.kind = mo.data instanceof Uint8Array ? 'boolean' : 'additive';
@@ -1177,12 +1162,7 @@ function arrayOptions(op: string, x: unknown, params: unknown): ArrayOpts {
     throw new InvalidArgumentError(`${op}: the one-call forms on arrays take no out`);
   }
   const shape = p.shape === undefined ? [x.length] : checkShape(op, 'shape', p.shape);
-  if (shape.reduce((a, b) => a * b, 1) !== x.length) {
-    throw new InvalidArgumentError(
-      `${op}: shape [${shape.join(', ')}] holds ${shape.reduce((a, b) => a * b, 1)} elements but x has ${x.length}`,
-      'SHAPE_MISMATCH',
-    );
-  }
+  checkSize(op, 'shape', shape, 'x', x.length);
   const dtype = p.dtype ?? 'float32';
   if (dtype !== 'float32' && dtype !== 'float16') {
     throw new InvalidArgumentError(

@@ -14,11 +14,20 @@ import {
   WebGPUUnavailableError,
 } from './errors.js';
 import { fromHalfArray } from './f16.js';
-import { bytesPerElement, Tensor, type TensorOwner } from './tensor.js';
+import { bytesPerElement, sizeOf, Tensor, type TensorOwner } from './tensor.js';
+import { checkOutputOverlap, checkSameLayout, describe, shapeText } from './validate.js';
 
 /** Features the library uses when the adapter has them. */
 // Cast: an older @webgpu/types (pulled in by TF.js's types) lacks 'subgroups'.
 const USEFUL_FEATURES = ['shader-f16', 'subgroups', 'timestamp-query'] as GPUFeatureName[];
+/** Limits requested at the adapter's largest (the defaults are far lower). */
+const LARGEST_LIMITS = [
+  'maxBufferSize',
+  'maxStorageBufferBindingSize',
+  'maxComputeWorkgroupStorageSize',
+  'maxComputeInvocationsPerWorkgroup',
+  'maxComputeWorkgroupSizeX',
+] as const;
 
 /** Where uniforms live: 256-byte slots (the minimum dynamic offset alignment) in 64 KiB arenas. */
 const UNIFORM_SLOT = 256;
@@ -69,18 +78,10 @@ export async function acquireDevice(options: CreateOptions): Promise<Acquired> {
         'VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json).',
     );
   }
-  const requiredFeatures = USEFUL_FEATURES.filter((f) => adapter.features.has(f));
-  const l = adapter.limits;
   const device = await adapter.requestDevice({
     label: 'webgpu-activations',
-    requiredFeatures,
-    requiredLimits: {
-      maxBufferSize: l.maxBufferSize,
-      maxStorageBufferBindingSize: l.maxStorageBufferBindingSize,
-      maxComputeWorkgroupStorageSize: l.maxComputeWorkgroupStorageSize,
-      maxComputeInvocationsPerWorkgroup: l.maxComputeInvocationsPerWorkgroup,
-      maxComputeWorkgroupSizeX: l.maxComputeWorkgroupSizeX,
-    },
+    requiredFeatures: USEFUL_FEATURES.filter((f) => adapter.features.has(f)),
+    requiredLimits: Object.fromEntries(LARGEST_LIMITS.map((k) => [k, adapter.limits[k]])),
   });
   return { device, keepAlive: [gpu, adapter] };
 }
@@ -242,12 +243,7 @@ export class Runtime implements TensorOwner {
       // read or flush reports them with the op's name instead of leaving an
       // uncaptured error and a silently unwritten output.
       this.device.pushErrorScope('validation');
-      const module = this.device.createShaderModule({ label, code: code() });
-      p = this.device.createComputePipeline({
-        label,
-        layout: 'auto',
-        compute: { module, entryPoint: 'main' },
-      });
+      p = this.device.createComputePipeline(this.#describePipeline(label, code));
       this.#pipelineChecks.push(
         this.device.popErrorScope().then((e) => (e ? `${label}: ${e.message}` : null)),
       );
@@ -260,17 +256,17 @@ export class Runtime implements TensorOwner {
   async prepare(key: string, label: string, code: () => string): Promise<void> {
     const cache = this.#cache();
     if (cache.has(key)) return;
-    const module = this.device.createShaderModule({ label, code: code() });
+    const descriptor = this.#describePipeline(label, code);
     try {
-      const p = await this.device.createComputePipelineAsync({
-        label,
-        layout: 'auto',
-        compute: { module, entryPoint: 'main' },
-      });
-      cache.set(key, p);
+      cache.set(key, await this.device.createComputePipelineAsync(descriptor));
     } catch (e) {
       throw new GPUError(`${label}: the pipeline failed to compile: ${(e as Error).message}`);
     }
+  }
+
+  #describePipeline(label: string, code: () => string): GPUComputePipelineDescriptor {
+    const module = this.device.createShaderModule({ label, code: code() });
+    return { label, layout: 'auto', compute: { module, entryPoint: 'main' } };
   }
 
   #cache(): Map<string, GPUComputePipeline> {
@@ -595,7 +591,7 @@ export class Runtime implements TensorOwner {
     this.checkAlive();
     const bytes = Math.max(
       PAD_BYTES,
-      Math.ceil((sizeOfShape(shape) * bytesPerElement(dtype)) / PAD_BYTES) * PAD_BYTES,
+      Math.ceil((sizeOf(shape) * bytesPerElement(dtype)) / PAD_BYTES) * PAD_BYTES,
     );
     const pooled = reuse ? this.#pool.get(bytes)?.pop() : undefined;
     if (pooled) {
@@ -604,7 +600,7 @@ export class Runtime implements TensorOwner {
     }
     if (bytes > this.limits.maxBufferSize) {
       throw new InvalidArgumentError(
-        `${label}: a tensor of shape [${shape.join(', ')}] (${dtype}) needs ${bytes} bytes, ` +
+        `${label}: a tensor of shape ${shapeText(shape)} (${dtype}) needs ${bytes} bytes, ` +
           `more than this device's maxBufferSize of ${this.limits.maxBufferSize}`,
         'OUT_OF_MEMORY',
       );
@@ -615,11 +611,21 @@ export class Runtime implements TensorOwner {
         size: bytes,
         usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
       },
-      `a tensor of shape [${shape.join(', ')}] (${dtype}, ${label})`,
+      `a tensor of shape ${shapeText(shape)} (${dtype}, ${label})`,
     );
     this.#bindGroups.own(buffer);
     bufferDevices.set(buffer, this.device);
     return this.#track(new Tensor(this, buffer, shape, dtype, 0, true), bytes);
+  }
+
+  /** The result tensor: `out` (checked; may be exactly an input's range) or a new one like `like`. */
+  output(op: string, out: Tensor | undefined, like: Tensor, inputs: Tensor[]): Tensor {
+    // The kernels write every element: a pooled buffer will do.
+    if (out === undefined) return this.allocate(like.shape, like.dtype, `${op} output`, true);
+    this.checkTensor(op, 'out', out);
+    checkSameLayout(op, 'x', like, 'out', out);
+    checkOutputOverlap(op, out, inputs);
+    return out;
   }
 
   #track(tensor: Tensor, bytes: number): Tensor {
@@ -775,7 +781,7 @@ export class Runtime implements TensorOwner {
   checkTensor(op: string, arg: string, t: unknown): asserts t is Tensor {
     if (!(t instanceof Tensor)) {
       throw new InvalidArgumentError(
-        `${op}: ${arg} must be a Tensor (from act.tensor or act.wrap), got ${describeValue(t)}`,
+        `${op}: ${arg} must be a Tensor (from act.tensor or act.wrap), got ${describe(t)}`,
       );
     }
     if (t.destroyed) {
@@ -822,11 +828,3 @@ export class Runtime implements TensorOwner {
     this.#disposed = true;
   }
 }
-
-function describeValue(v: unknown): string {
-  if (v === null || v === undefined) return String(v);
-  if (typeof v === 'object') return `an object (${(v as object).constructor?.name ?? 'Object'})`;
-  return typeof v;
-}
-
-export const sizeOfShape = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);

@@ -11,7 +11,7 @@ import ceSource from '../shaders/softmax-ce.wgsl?raw';
 import sumSource from '../shaders/softmax-sum.wgsl?raw';
 import halfSource from '../shaders/f16.wgsl?raw';
 import rowsSource from '../shaders/softmax-rows.wgsl?raw';
-import type { DType } from './codegen.js';
+import { loadElement, type DType } from './codegen.js';
 
 export type Mode = 'forward' | 'backward' | 'ce';
 
@@ -134,6 +134,10 @@ export function workgroupsOf(
   return Math.ceil(rows / (256 / w));
 }
 
+// group_reduce merges the W States of each row in a full-width tree: every
+// lane takes part (idle ones hold the identity), so no element is skipped at
+// odd lengths and the order, hence the result, is fixed. group_sum is the same
+// tree for a plain sum (the cross-entropy row loss).
 const REDUCE_WORKGROUP = `var<workgroup> sh: array<State, WG>;
 var<workgroup> shl: array<f32, WG>;
 
@@ -141,9 +145,6 @@ fn threads_per_row() -> u32 {
   return 1u << P.w_log2;
 }
 
-// Merges the W States of each row in a full-width tree: every lane takes part
-// (idle ones hold the identity), so no element is skipped at odd lengths and
-// the order, hence the result, is fixed.
 fn group_reduce(st: State, lid: u32) -> State {
   sh[lid] = st;
   workgroupBarrier();
@@ -159,7 +160,6 @@ fn group_reduce(st: State, lid: u32) -> State {
   return r;
 }
 
-// The same tree for a plain sum (the cross-entropy row loss).
 fn group_sum(v: f32, lid: u32) -> f32 {
   shl[lid] = v;
   workgroupBarrier();
@@ -253,28 +253,25 @@ const ATOMIC_HALF_STORE = `fn store_out(g: u32, v: f32) {
   atomicOr(&out[g >> 1u], h << shift);
 }`;
 
-/** Vector loads and stores of the rows kernel: element index q * VW. */
-function rowsStorage(
-  dtype: DType,
-  vw: number,
-  inputs: string[],
-): { bindings: string[]; code: string } {
-  const bindings: string[] = [];
-  const code: string[] = [];
+/**
+ * Loads of each input and the store to `out`: of element q (vw 1: f32), or of
+ * the vector of elements q * 4 .. q * 4 + 3 (vw 4: V, the rows kernel only).
+ */
+function storage(dtype: DType, vw: number, inputs: string[]): { bindings: string[]; code: string } {
   const word = vw === 4 ? (dtype === 'float32' ? 'vec4<u32>' : 'vec2<u32>') : 'u32';
-  for (const name of inputs) {
-    bindings.push(`var<storage, read> ${name}: array<${word}>;`);
-    code.push(
-      dtype === 'float32'
+  const bindings = inputs.map((name) => `var<storage, read> ${name}: array<${word}>;`);
+  const code = inputs.map((name) =>
+    vw === 1
+      ? loadElement(dtype, name)
+      : dtype === 'float32'
         ? `fn load_${name}(q: u32) -> V { return bitcast<V>(${name}[q]); }`
-        : vw === 4
-          ? `fn load_${name}(q: u32) -> V { let w = ${name}[q]; return vec4<f32>(unpack2x16float(w.x), unpack2x16float(w.y)); }`
-          : `fn load_${name}(q: u32) -> V { return unpack2x16float(${name}[q >> 1u])[q & 1u]; }`,
-    );
-  }
+        : `fn load_${name}(q: u32) -> V { let w = ${name}[q]; return vec4<f32>(unpack2x16float(w.x), unpack2x16float(w.y)); }`,
+  );
   if (dtype === 'float32') {
     bindings.push(`var<storage, read_write> out: array<${word}>;`);
-    code.push('fn store_out(q: u32, v: V) { out[q] = bitcast<' + word + '>(v); }');
+    code.push(
+      `fn store_out(q: u32, v: ${vw === 1 ? 'f32' : 'V'}) { out[q] = bitcast<${word}>(v); }`,
+    );
   } else if (vw === 4) {
     // Four halves are two whole words of one lane: plain stores.
     bindings.push('var<storage, read_write> out: array<vec2<u32>>;');
@@ -287,7 +284,7 @@ function rowsStorage(
 }`,
     );
   } else {
-    // A word's two halves may belong to two rows, so to two subgroups.
+    // A word's two halves may belong to two rows, so to two workgroups or subgroups.
     bindings.push('var<storage, read_write> out: array<atomic<u32>>;');
     code.push(halfSource, ATOMIC_HALF_STORE);
   }
@@ -297,7 +294,7 @@ function rowsStorage(
 function rowsShader(s: KernelSpec): string {
   const vw = s.plan.vw ?? 1;
   const inputs = s.mode === 'forward' ? ['in0'] : ['in0', 'in1'];
-  const st = rowsStorage(s.dtype, vw, inputs);
+  const st = storage(s.dtype, vw, inputs);
   // The forward never reaches the backward's loads; WGSL still resolves them.
   if (s.mode === 'forward') st.code += '\nfn load_in1(q: u32) -> V { return V(0.0); }';
   const bindings = [...st.bindings];
@@ -327,28 +324,6 @@ fn load_partial(i: u32) -> vec4<f32> { return vec4<f32>(0.0); }`;
   );
 }
 
-/** Load of element g of input `name` as f32, and (for the output) the store. */
-function storage(dtype: DType, inputs: string[]): { bindings: string[]; code: string } {
-  const bindings: string[] = [];
-  const code: string[] = [];
-  for (const name of inputs) {
-    bindings.push(`var<storage, read> ${name}: array<u32>;`);
-    code.push(
-      dtype === 'float32'
-        ? `fn load_${name}(g: u32) -> f32 { return bitcast<f32>(${name}[g]); }`
-        : `fn load_${name}(g: u32) -> f32 { return unpack2x16float(${name}[g >> 1u])[g & 1u]; }`,
-    );
-  }
-  if (dtype === 'float32') {
-    bindings.push('var<storage, read_write> out: array<u32>;');
-    code.push('fn store_out(g: u32, v: f32) { out[g] = bitcast<u32>(v); }');
-  } else {
-    bindings.push('var<storage, read_write> out: array<atomic<u32>>;');
-    code.push(halfSource, ATOMIC_HALF_STORE);
-  }
-  return { bindings, code: code.join('\n') };
-}
-
 /** Bindings 1..n of a kernel, in order; the host binds ranges in the same order. */
 export function bindingNames(s: KernelSpec): string[] {
   const names =
@@ -371,8 +346,8 @@ export function bindingNames(s: KernelSpec): string[] {
 const PARTIALS_NONE = `fn store_partial(wg: u32, st: State) {}
 fn merge_partials(row: u32, t: u32, w: u32) -> State { return identity(); }`;
 
-const PARTIALS_SPLIT = `fn store_partial(wg: u32, st: State) { partials[wg] = to_partial(st); }
 // Each chunk merges all of its row's partials itself: no third dispatch.
+const PARTIALS_SPLIT = `fn store_partial(wg: u32, st: State) { partials[wg] = to_partial(st); }
 fn merge_partials(row: u32, t: u32, w: u32) -> State {
   var st = identity();
   for (var c = t; c < P.chunks; c += w) {
@@ -384,7 +359,7 @@ fn merge_partials(row: u32, t: u32, w: u32) -> State {
 export function softmaxShader(s: KernelSpec): string {
   if (s.plan.reduce === 'rows') return rowsShader(s);
   const inputs = bindingNames(s).filter((n) => n.startsWith('in'));
-  const st = storage(s.dtype, inputs);
+  const st = storage(s.dtype, 1, inputs);
   const extra: string[] = [];
   if (s.mode === 'ce') {
     if (s.labels) extra.push('var<storage, read> labels: array<i32>;');

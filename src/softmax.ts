@@ -18,7 +18,14 @@ import {
   type Uniforms,
 } from './softmax-kernels.js';
 import { Tensor } from './tensor.js';
-import { checkOutputOverlap, checkSameLayout, describe } from './validate.js';
+import {
+  checkKeys,
+  checkObject,
+  checkSameLayout,
+  describe,
+  shapeText,
+  sizeOf,
+} from './validate.js';
 
 export { softmaxTuning } from './softmax-kernels.js';
 
@@ -81,24 +88,6 @@ export function isSoftmaxOp(op: unknown): op is SoftmaxOp {
 
 // ---- argument checks --------------------------------------------------------
 
-function checkKeys(op: string, what: string, given: object, valid: readonly string[]): void {
-  for (const key of Object.keys(given)) {
-    if (!valid.includes(key)) {
-      throw new InvalidArgumentError(
-        `${op}: unknown ${what} ${JSON.stringify(key)}; valid ${what}s are: ${valid.join(', ')}`,
-      );
-    }
-  }
-}
-
-function checkObject(op: string, arg: string, v: unknown): Record<string, unknown> {
-  if (v === undefined) return {};
-  if (v === null || typeof v !== 'object' || Array.isArray(v) || v instanceof Tensor) {
-    throw new InvalidArgumentError(`${op}: ${arg} must be an object, got ${describe(v)}`);
-  }
-  return v as Record<string, unknown>;
-}
-
 interface Resolved {
   axis: number;
   invT: number;
@@ -158,21 +147,6 @@ function checkInput(rt: Runtime, op: string, arg: string, t: unknown): Tensor {
     );
   }
   return t;
-}
-
-/** The output: `out` (checked; the same range as an input or disjoint from all) or a new tensor. */
-function outputFor(
-  rt: Runtime,
-  op: string,
-  out: Tensor | undefined,
-  like: Tensor,
-  inputs: Tensor[],
-): Tensor {
-  if (out === undefined) return rt.allocate(like.shape, like.dtype, `${op} output`, true);
-  rt.checkTensor(op, 'out', out);
-  checkSameLayout(op, 'x', like, 'out', out);
-  checkOutputOverlap(op, out, inputs);
-  return out;
 }
 
 function checkBindable(rt: Runtime, op: string, t: Tensor): void {
@@ -235,7 +209,15 @@ function recordRows(rt: Runtime, job: RowJob): void {
       `softmax-family ${job.mode}${s.log ? ' log' : ''} ${s.dtype} ${s.plan.reduce} k${s.plan.k} vw${s.plan.vw ?? 1} phase ${s.phase}`,
       () => softmaxShader(s),
     );
-  const groups = workgroupsOf(job.plan, job.rows, subgroupMaxSize(rt), subgroupMinSize(rt));
+  const info = (
+    rt.device as { adapterInfo?: { subgroupMinSize?: number; subgroupMaxSize?: number } }
+  ).adapterInfo;
+  const groups = workgroupsOf(
+    job.plan,
+    job.rows,
+    info?.subgroupMaxSize ?? 128,
+    info?.subgroupMinSize || 4,
+  );
   if (job.plan.chunks > 1) {
     const partials = rt.allocate([job.rows * job.plan.chunks * 4], 'float32', `${job.op} partials`);
     const withPartials = [...ranges, rangeOf(partials)];
@@ -252,16 +234,6 @@ function recordRows(rt: Runtime, job: RowJob): void {
   }
 }
 
-function subgroupMinSize(rt: Runtime): number {
-  const info = (rt.device as { adapterInfo?: { subgroupMinSize?: number } }).adapterInfo;
-  return info?.subgroupMinSize || 4;
-}
-
-function subgroupMaxSize(rt: Runtime): number {
-  const info = (rt.device as { adapterInfo?: { subgroupMaxSize?: number } }).adapterInfo;
-  return info?.subgroupMaxSize ?? 128;
-}
-
 const planFor = (
   rt: Runtime,
   rows: number,
@@ -275,9 +247,44 @@ const planFor = (
 /** rows, len and inner (the stride along the axis) of a shape reduced along `axis`. */
 function geometry(shape: readonly number[], axis: number) {
   const len = shape[axis];
-  const inner = shape.slice(axis + 1).reduce((a, b) => a * b, 1);
-  const outer = shape.slice(0, axis).reduce((a, b) => a * b, 1);
-  return { rows: outer * inner, len, inner };
+  const inner = sizeOf(shape.slice(axis + 1));
+  return { rows: sizeOf(shape.slice(0, axis)) * inner, len, inner };
+}
+
+/**
+ * The forward (inputs [x]) or the backward (inputs [y, dy]) of the softmax
+ * family along params.axis; `out` may be given (same shape and dtype).
+ */
+function rowOp(
+  rt: Runtime,
+  op: SoftmaxOp,
+  mode: 'forward' | 'backward',
+  inputs: Tensor[],
+  params: SoftmaxParams & { out?: Tensor },
+): Tensor {
+  const a = inputs[0];
+  const p = resolveParams(op, a.shape.length, params);
+  checkBindable(rt, op, a);
+  const out = rt.output(op, p.out, a, inputs);
+  const g = geometry(a.shape, p.axis);
+  recordRows(rt, {
+    op,
+    mode,
+    log: op === 'logSoftmax',
+    labels: false,
+    inputs,
+    out,
+    extra: [],
+    ...g,
+    plan: planFor(rt, g.rows, g.len, g.inner, true, true),
+    // The backward takes y, already signed: the sign is in `factor` only.
+    signBit: mode === 'forward' && op === 'softmin' ? 0x80000000 : 0,
+    invT: p.invT,
+    factor: p.factor,
+    smoothC: 0,
+    keep: 1,
+  });
+  return out;
 }
 
 /** y = softmax-family(x) along params.axis; `out` may be given (same shape and dtype). */
@@ -287,28 +294,7 @@ export function softmaxForward(
   x: Tensor,
   params: SoftmaxParams & { out?: Tensor } = {},
 ): Tensor {
-  checkInput(rt, op, 'x', x);
-  const p = resolveParams(op, x.shape.length, params);
-  checkBindable(rt, op, x);
-  const out = outputFor(rt, op, p.out, x, [x]);
-  const g = geometry(x.shape, p.axis);
-  recordRows(rt, {
-    op,
-    mode: 'forward',
-    log: op === 'logSoftmax',
-    labels: false,
-    inputs: [x],
-    out,
-    extra: [],
-    ...g,
-    plan: planFor(rt, g.rows, g.len, g.inner, true, true),
-    signBit: op === 'softmin' ? 0x80000000 : 0,
-    invT: p.invT,
-    factor: p.factor,
-    smoothC: 0,
-    keep: 1,
-  });
-  return out;
+  return rowOp(rt, op, 'forward', [checkInput(rt, op, 'x', x)], params);
 }
 
 /** dx from the forward output y and dy: softmax dx = y (dy - sum(dy y)); logSoftmax dx = dy - exp(y) sum(dy). */
@@ -321,27 +307,7 @@ export function softmaxBackward(
   const y = checkInput(rt, op, 'y', inputs.y);
   const dy = checkInput(rt, op, 'dy', inputs.dy);
   checkSameLayout(op, 'y', y, 'dy', dy);
-  const p = resolveParams(op, y.shape.length, params);
-  checkBindable(rt, op, y);
-  const out = outputFor(rt, op, p.out, y, [y, dy]);
-  const g = geometry(y.shape, p.axis);
-  recordRows(rt, {
-    op,
-    mode: 'backward',
-    log: op === 'logSoftmax',
-    labels: false,
-    inputs: [y, dy],
-    out,
-    extra: [],
-    ...g,
-    plan: planFor(rt, g.rows, g.len, g.inner, true, true),
-    signBit: 0,
-    invT: p.invT,
-    factor: p.factor,
-    smoothC: 0,
-    keep: 1,
-  });
-  return out;
+  return rowOp(rt, op, 'backward', [y, dy], params);
 }
 
 const OP_CE = 'softmaxCrossEntropy';
@@ -390,7 +356,7 @@ export function softmaxCrossEntropy(
   rt.checkTensor(OP_CE, 'logits', logits);
   if (logits.shape.length !== 2) {
     throw new InvalidArgumentError(
-      `${OP_CE}: logits must have shape [rows, classes], got [${logits.shape.join(', ')}]`,
+      `${OP_CE}: logits must have shape [rows, classes], got ${shapeText(logits.shape)}`,
       'SHAPE_MISMATCH',
     );
   }

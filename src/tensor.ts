@@ -10,6 +10,9 @@ export interface TensorOwner {
 
 export const bytesPerElement = (dtype: DType): number => (dtype === 'float32' ? 4 : 2);
 
+/** Elements of a shape ([] is a scalar: 1). */
+export const sizeOf = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
+
 /**
  * A GPU-resident tensor: a byte range of a GPUBuffer with a shape and dtype.
  * Owned tensors (made by `act.tensor` or by an op) free their buffer on
@@ -30,7 +33,7 @@ export class Tensor {
     readonly owned: boolean,
   ) {
     this.shape = Object.freeze([...shape]);
-    this.size = shape.reduce((a, b) => a * b, 1);
+    this.size = sizeOf(shape);
   }
 
   get device(): GPUDevice {

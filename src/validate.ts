@@ -12,7 +12,9 @@ import {
 } from './activations.js';
 import { InvalidArgumentError } from './errors.js';
 import type { DType } from './codegen.js';
-import type { Tensor } from './tensor.js';
+import { sizeOf, Tensor } from './tensor.js';
+
+export { sizeOf };
 
 /** A short, safe description of any value for error messages. */
 export function describe(v: unknown): string {
@@ -25,6 +27,45 @@ export function describe(v: unknown): string {
   if (ArrayBuffer.isView(v)) return `a ${v.constructor.name} of length ${(v as Uint8Array).length}`;
   if (typeof v === 'object') return `an object (${(v as object).constructor?.name ?? 'Object'})`;
   return typeof v;
+}
+
+/** A shape as messages show it: `[2, 3]`. */
+export const shapeText = (shape: readonly number[]): string => `[${shape.join(', ')}]`;
+
+/** An options object (undefined reads as {}); arrays and tensors are refused. */
+export function checkObject(op: string, arg: string, v: unknown): Record<string, unknown> {
+  if (v === undefined) return {};
+  if (v === null || typeof v !== 'object' || Array.isArray(v) || v instanceof Tensor) {
+    throw new InvalidArgumentError(`${op}: ${arg} must be an object, got ${describe(v)}`);
+  }
+  return v as Record<string, unknown>;
+}
+
+/** Unknown keys are refused: a misspelt option is an error, not ignored. */
+export function checkKeys(op: string, what: string, given: object, valid: readonly string[]): void {
+  for (const key of Object.keys(given)) {
+    if (!valid.includes(key)) {
+      throw new InvalidArgumentError(
+        `${op}: unknown ${what} ${JSON.stringify(key)}; valid ${what}s are: ${valid.join(', ') || '(none)'}`,
+      );
+    }
+  }
+}
+
+/** `shape` (argument `arg`) must hold the `n` elements of `data`. */
+export function checkSize(
+  op: string,
+  arg: string,
+  shape: readonly number[],
+  data: string,
+  n: number,
+): void {
+  if (sizeOf(shape) !== n) {
+    throw new InvalidArgumentError(
+      `${op}: ${arg} ${shapeText(shape)} holds ${sizeOf(shape)} elements but ${data} has ${n}`,
+      'SHAPE_MISMATCH',
+    );
+  }
 }
 
 export function isActivationName(op: unknown): op is ActivationName {
@@ -69,33 +110,27 @@ export function checkShape(op: string, arg: string, shape: unknown): number[] {
     size *= d;
   });
   if (!Number.isSafeInteger(size)) {
-    throw new InvalidArgumentError(
-      `${op}: ${arg} [${shape.join(', ')}] has more than 2^53 elements`,
-    );
+    throw new InvalidArgumentError(`${op}: ${arg} ${shapeText(shape)} has more than 2^53 elements`);
   }
   return [...shape];
 }
 
-export const sizeOf = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
+/** What each range of a numeric parameter admits besides being a finite number. */
+const RANGES: Record<NumberParam['range'], [string, (v: number) => boolean]> = {
+  finite: ['a finite number', () => true],
+  positive: ['a finite number > 0', (v) => v > 0],
+  nonzero: ['a finite non-zero number', (v) => v !== 0],
+};
 
 function checkNumber(op: string, name: string, spec: NumberParam, v: unknown): number {
-  const expected =
-    spec.range === 'positive'
-      ? 'a finite number > 0'
-      : spec.range === 'nonzero'
-        ? 'a finite non-zero number'
-        : 'a finite number';
-  const ok =
-    typeof v === 'number' &&
-    Number.isFinite(v) &&
-    (spec.range !== 'positive' || v > 0) &&
-    (spec.range !== 'nonzero' || v !== 0);
-  if (!ok)
+  const [expected, ok] = RANGES[spec.range];
+  if (typeof v !== 'number' || !Number.isFinite(v) || !ok(v)) {
     throw new InvalidArgumentError(
       `${op}: ${name} must be ${expected}, got ${describe(v)}`,
       'INVALID_PARAMETER',
     );
-  return v as number;
+  }
+  return v;
 }
 
 /**
@@ -109,23 +144,10 @@ export function resolveParams(
   params: unknown,
   allowed: readonly string[],
 ): ParamValues {
-  if (
-    params !== undefined &&
-    (params === null || typeof params !== 'object' || Array.isArray(params))
-  ) {
-    throw new InvalidArgumentError(`${op}: params must be an object, got ${describe(params)}`);
-  }
-  const given = (params ?? {}) as Record<string, unknown>;
+  const given = checkObject(op, 'params', params);
   const specs = activations[op].params as Record<string, ParamSpec>;
   const tensorParam = (activations[op] as { tensorParam?: string }).tensorParam;
-  for (const key of Object.keys(given)) {
-    if (!(key in specs) && !allowed.includes(key)) {
-      const valid = [...Object.keys(specs), ...allowed].join(', ') || '(none)';
-      throw new InvalidArgumentError(
-        `${op}: unknown option ${JSON.stringify(key)}; valid options are: ${valid}`,
-      );
-    }
-  }
+  checkKeys(op, 'option', given, [...Object.keys(specs), ...allowed]);
   const out: ParamValues = {};
   for (const [name, spec] of Object.entries(specs)) {
     const v = given[name];
@@ -166,7 +188,7 @@ export function paramSlots(op: ActivationName, values: ParamValues): number[] {
 export function checkSameLayout(op: string, an: string, a: Tensor, bn: string, b: Tensor): void {
   if (a.shape.length !== b.shape.length || a.shape.some((d, i) => d !== b.shape[i])) {
     throw new InvalidArgumentError(
-      `${op}: ${bn} has shape [${b.shape.join(', ')}] but ${an} has shape [${a.shape.join(', ')}]`,
+      `${op}: ${bn} has shape ${shapeText(b.shape)} but ${an} has shape ${shapeText(a.shape)}`,
       'SHAPE_MISMATCH',
     );
   }

@@ -1,10 +1,12 @@
 /**
  * WGSL has no erf: ours (shaders/erf.wgsl) must stay within 2e-7 absolute of
  * erf over all f32, proved here on the GPU against the float64 erf on a dense
- * sweep, plus relative accuracy of erfc_pos in the tail that gelu relies on.
+ * sweep, plus the relative accuracy in the tail of erfc_pos and of gelu's
+ * erfc_gauss (shaders/math.wgsl).
  */
 import { describe, expect, it } from 'vitest';
 import erfSource from '../shaders/erf.wgsl?raw';
+import mathSource from '../shaders/math.wgsl?raw';
 import { erf64, erfc64 } from '../src/erf64.js';
 import { sharedActivations } from './gpu.js';
 
@@ -14,6 +16,7 @@ async function evaluate(
   xs: Float32Array<ArrayBuffer>,
 ): Promise<Float32Array> {
   const code = `${erfSource}
+${mathSource}
 fn erfc_gauss_value(t: f32) -> f32 { return erfc_gauss(t).x; }
 fn erfc_gauss_exp(t: f32) -> f32 { return erfc_gauss(t).y; }
 @group(0) @binding(0) var<storage, read> x: array<f32>;

@@ -8,17 +8,17 @@
  *
  * WebGPU raises a requested limit below its default to the default (Dawn
  * gives 128 MiB for a request of 64 KiB), so the instance here runs on the
- * real device seen through a 64 KiB maxStorageBufferBindingSize, and every
- * bind group it creates is checked against that limit and the 256-byte
- * offset alignment (an oversized or misaligned binding throws). The real
- * 128 MiB limit is crossed in test/fused.node.test.ts.
+ * real device seen through a 64 KiB maxStorageBufferBindingSize (limitedView
+ * in test/gpu.ts), and every bind group it creates is checked against that
+ * limit and the 256-byte offset alignment (an oversized or misaligned binding
+ * throws). The real 128 MiB limit is crossed in test/fused.node.test.ts.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { fromHalfArray, toHalfArray } from '../src/f16.js';
 import * as fref from '../src/fused-reference.js';
 import { fusedTuning } from '../src/fused.js';
 import { createActivations, type Activations, type DType, type Tensor } from '../src/index.js';
-import { noGpuErrors, testGPU } from './gpu.js';
+import { limitedView, noGpuErrors, testGPU } from './gpu.js';
 import { uniform } from './inputs.js';
 import { ELEMENTWISE, halfMismatches, mismatches, report, type Tolerance } from './tolerance.js';
 import {
@@ -40,34 +40,6 @@ let shared: Promise<Activations> | undefined;
 /** Buffer bindings the instance made, by size. */
 const bound: number[] = [];
 
-/** The real device, reporting a 64 KiB binding limit and holding every bind group to it. */
-function limitedView(real: GPUDevice): GPUDevice {
-  const get = (t: object, k: PropertyKey) => (t as Record<PropertyKey, unknown>)[k];
-  const limits = new Proxy(real.limits, {
-    get: (t, k) => (k === 'maxStorageBufferBindingSize' ? LIMIT : get(t, k)),
-  });
-  const createBindGroup = (d: GPUBindGroupDescriptor) => {
-    for (const e of d.entries as GPUBindGroupEntry[]) {
-      const r = e.resource as GPUBufferBinding;
-      if (!r.buffer) continue;
-      const size = r.size ?? r.buffer.size - (r.offset ?? 0);
-      if (size > LIMIT || (r.offset ?? 0) % 256 !== 0) {
-        throw new Error(`${d.label}: binding ${e.binding} of ${size} bytes at ${r.offset}`);
-      }
-      bound.push(size);
-    }
-    return real.createBindGroup(d);
-  };
-  return new Proxy(real, {
-    get(t, k) {
-      if (k === 'limits') return limits;
-      if (k === 'createBindGroup') return createBindGroup;
-      const v = get(t, k);
-      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(t) : v;
-    },
-  });
-}
-
 function limited(): Promise<Activations> {
   shared ??= (async () => {
     const adapter = (await testGPU().requestAdapter())!;
@@ -75,7 +47,7 @@ function limited(): Promise<Activations> {
       adapter.features.has(f),
     );
     device = await adapter.requestDevice({ requiredFeatures });
-    return createActivations({ device: limitedView(device) });
+    return createActivations({ device: limitedView(device, LIMIT, bound) });
   })();
   return shared;
 }

@@ -30,6 +30,42 @@ export function sharedActivations(): Promise<Activations> {
 }
 
 /**
+ * The real device seen through a smaller maxStorageBufferBindingSize. WebGPU
+ * raises a requested limit below its default up to the default (Dawn gives
+ * 128 MiB for a request of 64 KiB), so a small limit cannot be had from the
+ * adapter: this view reports `limit`, and every buffer binding of every bind
+ * group made through it must fit `limit` at a 256-byte aligned offset, or
+ * createBindGroup throws (naming the group, the binding, its size and
+ * offset). The size of each binding it lets through is pushed to `bound`.
+ */
+export function limitedView(real: GPUDevice, limit: number, bound: number[] = []): GPUDevice {
+  const get = (t: object, k: PropertyKey) => (t as Record<PropertyKey, unknown>)[k];
+  const limits = new Proxy(real.limits, {
+    get: (t, k) => (k === 'maxStorageBufferBindingSize' ? limit : get(t, k)),
+  });
+  const createBindGroup = (d: GPUBindGroupDescriptor) => {
+    for (const e of d.entries as GPUBindGroupEntry[]) {
+      const r = e.resource as GPUBufferBinding;
+      if (!r.buffer) continue;
+      const size = r.size ?? r.buffer.size - (r.offset ?? 0);
+      if (size > limit || (r.offset ?? 0) % 256 !== 0) {
+        throw new Error(`${d.label}: binding ${e.binding} of ${size} bytes at ${r.offset}`);
+      }
+      bound.push(size);
+    }
+    return real.createBindGroup(d);
+  };
+  return new Proxy(real, {
+    get(t, k) {
+      if (k === 'limits') return limits;
+      if (k === 'createBindGroup') return createBindGroup;
+      const v = get(t, k);
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(t) : v;
+    },
+  });
+}
+
+/**
  * Runs GPU work inside validation and out-of-memory error scopes and fails
  * the test if the device reported anything.
  */

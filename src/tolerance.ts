@@ -13,6 +13,9 @@ export interface Tolerance {
 /** Elementwise ops, forward and backward (issue: |gpu - ref| <= 1e-6 + 4e-6 |ref|). */
 export const ELEMENTWISE: Tolerance = { atol: 1e-6, rtol: 4e-6 };
 
+/** The softmax family's probabilities and the fused softmaxes (|gpu - ref| <= 1e-6 + 1e-5 |ref|). */
+export const SOFTMAX: Tolerance = { atol: 1e-6, rtol: 1e-5 };
+
 export function close(got: number, want: number, tol: Tolerance): boolean {
   const w = Math.fround(want);
   if (Number.isNaN(want)) return Number.isNaN(got);

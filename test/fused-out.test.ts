@@ -6,13 +6,13 @@
  * with the inputs unchanged.
  */
 import { describe, expect, it } from 'vitest';
-import { fromHalfArray, toHalfArray } from '../src/f16.js';
+import { toHalfArray } from '../src/f16.js';
 import * as fref from '../src/fused-reference.js';
 import type { Activations, DType, Tensor } from '../src/index.js';
 import { InvalidArgumentError } from '../src/index.js';
 import { noGpuErrors, sharedActivations } from './gpu.js';
-import { uniform } from './inputs.js';
-import { ELEMENTWISE, halfMismatches, mismatches, report, type Tolerance } from './tolerance.js';
+import { uniform, uniformAs } from './inputs.js';
+import { ELEMENTWISE, SOFTMAX, expectClose } from './tolerance.js';
 import {
   applyBiasAct,
   biasAct,
@@ -23,36 +23,15 @@ import {
   scaledMaskedSoftmaxBackward,
 } from '../src/fused-entry.js';
 
-const SOFTMAX: Tolerance = { atol: 1e-6, rtol: 1e-5 };
-const f16 = (a: ArrayLike<number>) => fromHalfArray(toHalfArray(a));
 const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
 
 /** A tensor of NaN: a result that is not written shows. */
 const poisoned = (act: Activations, shape: number[], dtype: DType = 'float32') =>
   act.tensor(new Float32Array(size(shape)).fill(NaN), shape, { dtype });
 
-/** Checks got (read as float32, or raw half bits) against the float64 reference. */
-function check(
-  got: Float32Array | Uint16Array,
-  want: ArrayLike<number>,
-  dtype: DType,
-  tol: Tolerance,
-  what: string,
-): void {
-  const ms =
-    dtype === 'float16'
-      ? halfMismatches(got as Uint16Array, toHalfArray(want), 1)
-      : mismatches(got as Float32Array, want, tol);
-  expect(ms, `${what}\n${report(ms)}`).toEqual([]);
-}
-
 const raw = (t: Tensor) => t.readRaw() as Promise<Float32Array | Uint16Array>;
 const destroy = (...ts: (Tensor | null | undefined)[]) => ts.forEach((t) => t?.destroy());
 const dtypes = ['float32', 'float16'] as const;
-const inputData = (n: number, seed: number, dtype: DType, lo = -4, hi = 4) => {
-  const v = uniform(n, lo, hi, seed);
-  return dtype === 'float16' ? f16(v) : v;
-};
 
 describe('biasAct with out', () => {
   // C 12: the rows kernel; C 7: the flat kernel with a tail word.
@@ -68,8 +47,8 @@ describe('biasAct with out', () => {
         ['silu', {}],
         ['leakyRelu', { alpha: 0.3 }],
       ] as const) {
-        const x = inputData(rows * c, 1, dtype);
-        const bias = inputData(c, 2, dtype, -1, 1);
+        const x = uniformAs(rows * c, 1, dtype);
+        const bias = uniformAs(c, 2, dtype, -1, 1);
         const want = fref.biasActForward(op, x, bias, params);
         const xt = act.tensor(x, shape, { dtype });
         const bt = act.tensor(bias, [c], { dtype });
@@ -82,8 +61,8 @@ describe('biasAct with out', () => {
           return { y, inPlace: await raw(xt) };
         });
         destroy(xt, bt, out);
-        check(y, want, dtype, ELEMENTWISE, `${op} into out`);
-        check(inPlace, want, dtype, ELEMENTWISE, `${op} in place`);
+        expectClose(y, want, dtype, ELEMENTWISE, `${op} into out`);
+        expectClose(inPlace, want, dtype, ELEMENTWISE, `${op} in place`);
       }
     });
 
@@ -91,9 +70,9 @@ describe('biasAct with out', () => {
       const act = await sharedActivations();
       const [rows, c] = [11, 8];
       const shape = [rows, c];
-      const x = inputData(rows * c, 3, dtype);
-      const bias = inputData(c, 4, dtype, -1, 1);
-      const dy = inputData(rows * c, 5, dtype, -2, 2);
+      const x = uniformAs(rows * c, 3, dtype);
+      const bias = uniformAs(c, 4, dtype, -1, 1);
+      const dy = uniformAs(rows * c, 5, dtype, -2, 2);
       const want = fref.biasActBackward('gelu', x, bias, dy);
       for (const target of ['poisoned', 'dy', 'x'] as const) {
         const xt = act.tensor(x, shape, { dtype });
@@ -109,9 +88,15 @@ describe('biasAct with out', () => {
           return r;
         });
         destroy(xt, bt, dyt, out);
-        check(got.dx, want.dx, dtype, ELEMENTWISE, `dx over ${target}`);
+        expectClose(got.dx, want.dx, dtype, ELEMENTWISE, `dx over ${target}`);
         // 11 rows of |dx| < 3: float32 sums within 1e-5; float16 within 1 ulp of the rounded sum.
-        check(got.dbias, want.dbias, dtype, { atol: 1e-5, rtol: 1e-5 }, `dbias, dx over ${target}`);
+        expectClose(
+          got.dbias,
+          want.dbias,
+          dtype,
+          { atol: 1e-5, rtol: 1e-5 },
+          `dbias, dx over ${target}`,
+        );
       }
     });
   });
@@ -130,7 +115,7 @@ describe('biasAct with out', () => {
     });
     destroy(yt, dyt);
     const want = fref.biasActBackward('sigmoid', y, new Float32Array(5), dy, {}, { fromY: true });
-    check(got, want.dx, 'float32', ELEMENTWISE, 'dx over y');
+    expectClose(got, want.dx, 'float32', ELEMENTWISE, 'dx over y');
   });
 });
 
@@ -141,9 +126,9 @@ describe('GLU with out', () => {
       const act = await sharedActivations();
       for (const h of [8, 5]) {
         const rows = 6;
-        const a = inputData(rows * h, 10, dtype);
-        const b = inputData(rows * h, 11, dtype);
-        const dy = inputData(rows * h, 12, dtype, -1, 1);
+        const a = uniformAs(rows * h, 10, dtype);
+        const b = uniformAs(rows * h, 11, dtype);
+        const dy = uniformAs(rows * h, 12, dtype, -1, 1);
         const x = Float32Array.from(fref.joinHalves(a, b, h));
         const half = [rows, h];
         const full = [rows, 2 * h];
@@ -175,11 +160,11 @@ describe('GLU with out', () => {
         });
         destroy(xt, dyt);
         const tol = ELEMENTWISE;
-        check(got.y, wy, dtype, tol, `forward H ${h}`);
-        check(got['over a'], wy, dtype, tol, `forward over a, H ${h}`);
-        check(got['over b'], wy, dtype, tol, `forward over b, H ${h}`);
-        check(got.dx, wdx, dtype, tol, `dx H ${h}`);
-        check(got.dxInPlace, wdx, dtype, tol, `dx over x, H ${h}`);
+        expectClose(got.y, wy, dtype, tol, `forward H ${h}`);
+        expectClose(got['over a'], wy, dtype, tol, `forward over a, H ${h}`);
+        expectClose(got['over b'], wy, dtype, tol, `forward over b, H ${h}`);
+        expectClose(got.dx, wdx, dtype, tol, `dx H ${h}`);
+        expectClose(got.dxInPlace, wdx, dtype, tol, `dx over x, H ${h}`);
       }
     },
   );
@@ -197,8 +182,8 @@ describe('scaledMaskedSoftmax with out', () => {
       const act = await sharedActivations();
       const shape = [2, 5, cols];
       const n = size(shape);
-      const x = inputData(n, 20, dtype);
-      const dy = inputData(n, 21, dtype, -1, 1);
+      const x = uniformAs(n, 20, dtype);
+      const dy = uniformAs(n, 21, dtype, -1, 1);
       const maskData = new Uint8Array(5 * cols).map((_, i) => (i % 7 === 3 ? 0 : 1));
       const options = { scale: 0.6, causal: true, offset: 1 };
       const refOptions = { ...options, mask: { data: maskData, shape: [5, cols], boolean: true } };
@@ -231,11 +216,12 @@ describe('scaledMaskedSoftmax with out', () => {
         destroy(xt, out);
         return r;
       });
-      check(got.y, wy, dtype, tol, 'forward');
-      check(got.inPlace, wy, dtype, tol, 'forward over x');
+      expectClose(got.y, wy, dtype, tol, 'forward');
+      expectClose(got.inPlace, wy, dtype, tol, 'forward over x');
       // The backward sees the stored (rounded) y.
       const wdx = fref.maskedSoftmaxBackward(got.yv as Float32Array, dy, shape, refOptions);
-      for (const over of ['poisoned', 'dy', 'y']) check(got[`dx ${over}`], wdx, dtype, tol, over);
+      for (const over of ['poisoned', 'dy', 'y'])
+        expectClose(got[`dx ${over}`], wdx, dtype, tol, over);
     },
   );
 });
@@ -247,8 +233,8 @@ describe("out in a range of an input's own buffer (written through a scratch ten
       const act = await sharedActivations();
       const [rows, c] = [3, 5];
       const n = rows * c;
-      const x = inputData(n, 30, dtype);
-      const bias = inputData(c, 31, dtype, -1, 1);
+      const x = uniformAs(n, 30, dtype);
+      const bias = uniformAs(c, 31, dtype, -1, 1);
       const eb = dtype === 'float32' ? 4 : 2;
       // x at 0, out at 256, a sentinel right after out; one buffer.
       const buffer = act.device.createBuffer({
@@ -279,19 +265,19 @@ describe("out in a range of an input's own buffer (written through a scratch ten
       });
       destroy(xt, out, whole, bt);
       buffer.destroy();
-      check(got.bias, fref.biasActForward('elu', x, bias), dtype, ELEMENTWISE, 'biasAct');
+      expectClose(got.bias, fref.biasActForward('elu', x, bias), dtype, ELEMENTWISE, 'biasAct');
       const wsm = fref.maskedSoftmaxForward(x, [rows, c], { causal: true });
-      check(got.sms, wsm, dtype, SOFTMAX, 'scaledMaskedSoftmax');
+      expectClose(got.sms, wsm, dtype, SOFTMAX, 'scaledMaskedSoftmax');
       const x2 = x.subarray(0, rows * 4);
       const { a, b } = fref.splitHalves(x2, 2);
-      check(got.glu, fref.gluForward('reglu', a, b), dtype, ELEMENTWISE, 'glu');
+      expectClose(got.glu, fref.gluForward('reglu', a, b), dtype, ELEMENTWISE, 'glu');
       // The bytes after the last output (glu wrote 6 elements, the others 15) keep the sentinel.
       const bytes = new Uint8Array(got.whole.buffer);
       expect(Array.from(bytes.subarray(256 + n * eb, 512))).toEqual(
         new Array(256 - n * eb).fill(0x3c),
       );
       // And x, before out, is unchanged.
-      check(got.whole.subarray(0, n) as never, x, dtype, { atol: 0, rtol: 0 }, 'x unchanged');
+      expectClose(got.whole.subarray(0, n) as never, x, dtype, { atol: 0, rtol: 0 }, 'x unchanged');
     },
   );
 });

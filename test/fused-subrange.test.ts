@@ -14,13 +14,13 @@
  * throws). The real 128 MiB limit is crossed in test/fused.node.test.ts.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { fromHalfArray, toHalfArray } from '../src/f16.js';
+import { fromHalfArray } from '../src/f16.js';
 import * as fref from '../src/fused-reference.js';
 import { fusedTuning } from '../src/fused.js';
-import { createActivations, type Activations, type DType, type Tensor } from '../src/index.js';
+import { createActivations, type Activations, type Tensor } from '../src/index.js';
 import { limitedView, noGpuErrors, testGPU } from './gpu.js';
-import { uniform } from './inputs.js';
-import { ELEMENTWISE, halfMismatches, mismatches, report, type Tolerance } from './tolerance.js';
+import { uniformAs } from './inputs.js';
+import { ELEMENTWISE, SOFTMAX, expectClose } from './tolerance.js';
 import {
   biasAct,
   biasActBackward,
@@ -31,8 +31,6 @@ import {
 } from '../src/fused-entry.js';
 
 const LIMIT = 1 << 16;
-const SOFTMAX: Tolerance = { atol: 1e-6, rtol: 1e-5 };
-const f16 = (a: ArrayLike<number>) => fromHalfArray(toHalfArray(a));
 const dtypes = ['float32', 'float16'] as const;
 
 let device: GPUDevice | undefined;
@@ -54,26 +52,8 @@ function limited(): Promise<Activations> {
 
 afterAll(() => device?.destroy());
 
-function check(
-  got: Float32Array | Uint16Array,
-  want: ArrayLike<number>,
-  dtype: DType,
-  tol: Tolerance,
-  what: string,
-): void {
-  const ms =
-    dtype === 'float16'
-      ? halfMismatches(got as Uint16Array, toHalfArray(want), 1)
-      : mismatches(got as Float32Array, want, tol);
-  expect(ms, `${what}\n${report(ms)}`).toEqual([]);
-}
-
 type Raw = Float32Array | Uint16Array;
 const raw = (t: Tensor) => t.readRaw() as Promise<Raw>;
-const data = (n: number, seed: number, dtype: DType, lo = -4, hi = 4) => {
-  const v = uniform(n, lo, hi, seed);
-  return dtype === 'float16' ? f16(v) : v;
-};
 
 /** Runs record() and returns how many dispatches it recorded (no submission in between). */
 function dispatches(act: Activations, record: () => void): number {
@@ -113,9 +93,9 @@ describe('biasAct over the binding limit', () => {
       fusedTuning.targetThreads = 4096;
       try {
         const shape = [rows, c];
-        const x = data(rows * c, 1, dtype);
-        const bias = data(c, 2, dtype, -1, 1);
-        const dy = data(rows * c, 3, dtype, -2, 2);
+        const x = uniformAs(rows * c, 1, dtype);
+        const bias = uniformAs(c, 2, dtype, -1, 1);
+        const dy = uniformAs(rows * c, 3, dtype, -2, 2);
         const xt = act.tensor(x, shape, { dtype });
         const bt = act.tensor(bias, [c], { dtype });
         const dyt = act.tensor(dy, shape, { dtype });
@@ -135,9 +115,9 @@ describe('biasAct over the binding limit', () => {
           return r;
         });
         for (const t of [xt, bt, dyt]) t.destroy();
-        check(got.y, fref.biasActForward('silu', x, bias), dtype, ELEMENTWISE, 'forward');
+        expectClose(got.y, fref.biasActForward('silu', x, bias), dtype, ELEMENTWISE, 'forward');
         const w = fref.biasActBackward('silu', x, bias, dy);
-        check(got.dx[0], w.dx, dtype, ELEMENTWISE, 'dx');
+        expectClose(got.dx[0], w.dx, dtype, ELEMENTWISE, 'dx');
         // The same partial sums in the same order: identical bits.
         const bits = (a: Raw) => Array.from(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
         expect(bits(got.db[1])).toEqual(bits(got.db[0]));
@@ -160,8 +140,8 @@ describe('biasAct over the binding limit', () => {
   it('in place (out: x) and into out over the limit', async () => {
     const act = await limited();
     const [rows, c] = [900, 40];
-    const x = data(rows * c, 4, 'float32');
-    const bias = data(c, 5, 'float32', -1, 1);
+    const x = uniformAs(rows * c, 4, 'float32');
+    const bias = uniformAs(c, 5, 'float32', -1, 1);
     const xt = act.tensor(x, [rows, c]);
     const bt = act.tensor(bias, [c]);
     const out = act.tensor(new Float32Array(rows * c).fill(NaN), [rows, c]);
@@ -172,8 +152,8 @@ describe('biasAct over the binding limit', () => {
     });
     for (const t of [xt, bt, out]) t.destroy();
     const want = fref.biasActForward('gelu', x, bias);
-    check(got.out, want, 'float32', ELEMENTWISE, 'into out');
-    check(got.inPlace, want, 'float32', ELEMENTWISE, 'in place');
+    expectClose(got.out, want, 'float32', ELEMENTWISE, 'into out');
+    expectClose(got.inPlace, want, 'float32', ELEMENTWISE, 'in place');
   });
 });
 
@@ -182,9 +162,9 @@ describe('GLU family over the binding limit', () => {
     const act = await limited();
     for (const h of [48, 7]) {
       const rows = 2500;
-      const a = data(rows * h, 10, dtype);
-      const b = data(rows * h, 11, dtype);
-      const dy = data(rows * h, 12, dtype, -1, 1);
+      const a = uniformAs(rows * h, 10, dtype);
+      const b = uniformAs(rows * h, 11, dtype);
+      const dy = uniformAs(rows * h, 12, dtype, -1, 1);
       const x = Float32Array.from(fref.joinHalves(a, b, h));
       const xt = act.tensor(x, [rows, 2 * h], { dtype });
       const at = act.tensor(a, [rows, h], { dtype });
@@ -210,11 +190,11 @@ describe('GLU family over the binding limit', () => {
       for (const t of [xt, at, bt, dyt]) t.destroy();
       const wy = fref.gluForward('swiglu', a, b);
       const wg = fref.gluBackward('swiglu', a, b, dy);
-      check(got.y, wy, dtype, ELEMENTWISE, `forward H ${h}`);
-      check(got.y2, wy, dtype, ELEMENTWISE, `forward (a, b) H ${h}`);
-      check(got.dx, fref.joinHalves(wg.da, wg.db, h), dtype, ELEMENTWISE, `dx H ${h}`);
-      check(got.da, wg.da, dtype, ELEMENTWISE, `da H ${h}`);
-      check(got.db, wg.db, dtype, ELEMENTWISE, `db H ${h}`);
+      expectClose(got.y, wy, dtype, ELEMENTWISE, `forward H ${h}`);
+      expectClose(got.y2, wy, dtype, ELEMENTWISE, `forward (a, b) H ${h}`);
+      expectClose(got.dx, fref.joinHalves(wg.da, wg.db, h), dtype, ELEMENTWISE, `dx H ${h}`);
+      expectClose(got.da, wg.da, dtype, ELEMENTWISE, `da H ${h}`);
+      expectClose(got.db, wg.db, dtype, ELEMENTWISE, `db H ${h}`);
     }
   });
 });
@@ -231,10 +211,10 @@ describe('scaledMaskedSoftmax over the binding limit', () => {
       const act = await limited();
       const shape = [6, 4, 50, cols];
       const n = shape.reduce((p, d) => p * d, 1);
-      const x = data(n, 20, dtype);
-      const dy = data(n, 21, dtype, -1, 1);
+      const x = uniformAs(n, 20, dtype);
+      const dy = uniformAs(n, 21, dtype, -1, 1);
       // Additive [4, 50, cols] (a per-head bias, 26 KB): distinct per row, so a wrong row base shows.
-      const add = data(4 * 50 * cols, 22, dtype, -3, 0);
+      const add = uniformAs(4 * 50 * cols, 22, dtype, -3, 0);
       // Boolean [6, 1, 1, cols] padding mask, distinct per batch.
       const pad = Uint8Array.from({ length: 6 * cols }, (_, i) =>
         i % cols < cols - ((i / cols) | 0) * 3 ? 1 : 0,
@@ -267,10 +247,10 @@ describe('scaledMaskedSoftmax over the binding limit', () => {
         ...base,
         mask: { data: pad, shape: [6, 1, 1, cols], boolean: true },
       });
-      check(got.y1, w1, dtype, SOFTMAX, 'additive mask');
-      check(got.y2, w2, dtype, SOFTMAX, 'boolean mask');
+      expectClose(got.y1, w1, dtype, SOFTMAX, 'additive mask');
+      expectClose(got.y2, w2, dtype, SOFTMAX, 'boolean mask');
       const wd = fref.maskedSoftmaxBackward(got.y1v, dy, shape, base);
-      check(got.dx, wd, dtype, SOFTMAX, 'backward');
+      expectClose(got.dx, wd, dtype, SOFTMAX, 'backward');
     },
   );
 });

@@ -9,7 +9,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { acceptsY, activationNames, type ActivationName } from '../src/activations.js';
-import { fromHalfArray, toHalfArray } from '../src/f16.js';
+import { toHalfArray } from '../src/f16.js';
 import * as fref from '../src/fused-reference.js';
 import { fusedTuning, gluKinds } from '../src/fused.js';
 import type { GluKind } from '../src/fused-codegen.js';
@@ -24,7 +24,8 @@ import {
   halfMismatches,
   mismatches,
   report,
-  type Tolerance,
+  SOFTMAX,
+  halfRounded,
 } from './tolerance.js';
 import {
   applyBiasAct,
@@ -41,7 +42,6 @@ import {
   scaledMaskedSoftmaxBackward,
 } from '../src/fused-entry.js';
 
-const SOFTMAX: Tolerance = { atol: 1e-6, rtol: 1e-5 };
 const tuning = { ...fusedTuning };
 afterEach(() => Object.assign(fusedTuning, tuning));
 
@@ -60,8 +60,6 @@ function gradients(n: number, seed: number, nan = true): Float32Array {
   if (n > 7) dy[7] = 0;
   return dy;
 }
-
-const f16 = (a: ArrayLike<number>) => fromHalfArray(toHalfArray(a));
 
 /** Column sums are checked against the float64 sum with a bound scaled by sum |dx| (cancellation-safe). */
 function sumMismatches(got: ArrayLike<number>, dx: Float64Array, c: number, rtol = 1e-5): string[] {
@@ -128,9 +126,9 @@ describe('biasAct', () => {
 
     it('float16 storage: forward and dx within 1 ulp, dbias within 1 ulp of the rounded float64 sum', async () => {
       const act = await sharedActivations();
-      const x = f16(withSpecials(R * C, 4));
-      const bias = f16(uniform(C, -2, 2, 5));
-      const dy = f16(gradients(R * C, 6, false));
+      const x = halfRounded(withSpecials(R * C, 4));
+      const bias = halfRounded(uniform(C, -2, 2, 5));
+      const dy = halfRounded(gradients(R * C, 6, false));
       const xt = act.tensor(x, [R, C], { dtype: 'float16' });
       const bt = act.tensor(bias, [C], { dtype: 'float16' });
       const dyt = act.tensor(dy, [R, C], { dtype: 'float16' });
@@ -191,7 +189,7 @@ describe('biasAct', () => {
         [5, 1],
         [3, 6],
       ]) {
-        const round = dtype === 'float16' ? f16 : (a: Float32Array) => a;
+        const round = dtype === 'float16' ? halfRounded : (a: Float32Array) => a;
         const x = round(uniform(rows * c, -5, 5, rows));
         const bias = round(uniform(c, -1, 1, c));
         const dy = round(uniform(rows * c, -2, 2, 11));
@@ -322,7 +320,7 @@ describe('GLU family', () => {
         for (const params of gluParams(kind)) {
           let { a, b } = gluInputs(rows, h, h * 7);
           let dy = gradients(rows * h, 21, false);
-          if (dtype === 'float16') [a, b, dy] = [f16(a), f16(b), f16(dy)];
+          if (dtype === 'float16') [a, b, dy] = [halfRounded(a), halfRounded(b), halfRounded(dy)];
           const x = Float32Array.from(fref.joinHalves(a, b, h));
           const xt = act.tensor(x, [2, 3, 2 * h], { dtype });
           const at = act.tensor(a, [2, 3, h], { dtype });
@@ -542,9 +540,9 @@ describe('scaledMaskedSoftmax', () => {
       const act = await sharedActivations();
       const shape = [2, 4, cols];
       const n = 8 * cols;
-      const x = f16(uniform(n, -4, 4, 50));
-      const dy = f16(uniform(n, -1, 1, 51));
-      const maskData = f16(uniform(4 * cols, -2, 0, 52));
+      const x = halfRounded(uniform(n, -4, 4, 50));
+      const dy = halfRounded(uniform(n, -1, 1, 51));
+      const maskData = halfRounded(uniform(4 * cols, -2, 0, 52));
       const c: Case = {
         name: '',
         shape,

@@ -1,4 +1,6 @@
 /** Test inputs: the special values every op must handle, and seeded random values. */
+import type { DType } from '../src/codegen.js';
+import { halfRounded } from './tolerance.js';
 
 /** float32 special values: +-0, subnormals, tiny and huge magnitudes, the largest finite, Inf. */
 export const SPECIAL = [
@@ -59,6 +61,12 @@ export function uniform(
   const out = new Float32Array(n);
   for (let i = 0; i < n; i++) out[i] = lo + (hi - lo) * r();
   return out;
+}
+
+/** Uniform values in [lo, hi], rounded to float16 where the tensor will be float16 (so the reference sees what the GPU holds). */
+export function uniformAs(n: number, seed: number, dtype: DType, lo = -4, hi = 4): Float32Array {
+  const v = uniform(n, lo, hi, seed);
+  return dtype === 'float16' ? halfRounded(v) : v;
 }
 
 /** Random values in [-100, 100] followed by every special value (and NaN). */

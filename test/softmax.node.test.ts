@@ -6,9 +6,7 @@ import { describe, expect, it } from 'vitest';
 import * as ref from '../src/softmax-reference.js';
 import { noGpuErrors, sharedActivations } from './gpu.js';
 import { uniform } from './inputs.js';
-import { mismatches, report, type Tolerance } from './tolerance.js';
-
-const SOFTMAX: Tolerance = { atol: 1e-6, rtol: 1e-5 };
+import { mismatches, report, SOFTMAX } from './tolerance.js';
 
 describe('large shapes', () => {
   it.each([

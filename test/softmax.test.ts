@@ -11,10 +11,9 @@ import { planRows } from '../src/softmax-kernels.js';
 import * as ref from '../src/softmax-reference.js';
 import { noGpuErrors, sharedActivations } from './gpu.js';
 import { rng, uniform } from './inputs.js';
-import { halfMismatches, mismatches, report, type Tolerance } from './tolerance.js';
+import { halfMismatches, mismatches, report, type Tolerance, SOFTMAX } from './tolerance.js';
 
 /** The bounds: softmax |gpu - ref| <= 1e-6 + 1e-5 |ref|; logSoftmax 1e-5 abs + 1e-6 rel. */
-const SOFTMAX: Tolerance = { atol: 1e-6, rtol: 1e-5 };
 const LOG_SOFTMAX: Tolerance = { atol: 1e-5, rtol: 1e-6 };
 /** Gradients: the softmax bound, applied to dx. */
 const BACKWARD: Tolerance = { atol: 1e-6, rtol: 1e-5 };

@@ -2,7 +2,10 @@
  * Test-side helpers around the one tolerance rule (src/tolerance.ts):
  * collecting mismatches, reporting them, and float16 ulp distances.
  */
-export { close, ELEMENTWISE, type Tolerance } from '../src/tolerance.js';
+export { close, ELEMENTWISE, SOFTMAX, type Tolerance } from '../src/tolerance.js';
+import { expect } from 'vitest';
+import type { DType } from '../src/codegen.js';
+import { fromHalfArray, toHalfArray } from '../src/f16.js';
 import { close, type Tolerance } from '../src/tolerance.js';
 
 export interface Mismatch {
@@ -61,4 +64,26 @@ export function halfMismatches(
     }
   }
   return out;
+}
+
+/** Values rounded to float16 and back: what a float16 tensor of them holds. */
+export const halfRounded = (a: ArrayLike<number>): Float32Array => fromHalfArray(toHalfArray(a));
+
+/**
+ * Asserts got (float32 values, or float16 bits read raw) against the float64
+ * reference: within `tol` for float32, within 1 ulp of the correctly rounded
+ * half for float16.
+ */
+export function expectClose(
+  got: Float32Array | Uint16Array,
+  want: ArrayLike<number>,
+  dtype: DType,
+  tol: Tolerance,
+  what: string,
+): void {
+  const ms =
+    dtype === 'float16'
+      ? halfMismatches(got as Uint16Array, toHalfArray(want), 1)
+      : mismatches(got as Float32Array, want, tol);
+  expect(ms, `${what}\n${report(ms)}`).toEqual([]);
 }

@@ -14,6 +14,7 @@ import broadcastGradTemplate from '../shaders/broadcast-grad.wgsl?raw';
 import {
   bytesPerWord,
   elementwiseShader,
+  enumKey,
   lanesPerWord,
   loadElement,
   type Direction,
@@ -615,11 +616,11 @@ export class Activations {
       inPlace,
       broadcastParam,
       workgroupSize: WORKGROUP_SIZE,
-      enums: enumSlots(op, enums),
+      enums,
       wholeWords,
     };
     return {
-      key: `elementwise|${op}|${direction}|${dtype}|${layout}|${inPlace}|${broadcastParam}|${WORKGROUP_SIZE}|${k.enums.join(',')}|${wholeWords}`,
+      key: `elementwise|${op}|${direction}|${dtype}|${layout}|${inPlace}|${broadcastParam}|${WORKGROUP_SIZE}|${enumKey(op, enums)}|${wholeWords}`,
       label: `${op} ${direction} ${dtype} ${layout}`,
       code: () => elementwiseShader(k),
     };
@@ -705,13 +706,6 @@ export class Activations {
     }
     return out;
   }
-}
-
-/** Only the enum slots of an op's parameters (default index 0), the rest 0: what a kernel compiles in. */
-function enumSlots(op: ActivationName, slots: readonly number[]): number[] {
-  return Object.values(defOf(op).params).map((spec, i) =>
-    spec.kind === 'enum' ? Math.max(0, slots[i] ?? 0) : 0,
-  );
 }
 
 /** backwardParams and gradParams: only prelu has a tensor parameter. */

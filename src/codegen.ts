@@ -139,6 +139,13 @@ function opSignature(op: ActivationName, broadcastParam: boolean, enums: readonl
   return { decl: decl.map((d) => `, ${d}`).join(''), args: args.map((a) => `, ${a}`).join('') };
 }
 
+/** The enum parameters' values, for pipeline keys: opSignature compiles them in. */
+export function enumKey(op: ActivationName, slots: readonly number[]): string {
+  return Object.values(defOf(op).params)
+    .map((spec, slot) => (spec.kind === 'enum' ? String(slots[slot] ?? 0) : ''))
+    .join(',');
+}
+
 /** The call arguments after x for the op's functions (see opSignature). */
 export function opArguments(
   op: ActivationName,

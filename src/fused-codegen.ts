@@ -49,13 +49,6 @@ export function activationSource(op: ActivationName, slots: readonly number[] = 
   return parts.join('\n\n');
 }
 
-/** The enum parameters' values, for pipeline keys (they are compiled in). */
-export function enumKey(op: ActivationName, slots: readonly number[]): string {
-  return Object.values(defOf(op).params)
-    .map((spec, slot) => (spec.kind === 'enum' ? String(slots[slot] ?? 0) : ''))
-    .join(',');
-}
-
 /** One bound operand: read or written, as words of the kernel's layout or as elements. */
 export interface Operand {
   name: string;

@@ -8,7 +8,7 @@
  * in sub-ranges of whole rows.
  */
 import { acceptsY, activationNames, defOf, type ActivationName } from './activations.js';
-import type { DType } from './codegen.js';
+import { enumKey, type DType } from './codegen.js';
 import { InvalidArgumentError } from './errors.js';
 import {
   biasBackwardOperands,
@@ -16,7 +16,6 @@ import {
   biasForwardOperands,
   biasForwardShader,
   biasMergeShader,
-  enumKey,
   gluOperands,
   gluShader,
   gluVariants,

@@ -55,18 +55,24 @@ const LOG: bool = {{LOG}};
 const BACKWARD: bool = {{BACKWARD}};
 const PHASE: u32 = {{PHASE}}u;
 const KV: u32 = {{KV}}u;
+// No sign flip and T = 1: value() is x and (v - m) / T is v - m.
+const UNIT: bool = {{UNIT}};
 const KC: u32 = max(KV, 1u);
 // The dy cache exists in the backward only.
 const KB: u32 = select(1u, KC, BACKWARD);
 const WG: u32 = 128u;
 const LOG2E: f32 = 1.4426950408889634;
 
-// 1 in each lane holding a NaN (on the bits: comparisons with NaN may fold).
-fn nan_bits(v: V) -> VU {
-  return select(VU(0u), VU(1u), (bitcast<VU>(v) & VU(0x7fffffffu)) > VU(0x7f800000u));
+// The largest magnitude on the bits, per lane: above 0x7f800000 only for a NaN
+// (comparisons with NaN may fold; an integer max is two instructions).
+fn abs_bits(v: V) -> VU {
+  return bitcast<VU>(v) & VU(0x7fffffffu);
 }
 
 fn value(x: V) -> V {
+  if (UNIT) {
+    return x;
+  }
   return bitcast<V>(bitcast<VU>(x) ^ VU(P.sign_bit));
 }
 
@@ -80,14 +86,17 @@ var<private> f_ma: f32;  // m * A
 var<private> f_b2: f32;  // B * log2(e): exp(d) = exp2(d2)
 
 fn set_max(m: f32) {
-  f_a = select(1.0, P.inv_t, P.inv_t < 1.0);
-  f_b = select(P.inv_t, 1.0, P.inv_t < 1.0);
+  f_a = select(select(1.0, P.inv_t, P.inv_t < 1.0), 1.0, UNIT);
+  f_b = select(select(P.inv_t, 1.0, P.inv_t < 1.0), 1.0, UNIT);
   f_ma = m * f_a;
   f_b2 = f_b * LOG2E;
 }
 
 // exp((v - m) / T) for v <= m; the clamp keeps -Inf away from exp2 and still underflows to 0.
 fn expd(v: V) -> V {
+  if (UNIT) {
+    return exp2(max((v - V(f_ma)) * LOG2E, V(-150.0)));
+  }
   return exp2(max((v * f_a - V(f_ma)) * f_b2, V(-150.0)));
 }
 
@@ -126,6 +135,9 @@ fn forward_of(v: V) -> V {
 
 // forward_of where the row has no NaN and no +Inf (branch-free).
 fn forward_fast(v: V) -> V {
+  if (LOG && UNIT) {
+    return (v - V(f_ma)) - V(r_logs);
+  }
   if (LOG) {
     return (v * f_a - V(f_ma)) * f_b - V(r_logs);
   }
@@ -158,6 +170,10 @@ fn finish_stats(t: u32) {
   r_logs = log(max(r_s, 1.0));
 }
 
+// SwiftShader runs both sides of a branch it cannot prove uniform, masked,
+// but leaves a loop as soon as no lane is active. So every per-row case (the
+// rare rows, the +Inf count, the cache) is a loop whose bound is the case's
+// condition: a case not taken costs one comparison, not its whole body.
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>,
         @builtin(num_workgroups) groups: vec3<u32>,
@@ -169,6 +185,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>,
   let nseg = P.rows * P.chunks;
   let nv = P.len / VW;
   let cv = P.chunk_len / VW;
+  let pinf = -P.ninf;
   // Declared once: WGSL zero-fills a function variable at its declaration,
   // which inside the loop cost a store per slot per row.
   var c0: array<V, KC>;
@@ -178,82 +195,74 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>,
     let lo = (seg - row * P.chunks) * cv;
     let hi = min(nv, lo + cv);
     let base = row * nv;
-    let tail = lo + t + KV * sgs;
+    let first = lo + t;
+    // This lane's cached vectors: first + k * sgs for k < kn.
+    let kn = min(KV, (max(hi, first) - first + sgs - 1u) / sgs);
+    let tail = first + KV * sgs;
 
     // ---- statistics --------------------------------------------------------
     if (PHASE != 2u) {
       var bad = VU(0u);
       if (!BACKWARD) {
         var m = V(P.ninf);
-        for (var k = 0u; k < KV; k++) {
-          let q = lo + t + k * sgs;
-          if (q < hi) {
-            let v = value(load_in0(base + q));
-            c0[k] = v;
-            m = max(m, v);
-            bad |= nan_bits(v);
-          }
+        for (var k = 0u; k < kn; k++) {
+          let v = value(load_in0(base + first + k * sgs));
+          c0[k] = v;
+          m = max(m, v);
+          bad = max(bad, abs_bits(v));
         }
         for (var q = tail; q < hi; q += sgs) {
           let v = value(load_in0(base + q));
           m = max(m, v);
-          bad |= nan_bits(v);
+          bad = max(bad, abs_bits(v));
         }
         r_m = subgroupMax(hmax(m));
-        r_nan = subgroupMax(hmaxu(bad));
-        let pinf = -P.ninf;
+        r_nan = select(0u, 1u, subgroupMax(hmaxu(bad)) > 0x7f800000u);
+        set_max(r_m);
+        // The usual row: the sum of exp((v - m) / T). With a +Inf the sum
+        // counts the +Inf entries instead; a NaN or an all -Inf row needs none.
+        let usual = r_nan == 0u && r_m != pinf && r_m != P.ninf;
+        let count_inf = r_nan == 0u && r_m == pinf;
         var s = V(0.0);
-        if (r_nan == 0u && r_m == pinf) {
-          for (var k = 0u; k < KV; k++) {
-            if (lo + t + k * sgs < hi) {
-              s += select(V(0.0), V(1.0), c0[k] == V(pinf));
-            }
+        for (var k = 0u; k < select(0u, kn, usual); k++) {
+          if (LOG) {
+            s += expd(c0[k]);
+          } else {
+            // Keep exp(v - m): the writes then only scale it (one exp per element).
+            let e = expd(c0[k]);
+            c0[k] = e;
+            s += e;
           }
-          for (var q = tail; q < hi; q += sgs) {
-            s += select(V(0.0), V(1.0), value(load_in0(base + q)) == V(pinf));
-          }
-        } else if (r_nan == 0u && r_m != P.ninf) {
-          set_max(r_m);
-          for (var k = 0u; k < KV; k++) {
-            if (lo + t + k * sgs < hi) {
-              if (LOG) {
-                s += expd(c0[k]);
-              } else {
-                // Keep exp(v - m): the writes then only scale it (one exp per element).
-                c0[k] = expd(c0[k]);
-                s += c0[k];
-              }
-            }
-          }
-          for (var q = tail; q < hi; q += sgs) {
-            s += expd(value(load_in0(base + q)));
-          }
+        }
+        for (var q = select(hi, tail, usual); q < hi; q += sgs) {
+          s += expd(value(load_in0(base + q)));
+        }
+        for (var q = select(hi, first, count_inf); q < hi; q += sgs) {
+          s += select(V(0.0), V(1.0), value(load_in0(base + q)) == V(pinf));
         }
         r_s = subgroupAdd(hsum(s));
       } else {
         var s = V(0.0);
         var live = VU(0u);
-        for (var k = 0u; k < KV; k++) {
-          let q = lo + t + k * sgs;
-          if (q < hi) {
-            let y = load_in0(base + q);
-            let dy = load_in1(base + q);
-            c0[k] = y;
-            c1[k] = dy;
-            bad |= nan_bits(y) | nan_bits(dy);
-            if (LOG) {
-              s += dy;
-              live |= select(VU(0u), VU(1u), y != V(P.ninf));
-            } else {
-              // Skipping y = 0 keeps a masked entry's dy (even an infinite one) out of the sum.
-              s += select(y * dy, V(0.0), y == V(0.0));
-            }
+        for (var k = 0u; k < kn; k++) {
+          let q = first + k * sgs;
+          let y = load_in0(base + q);
+          let dy = load_in1(base + q);
+          c0[k] = y;
+          c1[k] = dy;
+          bad = max(bad, max(abs_bits(y), abs_bits(dy)));
+          if (LOG) {
+            s += dy;
+            live |= select(VU(0u), VU(1u), y != V(P.ninf));
+          } else {
+            // Skipping y = 0 keeps a masked entry's dy (even an infinite one) out of the sum.
+            s += select(y * dy, V(0.0), y == V(0.0));
           }
         }
         for (var q = tail; q < hi; q += sgs) {
           let y = load_in0(base + q);
           let dy = load_in1(base + q);
-          bad |= nan_bits(y) | nan_bits(dy);
+          bad = max(bad, max(abs_bits(y), abs_bits(dy)));
           if (LOG) {
             s += dy;
             live |= select(VU(0u), VU(1u), y != V(P.ninf));
@@ -262,7 +271,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>,
           }
         }
         r_s = subgroupAdd(hsum(s));
-        r_nan = subgroupMax(hmaxu(bad));
+        r_nan = select(0u, 1u, subgroupMax(hmaxu(bad)) > 0x7f800000u);
         r_live = subgroupMax(hmaxu(live));
         r_m = 0.0;
       }
@@ -274,12 +283,12 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>,
       }
     } else {
       // Merge the row's partials: every chunk of the row does this itself.
-      let first = row * P.chunks;
+      let first_chunk = row * P.chunks;
       var pm = P.ninf;
       var pn = 0.0;
       var pl = 0.0;
       for (var c = t; c < P.chunks; c += sgs) {
-        let p = load_partial(first + c);
+        let p = load_partial(first_chunk + c);
         pm = max(pm, p.x);
         pn = max(pn, p.z);
         pl = max(pl, p.w);
@@ -289,14 +298,13 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>,
       var ps = 0.0;
       if (BACKWARD) {
         for (var c = t; c < P.chunks; c += sgs) {
-          ps += load_partial(first + c).y;
+          ps += load_partial(first_chunk + c).y;
         }
       } else {
         r_m = subgroupMax(pm);
         set_max(r_m);
-        let pinf = -P.ninf;
         for (var c = t; c < P.chunks; c += sgs) {
-          let p = load_partial(first + c);
+          let p = load_partial(first_chunk + c);
           if (r_m == pinf) {
             ps += select(0.0, p.y, p.x == pinf);
           } else if (p.y != 0.0) {
@@ -307,66 +315,40 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>,
       r_s = subgroupAdd(ps);
     }
     finish_stats(t);
-    if (!BACKWARD) {
-      set_max(r_m);
-    }
 
     // ---- writes ------------------------------------------------------------
-    // SwiftShader runs both sides of a branch it cannot prove uniform (masked),
-    // so the usual rows take a branch-free loop and the rare ones (a NaN, a
-    // +Inf, a fully masked logSoftmax gradient) a separate, general one.
+    // The usual rows take a branch-free loop; the rare ones (a NaN, a +Inf, a
+    // fully masked row or logSoftmax gradient) a general one from memory.
     var rare: bool;
     if (BACKWARD) {
       rare = r_nan != 0u || (LOG && r_live == 0u);
     } else {
-      // NaN, +Inf, or a fully masked row (every v -Inf): the cache holds v, not exp(v - m).
-      rare = r_nan != 0u || r_m == -P.ninf || r_m == P.ninf;
+      rare = r_nan != 0u || r_m == pinf || r_m == P.ninf;
     }
-    if (rare) {
-      for (var k = 0u; k < KV; k++) {
-        let q = lo + t + k * sgs;
-        if (q < hi) {
-          if (BACKWARD) {
-            store_out(base + q, backward_of(load_in0(base + q), load_in1(base + q)));
-          } else {
-            store_out(base + q, forward_of(value(load_in0(base + q))));
-          }
-        }
+    for (var q = select(hi, first, rare); q < hi; q += sgs) {
+      if (BACKWARD) {
+        store_out(base + q, backward_of(load_in0(base + q), load_in1(base + q)));
+      } else {
+        store_out(base + q, forward_of(value(load_in0(base + q))));
       }
-      for (var q = tail; q < hi; q += sgs) {
-        if (BACKWARD) {
-          store_out(base + q, backward_of(load_in0(base + q), load_in1(base + q)));
-        } else {
-          store_out(base + q, forward_of(value(load_in0(base + q))));
-        }
+    }
+    // PHASE 2 gathered no cache: it reads its chunk again.
+    let kw = select(select(kn, 0u, rare), 0u, PHASE == 2u);
+    for (var k = 0u; k < kw; k++) {
+      let q = first + k * sgs;
+      if (BACKWARD) {
+        store_out(base + q, backward_fast(c0[k], c1[k]));
+      } else if (LOG) {
+        store_out(base + q, forward_fast(c0[k]));
+      } else {
+        store_out(base + q, c0[k] * r_inv);
       }
-    } else {
-      for (var k = 0u; k < KV; k++) {
-        let q = lo + t + k * sgs;
-        if (q < hi) {
-          if (BACKWARD) {
-            if (PHASE == 2u) {
-              store_out(base + q, backward_fast(load_in0(base + q), load_in1(base + q)));
-            } else {
-              store_out(base + q, backward_fast(c0[k], c1[k]));
-            }
-          } else {
-            if (PHASE == 2u) {
-              store_out(base + q, forward_fast(value(load_in0(base + q))));
-            } else if (LOG) {
-              store_out(base + q, forward_fast(c0[k]));
-            } else {
-              store_out(base + q, c0[k] * r_inv);
-            }
-          }
-        }
-      }
-      for (var q = tail; q < hi; q += sgs) {
-        if (BACKWARD) {
-          store_out(base + q, backward_fast(load_in0(base + q), load_in1(base + q)));
-        } else {
-          store_out(base + q, forward_fast(value(load_in0(base + q))));
-        }
+    }
+    for (var q = select(select(tail, first, PHASE == 2u), hi, rare); q < hi; q += sgs) {
+      if (BACKWARD) {
+        store_out(base + q, backward_fast(load_in0(base + q), load_in1(base + q)));
+      } else {
+        store_out(base + q, forward_fast(value(load_in0(base + q))));
       }
     }
   }

@@ -217,10 +217,16 @@ export interface KernelSpec {
   plan: Plan;
   /** 0: whole rows; 1: chunk partials; 2: merge and write. */
   phase: 0 | 1 | 2;
+  /**
+   * The rows kernel only: no sign flip and T = 1 (softmax and logSoftmax with
+   * default parameters), compiled in, so each element skips the flip and the
+   * temperature's extra multiply (about a fifth of a forward's arithmetic).
+   */
+  unit?: boolean;
 }
 
 export function kernelKey(s: KernelSpec): string {
-  return `softmax|${s.mode}|${s.log}|${s.dtype}|${s.labels}|${s.plan.reduce}|${s.plan.k}|${s.plan.vw ?? 1}|${s.phase}`;
+  return `softmax|${s.mode}|${s.log}|${s.dtype}|${s.labels}|${s.plan.reduce}|${s.plan.k}|${s.plan.vw ?? 1}|${s.phase}|${s.unit === true}`;
 }
 
 /** Workgroup size of shaders/softmax-rows.wgsl (WG there). */
@@ -321,6 +327,7 @@ fn load_partial(i: u32) -> vec4<f32> { return vec4<f32>(0.0); }`;
       .replace('{{BACKWARD}}', String(s.mode === 'backward'))
       .replace('{{PHASE}}', String(s.phase))
       .replace('{{KV}}', String(s.plan.k))
+      .replace('{{UNIT}}', String(s.unit === true))
   );
 }
 

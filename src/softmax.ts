@@ -202,6 +202,7 @@ function recordRows(rt: Runtime, job: RowJob): void {
     labels: job.labels,
     plan: job.plan,
     phase,
+    unit: job.plan.reduce === 'rows' && job.signBit === 0 && job.invT === 1,
   });
   const pipeline = (s: KernelSpec) =>
     rt.pipeline(

@@ -1,0 +1,88 @@
+/**
+ * node scripts/with-webgpu.mjs node --import tsx bench/softmax-ab.ts [samples] [shapes] [ops]
+ *
+ * Softmax-family forward/backward in Node + Dawn beside the vec4 copy kernel
+ * (forward) or the two-input copy kernel (backward), samples alternating, as
+ * worker-thread CPU time per op: the A/B probe for kernel changes (wall time
+ * on this shared machine swings 2x, CPU time ~15%). shapes e.g.
+ * 4096x4096,65536x256; ops e.g. softmax,logSoftmax:backward.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { register } from 'node:module';
+import { create, globals } from 'webgpu';
+
+register('./raw-hooks.mjs', import.meta.url);
+const { createActivations } = await import('../src/index.js');
+const { copyKernels } = await import('./kernels.js');
+const { softmaxTuning } = await import('../src/softmax-kernels.js');
+// Experiments: SOFTMAX_TUNING='{"rowsKv":4}' overrides the kernel choice.
+Object.assign(softmaxTuning, JSON.parse(process.env.SOFTMAX_TUNING ?? '{}'));
+
+function workerCpu(): number {
+  let t = 0;
+  for (const tid of readdirSync('/proc/self/task')) {
+    if (Number(tid) === process.pid) continue;
+    try {
+      const f = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      const s = f.slice(f.lastIndexOf(')') + 2).split(' ');
+      t += (Number(s[11]) + Number(s[12])) / 100;
+    } catch {
+      // The thread ended.
+    }
+  }
+  return t;
+}
+
+const median = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
+const samples = Number(process.argv[2] ?? 5);
+const shapes = (process.argv[3] ?? '4096x4096,65536x256,256x65536,8x2097152')
+  .split(',')
+  .map((s) => s.split('x').map(Number));
+const ops = (process.argv[4] ?? 'softmax,logSoftmax').split(',');
+
+Object.assign(globalThis, globals);
+const act = await createActivations({ gpu: create([]) });
+const copies = copyKernels(act.device);
+
+for (const shape of shapes) {
+  const n = shape[0] * shape[1];
+  const x = act.tensor(
+    Float32Array.from({ length: n }, (_, i) => Math.sin(i * 0.37) * 8),
+    shape,
+  );
+  const y = act.forward('softmax', x);
+  const dy = act.tensor(
+    Float32Array.from({ length: n }, (_, i) => Math.cos(i * 0.11)),
+    shape,
+  );
+  const out = act.empty(shape);
+  for (const spec of ops) {
+    const [op, dir = 'forward'] = spec.split(':') as ['softmax' | 'logSoftmax', string?];
+    const copy = copies.make(dir === 'forward' ? 'copy-kernel' : 'copy2-kernel', n * 4);
+    const run = async (j: number) => {
+      const c0 = workerCpu();
+      if (j === 0) {
+        if (dir === 'forward') act.forward(op, x, { out });
+        else act.backward(op, { y, dy }, { out });
+        await act.flush();
+      } else {
+        copy.step(0);
+        await copy.finish();
+      }
+      return (workerCpu() - c0) * 1000;
+    };
+    await run(0);
+    await run(1);
+    const cpu: number[][] = [[], []];
+    for (let k = 0; k < samples; k++)
+      for (const j of k % 2 ? [1, 0] : [0, 1]) cpu[j].push(await run(j));
+    const ratio = median(cpu[1].map((c, i) => c / cpu[0][i]));
+    console.log(
+      `${`${shape.join('x')} ${op} ${dir}`.padEnd(32)} ours ${median(cpu[0]).toFixed(0)} ms  copy ${median(cpu[1]).toFixed(0)} ms  ratio to copy ${ratio.toFixed(2)}`,
+    );
+    copy.dispose();
+  }
+  for (const t of [x, y, dy, out]) t.destroy();
+}
+act.device.destroy();
+process.exit(0);

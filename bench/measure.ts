@@ -794,8 +794,8 @@ export async function runLatency(
     },
   );
   await measure(
-    '100 chained 1K relu, one submission',
-    'y = relu(y) x100 recorded, one flush; per op',
+    '100 chained 1K relu, one flush',
+    'y = relu(y) x100 recorded, one flush (the runtime submits every 16); per op',
     100,
     async () => {
       const made: Tensor[] = [];

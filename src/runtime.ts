@@ -32,8 +32,13 @@ const LARGEST_LIMITS = [
 /** Where uniforms live: 256-byte slots (the minimum dynamic offset alignment) in 64 KiB arenas. */
 const UNIFORM_SLOT = 256;
 const ARENA_SLOTS = 256;
-/** Submit on our own after this many dispatches, so the encoder and arenas stay bounded. */
-const MAX_RECORDED_DISPATCHES = 4096;
+/**
+ * Submit on our own after this many dispatches: the GPU starts on them while
+ * the caller records the rest (a chain of 100 small ops in Node + Dawn:
+ * 83-94 -> 53-74 us per op, bench/NOTES.md), and the encoder and arenas stay
+ * bounded. ONNX Runtime Web and TensorFlow.js flush at 16 and 15 as well.
+ */
+const MAX_RECORDED_DISPATCHES = 16;
 
 /** Storage buffers we allocate are padded to this many bytes, so vector kernels can run on any length. */
 export const PAD_BYTES = 16;
@@ -102,9 +107,8 @@ export interface Stats {
   /** Bytes of GPU buffers owned by live tensors (wrapped buffers are the caller's). */
   liveBytes: number;
   /**
-   * Bytes the instance keeps for reuse: uniform arenas (64 KiB each; they grow
-   * only with the dispatches recorded between two submissions, at most
-   * 64 arenas = 4 MiB, since a submission is forced at that point) and the
+   * Bytes the instance keeps for reuse: uniform arenas (64 KiB each, 256
+   * dispatches; the runtime submits every 16, so one arena serves) and the
    * content-cached uniforms of encode() (at most 4096 x 256 bytes = 1 MiB).
    */
   pooledBytes: number;

@@ -333,7 +333,7 @@ describe('wrapped buffers and recording', () => {
     buffer.destroy();
   });
 
-  it('records many ops into one submission and reads the last', async () => {
+  it('records a long chain, submitting every 16 dispatches, and reads the last', async () => {
     const act = await sharedActivations();
     const x = act.tensor(new Float32Array([-2, -1, 0, 1, 2]));
     let h: Tensor = x;
@@ -344,7 +344,8 @@ describe('wrapped buffers and recording', () => {
       } as never);
       made.push(h);
     }
-    expect(act.stats().recordedDispatches).toBeGreaterThanOrEqual(100);
+    // The runtime submits on its own as the chain grows, so the GPU starts early.
+    expect(act.stats().recordedDispatches).toBeLessThan(16);
     const got = await noGpuErrors(act.device, () => h.read());
     expect(Array.from(got)).toEqual([0, 0, 0, 1, 2]);
     for (const t of [x, ...made]) t.destroy();

@@ -4,8 +4,10 @@
  * Times raw WGSL kernels over 16M float32 in Node + Dawn, as worker-thread
  * CPU time per dispatch, samples interleaved across kernels: a probe of what
  * an instruction pattern costs on this adapter (SwiftShader is compute-bound),
- * before changing a library kernel. FILE holds [{ name, code, invocations }]:
- * binding 0 a read-only array, binding 1 the read-write output, both 64 MiB.
+ * before changing a library kernel. FILE holds [{ name, code, invocations,
+ * wg?, bindings? }]: by default binding 0 a read-only array, binding 1 the
+ * read-write output, both 64 MiB; `bindings` lists 'src' | 'dst' | 'aux'
+ * (a second read-write 64 MiB buffer) per binding instead.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { create, globals } from 'webgpu';
@@ -34,12 +36,16 @@ const device = await adapter.requestDevice({
 });
 // Dawn crashes if the instance or adapter is collected while the device works.
 (globalThis as Record<string, unknown>).webgpuProbeKeep = [gpu, adapter];
-device.onuncapturederror = (e) => console.error(e.error.message);
+device.onuncapturederror = (e) => {
+  console.error(e.error.message);
+  process.exit(1);
+};
 const kernels = JSON.parse(readFileSync(process.argv[2], 'utf8')) as {
   name: string;
   code: string;
   invocations: number;
   wg?: number;
+  bindings?: ('src' | 'dst' | 'aux')[];
 }[];
 const samples = Number(process.argv[3] ?? 5);
 const bytes = 64 << 20;
@@ -52,15 +58,17 @@ const f = new Float32Array(src.getMappedRange());
 for (let i = 0; i < f.length; i++) f[i] = Math.sin(i * 0.37) * 8;
 src.unmap();
 const dst = device.createBuffer({ size: bytes, usage: GPUBufferUsage.STORAGE });
+const aux = device.createBuffer({ size: bytes, usage: GPUBufferUsage.STORAGE });
+const buffers = { src, dst, aux };
 const runs = kernels.map((k) => {
   const module = device.createShaderModule({ code: k.code });
   const pipeline = device.createComputePipeline({ layout: 'auto', compute: { module } });
   const bind = device.createBindGroup({
     layout: pipeline.getBindGroupLayout(0),
-    entries: [
-      { binding: 0, resource: { buffer: src } },
-      { binding: 1, resource: { buffer: dst } },
-    ],
+    entries: (k.bindings ?? ['src', 'dst']).map((b, binding) => ({
+      binding,
+      resource: { buffer: buffers[b] },
+    })),
   });
   const groups = Math.ceil(k.invocations / (k.wg ?? 128));
   const gx = Math.min(groups, 65535);

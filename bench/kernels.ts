@@ -7,6 +7,7 @@
 import mathSource from '../shaders/math.wgsl?raw';
 import erfSource from '../shaders/erf.wgsl?raw';
 import { activations, softmaxOps, type ActivationName } from '../src/index.js';
+import { foldGrid } from '../src/runtime.js';
 import { INPUTS, type Case, type Direction, type PeerImpl } from './measure.js';
 
 export type CopyKind = 'copyBufferToBuffer' | 'copy-kernel' | 'copy2-kernel' | 'exp-kernel';
@@ -57,9 +58,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw: vec3
 
 /** A 1- or 2-D grid of `groups` workgroups within the per-dimension limit. */
 function grid(device: GPUDevice, groups: number): [number, number] {
-  const maxX = device.limits.maxComputeWorkgroupsPerDimension;
-  const x = Math.min(groups, maxX);
-  return [x, Math.ceil(groups / x)];
+  return foldGrid(groups, device.limits.maxComputeWorkgroupsPerDimension);
 }
 
 const pipelines = new WeakMap<GPUDevice, Map<string, GPUComputePipeline>>();

@@ -46,6 +46,8 @@ const kernels = JSON.parse(readFileSync(process.argv[2], 'utf8')) as {
   invocations: number;
   wg?: number;
   bindings?: ('src' | 'dst' | 'aux')[];
+  /** Fold a grid over 65535 workgroups into equal rows (else 65535 wide). */
+  balanced?: boolean;
 }[];
 const samples = Number(process.argv[3] ?? 5);
 const bytes = 64 << 20;
@@ -71,7 +73,7 @@ const runs = kernels.map((k) => {
     })),
   });
   const groups = Math.ceil(k.invocations / (k.wg ?? 128));
-  const gx = Math.min(groups, 65535);
+  const gx = k.balanced ? Math.ceil(groups / Math.ceil(groups / 65535)) : Math.min(groups, 65535);
   return async () => {
     const enc = device.createCommandEncoder();
     const pass = enc.beginComputePass();

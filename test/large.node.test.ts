@@ -7,6 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { activationNames, type ActivationName } from '../src/activations.js';
 import { OutOfMemoryError, type Tensor } from '../src/index.js';
+import { foldGrid } from '../src/runtime.js';
 import * as ref from '../src/reference.js';
 import type { SoftmaxOp } from '../src/softmax.js';
 import * as sref from '../src/softmax-reference.js';
@@ -48,6 +49,26 @@ describe('large tensors', () => {
     t.destroy();
     out.destroy();
     buffer.destroy();
+  });
+
+  it('grids over the limit fold into rows of equal width that cover every workgroup', () => {
+    for (const [n, max] of [
+      [1, 65535],
+      [65535, 65535],
+      [65536, 65535],
+      [131070, 65535],
+      [131071, 65535],
+      [262144, 65535],
+      [1_000_003, 65535],
+      [17, 4],
+    ]) {
+      const [x, y] = foldGrid(n, max);
+      expect(x, `${n} on ${max}`).toBeLessThanOrEqual(max);
+      expect(x * y, `${n} on ${max}`).toBeGreaterThanOrEqual(n);
+      // The fewest rows, and an overhang under one workgroup per row.
+      expect(y, `${n} on ${max}`).toBe(Math.ceil(n / max));
+      expect(x * y - n, `${n} on ${max}`).toBeLessThan(y);
+    }
   });
 
   it.each([65535 * 256 - 1, 65535 * 256, 65535 * 256 + 1])(
@@ -108,8 +129,8 @@ function sampleIndices(n: number): number[] {
   };
   near(0, 4096);
   near(n, 4096);
-  // A vector kernel covers 65535 workgroups x 256 invocations x 4 elements per grid row.
-  const row = 65535 * 256 * 4;
+  // A vector kernel covers x workgroups x 256 invocations x 4 elements per grid row.
+  const row = foldGrid(Math.ceil(n / 4 / 256), 65535)[0] * 256 * 4;
   for (let c = row; c < n; c += row) near(c, 2048);
   return [...set].sort((a, b) => a - b);
 }

@@ -2,9 +2,10 @@
  * node scripts/with-webgpu.mjs node --import tsx bench/fused-parts.ts [ops]
  *
  * The fused biasAct backward (+ dbias) beside the core backward of the same
- * activation alone, [65536 x 256] float32 in Node + Dawn, worker-thread CPU
- * time per call, samples interleaved: how much of the fused kernel's time is
- * the activation's own derivative (bench/NOTES.md, fused backward).
+ * activation alone, and (op "swiglu") the fused swiglu forward beside the
+ * core silu forward alone, [65536 x 256] float32 (a and b each) in Node +
+ * Dawn, worker-thread CPU time per call, samples interleaved: how much of a
+ * fused kernel's time is the activation's own arithmetic (bench/NOTES.md).
  * FUSED_TUNING='{"minRowsPerSlice":64}' overrides the fused kernels' tuning.
  */
 import { readdirSync, readFileSync } from 'node:fs';
@@ -52,7 +53,12 @@ const bias = act.tensor(
 );
 const out = act.empty(shape);
 const cases: [string, () => void][] = [];
-for (const op of (process.argv[2] ?? 'relu,gelu').split(',') as ActivationName[]) {
+for (const op of (process.argv[2] ?? 'relu,gelu,swiglu').split(',') as ActivationName[]) {
+  if ((op as string) === 'swiglu') {
+    cases.push([`core silu forward`, () => act.forward('silu', x, { out })]);
+    cases.push([`fused swiglu forward`, () => fused.glu(act, 'swiglu', { a: x, b: dy }, { out })]);
+    continue;
+  }
   cases.push([`core ${op} backward`, () => act.backward(op, { x, dy }, { out } as never)]);
   cases.push([
     `fused ${op} backward + dbias`,

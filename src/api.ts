@@ -265,7 +265,7 @@ export class Activations {
 
   // ---- ops on tensors -----------------------------------------------------
 
-  /** y = op(x), recorded now and submitted on the next read or flush. */
+  /** y = op(x), recorded now and submitted by the next read or flush at the latest. */
   forward<Op extends OpName>(op: Op, x: Tensor, params?: OpParams<Op> & CallOptions): Tensor {
     if (isSoftmaxOp(op))
       return softmaxForward(this.#rt, op, x, params as SoftmaxParams & CallOptions);

@@ -456,6 +456,8 @@ export class Activations {
    * `record`, forward/backward/... calls add their passes to `encoder`, so
    * the kernels can sit between the caller's own passes. Nothing runs until
    * the caller submits the encoder. Reading a tensor inside `record` is an error.
+   * Destroy the tensors the encoder uses after submitting it (as with any
+   * GPUBuffer): until then their buffers stay out of the library's pool.
    */
   encode<T>(encoder: GPUCommandEncoder, record: (act: this) => T): T {
     if (

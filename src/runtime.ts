@@ -173,6 +173,13 @@ export class Runtime implements TensorOwner {
    * and cached by content (a training step that repeats allocates nothing).
    */
   #externalUniforms = new Map<string, GPUBuffer>();
+  /**
+   * Buffers bound into a caller's encoder. Freed, they stay out of the pool
+   * until that encoder must have run: our own later work is submitted on its
+   * own (every 16 dispatches, on flush) and could otherwise get the buffer
+   * and reach the queue before the caller's submit.
+   */
+  #externalUse = new WeakSet<GPUBuffer>();
 
   /**
    * Buffers not known good yet: large allocations whose out-of-memory scope,
@@ -359,8 +366,9 @@ export class Runtime implements TensorOwner {
           string,
           GPUBuffer,
         ];
+        // Not destroyed: a caller's encoder not yet submitted may still bind it (GC frees it).
         this.#externalUniforms.delete(oldestKey);
-        oldest.destroy();
+        void oldest;
       }
     }
     return { buffer, offset: 0, size: UNIFORM_SLOT };
@@ -404,6 +412,7 @@ export class Runtime implements TensorOwner {
   ): void {
     if (workgroups === 0) return;
     const u = this.#external ? this.#externalUniform(uniforms) : this.#uniform(uniforms);
+    if (this.#external) for (const r of ranges) this.#externalUse.add(r.buffer);
     const bindGroup = this.#scoped(
       this.#risk(
         ranges.map((r) => r.buffer),
@@ -436,6 +445,7 @@ export class Runtime implements TensorOwner {
     this.#endPass();
     // Encoder commands report errors at finish: only the submission needs the scope.
     if (!this.#external) this.#risk([src.buffer, dst.buffer], true);
+    else for (const b of [src.buffer, dst.buffer]) this.#externalUse.add(b);
     (this.#external ?? this.#encoderNow()).copyBufferToBuffer(
       src.buffer,
       src.offset,
@@ -701,6 +711,9 @@ export class Runtime implements TensorOwner {
   upload(t: Tensor, data: ArrayBufferView): void {
     const bytes = data.byteLength;
     if (bytes === 0) return;
+    // writeBuffer reaches the queue at once: work recorded before it (which may
+    // still read this buffer, freed and handed out again) must be submitted first.
+    this.submit();
     // writeBuffer needs a multiple of 4 bytes.
     this.#scoped(this.#risk([t.buffer], false), 'upload', () => {
       if (bytes % 4 === 0) {
@@ -719,21 +732,48 @@ export class Runtime implements TensorOwner {
     this.#owned.delete(t);
     const bytes = t.buffer.size;
     this.#liveBytes -= bytes;
+    if (this.#externalUse.has(t.buffer)) {
+      this.#releaseExternal(t.buffer);
+      return;
+    }
+    this.#recycle(t.buffer);
+  }
+
+  /**
+   * A freed buffer that a caller's encoder binds. Inside encode() the caller
+   * cannot have submitted yet: the buffer is left to the garbage collector
+   * (the encoder keeps it alive). After encode(), the caller submits before
+   * freeing (as with any GPUBuffer), so once the queue has drained it is idle.
+   */
+  #releaseExternal(buffer: GPUBuffer): void {
+    if (this.#external) return;
+    void this.device.queue.onSubmittedWorkDone().then(
+      () => {
+        this.#externalUse.delete(buffer);
+        this.#recycle(buffer);
+      },
+      () => undefined,
+    );
+  }
+
+  /** Into the pool, or destroyed once the recorded work is submitted. */
+  #recycle(buffer: GPUBuffer): void {
+    const bytes = buffer.size;
     // Queue order makes reuse safe: later work on the buffer runs after the work recorded so far.
     if (
       !this.#disposed &&
       !this.#pressure &&
-      !this.#failed.has(t.buffer) &&
-      !this.#unverified.has(t.buffer) &&
+      !this.#failed.has(buffer) &&
+      !this.#unverified.has(buffer) &&
       this.#pooledBytes + bytes <= POOL_BYTES
     ) {
       let list = this.#pool.get(bytes);
       if (!list) this.#pool.set(bytes, (list = []));
-      list.push(t.buffer);
+      list.push(buffer);
       this.#pooledBytes += bytes;
       return;
     }
-    this.#destroyBuffer(t.buffer);
+    this.#destroyBuffer(buffer);
   }
 
   async readTensorBits(t: Tensor): Promise<Uint16Array | Float32Array> {

@@ -12,9 +12,10 @@ import {
 } from '../src/index.js';
 import { fromHalfArray, toHalfArray } from '../src/f16.js';
 import * as ref from '../src/reference.js';
+import * as sref from '../src/softmax-reference.js';
 import { limitedView, noGpuErrors, sharedActivations, testGPU } from './gpu.js';
 import { elementwiseInputs, uniform } from './inputs.js';
-import { ELEMENTWISE, halfMismatches, mismatches, report } from './tolerance.js';
+import { ELEMENTWISE, halfMismatches, mismatches, report, SOFTMAX } from './tolerance.js';
 
 /** Runs fn and returns the ActivationsError it throws (failing if it throws anything else or nothing). */
 function thrown(fn: () => unknown): ActivationsError {
@@ -334,21 +335,47 @@ describe('wrapped buffers and recording', () => {
   });
 
   it('records a long chain, submitting every 16 dispatches, and reads the last', async () => {
+    // Every op changes the result (a different alpha on the negative entries,
+    // a different threshold), so a dropped dispatch or a uniform slot reused
+    // across an automatic submission shows in the last tensor.
     const act = await sharedActivations();
-    const x = act.tensor(new Float32Array([-2, -1, 0, 1, 2]));
+    const data = new Float32Array([-2, -1, -0.5, 0.25, 1, 2, -3, 4]);
+    const x = act.tensor(data);
     let h: Tensor = x;
     const made: Tensor[] = [];
+    const want = Float64Array.from(data);
     for (let i = 0; i < 100; i++) {
-      h = act.forward(i % 2 ? 'relu' : 'leakyRelu', h, {
-        ...(i % 2 ? {} : { alpha: 0.5 }),
-      } as never);
+      const alpha = 0.9 + (i % 7) * 0.03;
+      h = act.forward('leakyRelu', h, { alpha });
+      for (let j = 0; j < want.length; j++) want[j] = want[j] > 0 ? want[j] : alpha * want[j];
       made.push(h);
     }
-    // The runtime submits on its own as the chain grows, so the GPU starts early.
+    // The runtime submitted on its own as the chain grew, so the GPU started early.
     expect(act.stats().recordedDispatches).toBeLessThan(16);
     const got = await noGpuErrors(act.device, () => h.read());
-    expect(Array.from(got)).toEqual([0, 0, 0, 1, 2]);
+    const ms = mismatches(got, Float32Array.from(want), { atol: 1e-6, rtol: 2e-5 });
+    expect(ms, report(ms)).toEqual([]);
     for (const t of [x, ...made]) t.destroy();
+  });
+
+  it('a freed buffer handed out again is written only after the work recorded on it', async () => {
+    // y = relu(x) is recorded, x freed, and a new tensor of x's size takes x's
+    // buffer from the pool and uploads other data: the upload must not reach
+    // the queue ahead of the recorded relu.
+    const act = await sharedActivations();
+    const n = 4096;
+    const a = uniform(n, -3, 3, 41);
+    const b = uniform(n, -3, 3, 42);
+    const x = act.tensor(a);
+    await act.flush();
+    const y = act.forward('relu', x);
+    x.destroy();
+    const z = act.tensor(b);
+    expect(z.buffer).toBe(x.buffer); // the case under test: the pool gave x's buffer back
+    const [gy, gz] = await Promise.all([y.read(), z.read()]);
+    expect(mismatches(gy, ref.forward('relu', a), ELEMENTWISE)).toEqual([]);
+    expect(Array.from(gz)).toEqual(Array.from(b));
+    for (const t of [y, z]) t.destroy();
   });
 
   it('a chain recorded again reuses its bindings and computes from the new data', async () => {
@@ -433,6 +460,8 @@ describe('wrapped buffers and recording', () => {
         ];
         const ranges = Math.ceil(xt.byteLength / LIMIT);
         expect(ranges).toBeGreaterThanOrEqual(4);
+        // recordedDispatches restarts at each automatic submission (every 16).
+        expect(ranges).toBeLessThan(16);
         for (const [what, run, want, inputs] of cases) {
           const label = `${dtype} ${what}`;
           // Poisoned: an element no sub-range writes reads back NaN.
@@ -509,6 +538,34 @@ describe("encode into the caller's encoder", () => {
     expect(ms, report(ms)).toEqual([]);
     for (const t of [xt, yt, back]) t.destroy();
     staging.destroy();
+  });
+
+  it("keeps the buffers of the caller's unsubmitted encoder out of its own later work", async () => {
+    // In-place softmax into the caller's encoder uses a scratch tensor that is
+    // freed at once; the library's own later work (16 dispatches, so it is
+    // submitted) must not get that buffer while the caller has not submitted.
+    const act = await sharedActivations();
+    const n = 4096;
+    const w0 = uniform(n, -4, 4, 51);
+    const x0 = uniform(n, -3, 3, 52);
+    const w = act.tensor(w0, [4, n / 4]);
+    const x = act.tensor(x0, [4, n / 4]);
+    await act.flush();
+    const encoder = act.device.createCommandEncoder();
+    act.encode(encoder, (a) => a.forward('softmax', w, { out: w }));
+    const ys = Array.from({ length: 20 }, () => act.forward('relu', x));
+    await act.flush();
+    act.device.queue.submit([encoder.finish()]);
+    const [gw, ...gys] = await Promise.all([w.read(), ...ys.map((y) => y.read())]);
+    const ws = mismatches(
+      gw,
+      new Float32Array(sref.softmaxForward('softmax', w0, [4, n / 4])),
+      SOFTMAX,
+    );
+    expect(ws, report(ws)).toEqual([]);
+    const want = ref.forward('relu', x0);
+    for (const g of gys) expect(mismatches(g, want, ELEMENTWISE)).toEqual([]);
+    for (const t of [w, x, ...ys]) t.destroy();
   });
 });
 

@@ -171,9 +171,12 @@ fn finish_stats(t: u32) {
 }
 
 // SwiftShader runs both sides of a branch it cannot prove uniform, masked,
-// but leaves a loop as soon as no lane is active. So every per-row case (the
-// rare rows, the +Inf count, the cache) is a loop whose bound is the case's
-// condition: a case not taken costs one comparison, not its whole body.
+// but leaves a loop as soon as no lane is active. So the per-row cases that
+// stream from memory (the rare rows, the +Inf count, the tail) are loops
+// whose bound is the case's condition: a case not taken costs one
+// comparison, not its whole body. The cache loops keep the constant bound KV
+// and test inside: a GPU compiler then unrolls them and keeps c0/c1 in
+// registers (a runtime bound would index them dynamically, in scratch memory).
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>,
         @builtin(num_workgroups) groups: vec3<u32>,
@@ -196,7 +199,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>,
     let hi = min(nv, lo + cv);
     let base = row * nv;
     let first = lo + t;
-    // This lane's cached vectors: first + k * sgs for k < kn.
+    // This lane's cached vectors: first + k * sgs for k < kn <= KV.
     let kn = min(KV, (max(hi, first) - first + sgs - 1u) / sgs);
     let tail = first + KV * sgs;
 
@@ -205,11 +208,13 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>,
       var bad = VU(0u);
       if (!BACKWARD) {
         var m = V(P.ninf);
-        for (var k = 0u; k < kn; k++) {
-          let v = value(load_in0(base + first + k * sgs));
-          c0[k] = v;
-          m = max(m, v);
-          bad = max(bad, abs_bits(v));
+        for (var k = 0u; k < KV; k++) {
+          if (k < kn) {
+            let v = value(load_in0(base + first + k * sgs));
+            c0[k] = v;
+            m = max(m, v);
+            bad = max(bad, abs_bits(v));
+          }
         }
         for (var q = tail; q < hi; q += sgs) {
           let v = value(load_in0(base + q));
@@ -224,14 +229,16 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>,
         let usual = r_nan == 0u && r_m != pinf && r_m != P.ninf;
         let count_inf = r_nan == 0u && r_m == pinf;
         var s = V(0.0);
-        for (var k = 0u; k < select(0u, kn, usual); k++) {
-          if (LOG) {
-            s += expd(c0[k]);
-          } else {
-            // Keep exp(v - m): the writes then only scale it (one exp per element).
-            let e = expd(c0[k]);
-            c0[k] = e;
-            s += e;
+        for (var k = 0u; k < KV; k++) {
+          if (usual && k < kn) {
+            if (LOG) {
+              s += expd(c0[k]);
+            } else {
+              // Keep exp(v - m): the writes then only scale it (one exp per element).
+              let e = expd(c0[k]);
+              c0[k] = e;
+              s += e;
+            }
           }
         }
         for (var q = select(hi, tail, usual); q < hi; q += sgs) {
@@ -244,19 +251,21 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>,
       } else {
         var s = V(0.0);
         var live = VU(0u);
-        for (var k = 0u; k < kn; k++) {
-          let q = first + k * sgs;
-          let y = load_in0(base + q);
-          let dy = load_in1(base + q);
-          c0[k] = y;
-          c1[k] = dy;
-          bad = max(bad, max(abs_bits(y), abs_bits(dy)));
-          if (LOG) {
-            s += dy;
-            live |= select(VU(0u), VU(1u), y != V(P.ninf));
-          } else {
-            // Skipping y = 0 keeps a masked entry's dy (even an infinite one) out of the sum.
-            s += select(y * dy, V(0.0), y == V(0.0));
+        for (var k = 0u; k < KV; k++) {
+          if (k < kn) {
+            let q = first + k * sgs;
+            let y = load_in0(base + q);
+            let dy = load_in1(base + q);
+            c0[k] = y;
+            c1[k] = dy;
+            bad = max(bad, max(abs_bits(y), abs_bits(dy)));
+            if (LOG) {
+              s += dy;
+              live |= select(VU(0u), VU(1u), y != V(P.ninf));
+            } else {
+              // Skipping y = 0 keeps a masked entry's dy (even an infinite one) out of the sum.
+              s += select(y * dy, V(0.0), y == V(0.0));
+            }
           }
         }
         for (var q = tail; q < hi; q += sgs) {
@@ -333,15 +342,18 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>,
       }
     }
     // PHASE 2 gathered no cache: it reads its chunk again.
-    let kw = select(select(kn, 0u, rare), 0u, PHASE == 2u);
-    for (var k = 0u; k < kw; k++) {
-      let q = first + k * sgs;
-      if (BACKWARD) {
-        store_out(base + q, backward_fast(c0[k], c1[k]));
-      } else if (LOG) {
-        store_out(base + q, forward_fast(c0[k]));
-      } else {
-        store_out(base + q, c0[k] * r_inv);
+    if (PHASE != 2u) {
+      for (var k = 0u; k < KV; k++) {
+        if (!rare && k < kn) {
+          let q = first + k * sgs;
+          if (BACKWARD) {
+            store_out(base + q, backward_fast(c0[k], c1[k]));
+          } else if (LOG) {
+            store_out(base + q, forward_fast(c0[k]));
+          } else {
+            store_out(base + q, c0[k] * r_inv);
+          }
+        }
       }
     }
     for (var q = select(select(tail, first, PHASE == 2u), hi, rare); q < hi; q += sgs) {

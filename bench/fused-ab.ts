@@ -8,32 +8,15 @@
  * wall time and of worker-thread CPU time (every thread but the JS one, from
  * /proc: Linux only), against the row's floor.
  */
-import { readdirSync, readFileSync } from 'node:fs';
 import { register } from 'node:module';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { create, globals } from 'webgpu';
+import { median, workerCpu } from './cpu-time.js';
 
 register('./raw-hooks.mjs', import.meta.url);
 const { createActivations } = await import('../src/index.js');
 const { fusedPair, fusedWorkloads } = await import('./fused.js');
 
-/** CPU seconds of every thread of this process but the main (JS) one. */
-function workerCpu(): number {
-  let t = 0;
-  for (const tid of readdirSync('/proc/self/task')) {
-    if (Number(tid) === process.pid) continue;
-    try {
-      const s = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
-      const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
-      t += (Number(f[11]) + Number(f[12])) / 100; // utime + stime, in clock ticks (CLK_TCK 100)
-    } catch {
-      // The thread ended.
-    }
-  }
-  return t;
-}
-
-const median = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
 const samples = Number(process.argv[2] ?? 9);
 const only = process.argv[3];
 

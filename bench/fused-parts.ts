@@ -8,32 +8,16 @@
  * fused kernel's time is the activation's own arithmetic (bench/NOTES.md).
  * FUSED_TUNING='{"minRowsPerSlice":64}' overrides the fused kernels' tuning.
  */
-import { readdirSync, readFileSync } from 'node:fs';
 import { register } from 'node:module';
 import { create, globals } from 'webgpu';
 import type { ActivationName } from '../src/activations.js';
+import { median, workerCpu } from './cpu-time.js';
 
 register('./raw-hooks.mjs', import.meta.url);
 const { createActivations } = await import('../src/index.js');
 const fused = await import('../src/fused-entry.js');
 const { fusedTuning } = await import('../src/fused.js');
 Object.assign(fusedTuning, JSON.parse(process.env.FUSED_TUNING ?? '{}'));
-
-function workerCpu(): number {
-  let t = 0;
-  for (const tid of readdirSync('/proc/self/task')) {
-    if (Number(tid) === process.pid) continue;
-    try {
-      const f = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
-      const s = f.slice(f.lastIndexOf(')') + 2).split(' ');
-      t += (Number(s[11]) + Number(s[12])) / 100;
-    } catch {
-      // The thread ended.
-    }
-  }
-  return t;
-}
-const median = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
 
 Object.assign(globalThis, globals);
 const act = await createActivations({ gpu: create([]) });

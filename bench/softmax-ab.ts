@@ -7,9 +7,9 @@
  * on this shared machine swings 2x, CPU time ~15%). shapes e.g.
  * 4096x4096,65536x256; ops e.g. softmax,logSoftmax:backward.
  */
-import { readdirSync, readFileSync } from 'node:fs';
 import { register } from 'node:module';
 import { create, globals } from 'webgpu';
+import { median, workerCpu } from './cpu-time.js';
 
 register('./raw-hooks.mjs', import.meta.url);
 const { createActivations } = await import('../src/index.js');
@@ -18,22 +18,6 @@ const { softmaxTuning } = await import('../src/softmax-kernels.js');
 // Experiments: SOFTMAX_TUNING='{"rowsKv":4}' overrides the kernel choice.
 Object.assign(softmaxTuning, JSON.parse(process.env.SOFTMAX_TUNING ?? '{}'));
 
-function workerCpu(): number {
-  let t = 0;
-  for (const tid of readdirSync('/proc/self/task')) {
-    if (Number(tid) === process.pid) continue;
-    try {
-      const f = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
-      const s = f.slice(f.lastIndexOf(')') + 2).split(' ');
-      t += (Number(s[11]) + Number(s[12])) / 100;
-    } catch {
-      // The thread ended.
-    }
-  }
-  return t;
-}
-
-const median = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
 const samples = Number(process.argv[2] ?? 5);
 const shapes = (process.argv[3] ?? '4096x4096,65536x256,256x65536,8x2097152')
   .split(',')

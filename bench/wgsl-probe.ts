@@ -9,24 +9,9 @@
  * read-write output, both 64 MiB; `bindings` lists 'src' | 'dst' | 'aux'
  * (a second read-write 64 MiB buffer) per binding instead.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { create, globals } from 'webgpu';
-
-function workerCpu(): number {
-  let t = 0;
-  for (const tid of readdirSync('/proc/self/task')) {
-    if (Number(tid) === process.pid) continue;
-    try {
-      const f = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
-      const s = f.slice(f.lastIndexOf(')') + 2).split(' ');
-      t += (Number(s[11]) + Number(s[12])) / 100;
-    } catch {
-      // The thread ended.
-    }
-  }
-  return t;
-}
-const median = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
+import { median, workerCpu } from './cpu-time.js';
 
 Object.assign(globalThis, globals);
 const gpu = create([]);

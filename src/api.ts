@@ -221,7 +221,8 @@ export class Activations {
   /**
    * Adopts another library's GPUBuffer without a copy. The buffer needs
    * STORAGE usage (and COPY_SRC to be read back); byteOffset must be a
-   * multiple of 256 (WebGPU's binding alignment).
+   * multiple of 256 (WebGPU's binding alignment). Flush before writing the
+   * buffer with your own queue.writeBuffer: recorded work may not be submitted yet.
    */
   wrap(
     buffer: GPUBuffer,

@@ -29,12 +29,10 @@ fn gt(a: f32, b: f32) -> bool {
 
 // exp(x) - 1 with relative accuracy near 0; -1 at -Inf, +Inf at +Inf.
 fn expm1(x: f32) -> f32 {
-  if (abs(x) < 0.5) {
-    // Taylor series to degree 8: truncation error < 1e-8 relative on |x| < 0.5.
-    return x * (1.0 + x * (0.5 + x * (1.0 / 6.0 + x * (1.0 / 24.0 + x * (1.0 / 120.0
-      + x * (1.0 / 720.0 + x * (1.0 / 5040.0 + x * (1.0 / 40320.0))))))));
-  }
-  return exp(x) - 1.0;
+  // Taylor series to degree 8: truncation error < 1e-8 relative on |x| < 0.5.
+  let t = x * (1.0 + x * (0.5 + x * (1.0 / 6.0 + x * (1.0 / 24.0 + x * (1.0 / 120.0
+    + x * (1.0 / 720.0 + x * (1.0 / 5040.0 + x * (1.0 / 40320.0))))))));
+  return select(exp(x) - 1.0, t, abs(x) < 0.5);
 }
 
 // log(1 + u) for u in [0, 1], as 2 atanh(u / (2 + u)): no log near 1.

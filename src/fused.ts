@@ -96,6 +96,27 @@ function checkRank(op: string, arg: string, t: Tensor, rank: number, what: strin
   }
 }
 
+/**
+ * Two tensor arguments that must share a layout (glu's a and b, a backward's
+ * input and dy): each a live tensor of this instance, the first of rank >= 1
+ * (`what` names its shape in the error), the second of the same shape and dtype.
+ */
+function checkPair(
+  rt: Runtime,
+  op: string,
+  an: string,
+  a: unknown,
+  bn: string,
+  b: unknown,
+  what: string,
+): [Tensor, Tensor] {
+  rt.checkTensor(op, an, a);
+  rt.checkTensor(op, bn, b);
+  checkRank(op, an, a, 1, what);
+  sameLayout(op, an, a, bn, b);
+  return [a, b];
+}
+
 const bindingLimit = (rt: Runtime) => Math.min(rt.limits.maxStorageBufferBindingSize, 2 ** 31);
 
 /** For operands bound whole (masks): over the binding limit is unsupported. */
@@ -444,13 +465,8 @@ export function biasActBackward(
       `${label}: backward from y is not available for this op (only sigmoid and tanh); pass x and bias`,
     );
   }
-  const a = (hasX ? given.x : given.y) as Tensor;
   const aName = hasX ? 'x' : 'y';
-  rt.checkTensor(label, aName, a);
-  rt.checkTensor(label, 'dy', given.dy);
-  const dy = given.dy as Tensor;
-  checkRank(label, aName, a, 1, '[..., C]');
-  sameLayout(label, aName, a, 'dy', dy);
+  const [a, dy] = checkPair(rt, label, aName, hasX ? given.x : given.y, 'dy', given.dy, '[..., C]');
   let bias: Tensor | null = null;
   if (hasX) {
     if (given.bias === undefined) {
@@ -648,12 +664,7 @@ function gluGeometry(rt: Runtime, kind: GluKind, input: unknown): GluGeometry {
   } else {
     const o = checkObject(kind, 'input', input);
     checkKeys(kind, 'input', o, ['a', 'b']);
-    rt.checkTensor(kind, 'a', o.a);
-    rt.checkTensor(kind, 'b', o.b);
-    const a = o.a as Tensor;
-    const b = o.b as Tensor;
-    checkRank(kind, 'a', a, 1, '[..., H]');
-    sameLayout(kind, 'a', a, 'b', b);
+    const [a, b] = checkPair(rt, kind, 'a', o.a, 'b', o.b, '[..., H]');
     const h = a.shape[a.shape.length - 1];
     g = {
       split: true,
@@ -1093,12 +1104,7 @@ export function maskedSoftmaxBackward(
 ): Tensor {
   const o = checkObject(SMS, 'backward inputs', inputs);
   checkKeys(SMS, 'backward input', o, ['y', 'dy']);
-  rt.checkTensor(SMS, 'y', o.y);
-  rt.checkTensor(SMS, 'dy', o.dy);
-  const y = o.y as Tensor;
-  const dy = o.dy as Tensor;
-  checkRank(SMS, 'y', y, 1, '[..., rows, cols]');
-  sameLayout(SMS, 'y', y, 'dy', dy);
+  const [y, dy] = checkPair(rt, SMS, 'y', o.y, 'dy', o.dy, '[..., rows, cols]');
   const m = resolveMaskOptions(rt, y, options);
   const plan = planOut(
     rt,

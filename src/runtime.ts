@@ -362,13 +362,8 @@ export class Runtime implements TensorOwner {
       this.#bindGroups.own(buffer);
       this.#externalUniforms.set(key, buffer);
       if (this.#externalUniforms.size > 4096) {
-        const [oldestKey, oldest] = this.#externalUniforms.entries().next().value as [
-          string,
-          GPUBuffer,
-        ];
-        // Not destroyed: a caller's encoder not yet submitted may still bind it (GC frees it).
-        this.#externalUniforms.delete(oldestKey);
-        void oldest;
+        // Dropped, not destroyed: a caller's encoder not yet submitted may still bind it (GC frees it).
+        this.#externalUniforms.delete(this.#externalUniforms.keys().next().value as string);
       }
     }
     return { buffer, offset: 0, size: UNIFORM_SLOT };
@@ -730,8 +725,7 @@ export class Runtime implements TensorOwner {
     this.#liveTensors--;
     if (!t.owned) return;
     this.#owned.delete(t);
-    const bytes = t.buffer.size;
-    this.#liveBytes -= bytes;
+    this.#liveBytes -= t.buffer.size;
     if (this.#externalUse.has(t.buffer)) {
       this.#releaseExternal(t.buffer);
       return;

@@ -17,7 +17,7 @@ export default defineConfig({
           name: 'node',
           include: [...shared],
           exclude: browserOnly,
-          setupFiles: ['test/setup-node.ts', 'test/setup-all.ts'],
+          setupFiles: ['test/helpers/setup-node.ts', 'test/helpers/setup-all.ts'],
           pool: 'forks',
         },
       },
@@ -36,7 +36,7 @@ export default defineConfig({
           name: 'browser',
           include: shared,
           exclude: nodeOnly,
-          setupFiles: ['test/setup-all.ts'],
+          setupFiles: ['test/helpers/setup-all.ts'],
           browser: {
             enabled: true,
             headless: true,

@@ -4,7 +4,7 @@
  * bounds it on this adapter (the exp-kernel ceiling: the copy kernel plus one
  * exp per element). Printed by `npm run bench` under the table.
  */
-import { activations, type ActivationName } from '../src/activations.js';
+import { activations, type ActivationName } from '../src/elementwise/table.js';
 import type { LatencyRow, Row } from './measure.js';
 
 const SOFTMAX = ['softmax', 'logSoftmax', 'softmin'];

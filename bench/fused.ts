@@ -35,7 +35,7 @@ import {
   mulShader,
 } from './kernels.js';
 import { INPUTS, makeData, SIZES, type Case, type Direction } from './measure.js';
-import { biasAct, biasActBackward, glu, scaledMaskedSoftmax } from '../src/fused-entry.js';
+import { biasAct, biasActBackward, glu, scaledMaskedSoftmax } from '../src/fused/index.js';
 
 export const FUSED_OPS = ['biasAct', 'biasActBackward', 'swiglu', 'causalSoftmax'] as const;
 export type FusedOp = (typeof FUSED_OPS)[number];

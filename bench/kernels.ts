@@ -4,10 +4,10 @@
  * two-input copy kernel, and the copy kernel with one exp per element) and the naive scalar baseline (one f32 element per
  * thread, the op's table body spliced into the plainest possible kernel).
  */
-import mathSource from '../shaders/math.wgsl?raw';
-import erfSource from '../shaders/erf.wgsl?raw';
+import mathSource from '../shaders/common/math.wgsl?raw';
+import erfSource from './erf.wgsl?raw';
 import { activations, softmaxOps, type ActivationName } from '../src/index.js';
-import { foldGrid } from '../src/runtime.js';
+import { foldGrid } from '../src/runtime/runtime.js';
 import { INPUTS, type Case, type Direction, type PeerImpl } from './measure.js';
 
 export type CopyKind = 'copyBufferToBuffer' | 'copy-kernel' | 'copy2-kernel' | 'exp-kernel';

@@ -9,13 +9,13 @@
  */
 import { writeFileSync } from 'node:fs';
 import { register } from 'node:module';
-import type { ParamSpec } from '../src/activations.js';
+import type { ParamSpec } from '../src/elementwise/table.js';
 
 // The sources import shaders as `?raw` text (a Vite feature): the bench's hooks give Node the same.
 register('../bench/raw-hooks.mjs', import.meta.url);
-const { activationNames, activations } = await import('../src/activations.js');
+const { activationNames, activations } = await import('../src/elementwise/table.js');
 const { opTableMarkdown } = await import('../src/docs.js');
-const { softmaxDocs, softmaxOps } = await import('../src/softmax.js');
+const { softmaxDocs, softmaxOps } = await import('../src/softmax/host.js');
 
 function example(op: string, params: Record<string, ParamSpec>): string {
   const entries = Object.entries(params);
@@ -80,7 +80,7 @@ const text = [
   '---',
   '# Ops',
   '',
-  'Generated from the activation table (`src/activations.ts`) and the softmax family (`src/softmax.ts`). ' +
+  'Generated from the activation table (`src/elementwise/table.ts`) and the softmax family (`src/softmax/host.ts`). ' +
     '`act` is an instance from `createActivations()`; `x` and `dy` are tensors from `act.tensor()` or `act.wrap()`.',
   '',
   opTableMarkdown(),

@@ -22,8 +22,8 @@ await build({
       entry: {
         index: 'src/index.ts',
         reference: 'src/reference-entry.ts',
-        fused: 'src/fused-entry.ts',
-        interop: 'src/interop.ts',
+        fused: 'src/fused/index.ts',
+        interop: 'src/interop/index.ts',
       },
       formats: ['es'],
       fileName: (_format, name) => `${name}.js`,

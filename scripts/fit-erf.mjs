@@ -1,4 +1,4 @@
-// Fits the float32 erf/erfc coefficients used by shaders/erf.wgsl, in float64, from scratch.
+// Fits the float32 erf/erfc coefficients used by bench/erf.wgsl, in float64, from scratch.
 // Method: relative-error minimax (Lawson's iteratively reweighted least squares) on Chebyshev nodes.
 // Run: node scripts/fit-erf.mjs
 

@@ -9,8 +9,8 @@ import {
   defOf,
   type ActivationName,
   type ActivationParams,
-} from './activations.js';
-import broadcastGradTemplate from '../shaders/broadcast-grad.wgsl?raw';
+} from './elementwise/table.js';
+import broadcastGradTemplate from '../shaders/elementwise/broadcast-grad.wgsl?raw';
 import {
   bytesPerWord,
   elementwiseShader,
@@ -21,17 +21,17 @@ import {
   type DType,
   type ElementwiseKernel,
   type Layout,
-} from './codegen.js';
-import { InvalidArgumentError } from './errors.js';
-import { toHalfArray } from './f16.js';
+} from './elementwise/codegen.js';
+import { InvalidArgumentError } from './core/errors.js';
+import { toHalfArray } from './core/f16.js';
 import {
   acquireDevice,
   Runtime,
   type BufferRange,
   type CreateOptions,
   type Stats,
-} from './runtime.js';
-import { bytesPerElement, Tensor } from './tensor.js';
+} from './runtime/runtime.js';
+import { bytesPerElement, Tensor } from './core/tensor.js';
 import {
   checkDType,
   checkKeys,
@@ -45,7 +45,7 @@ import {
   resolveParams,
   shapeText,
   sizeOf,
-} from './validate.js';
+} from './core/validate.js';
 import {
   isSoftmaxOp,
   softmaxBackward,
@@ -55,7 +55,7 @@ import {
   type CrossEntropyOptions,
   type SoftmaxOp,
   type SoftmaxParams,
-} from './softmax.js';
+} from './softmax/host.js';
 
 export type { CreateOptions, Stats };
 

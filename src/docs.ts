@@ -2,8 +2,8 @@
  * The README's op table, generated from the activation table and the softmax
  * family's docs, so the two cannot drift (a test compares them).
  */
-import { activationNames, activations, type ParamSpec } from './activations.js';
-import { softmaxDocs, softmaxOps } from './softmax.js';
+import { activationNames, activations, type ParamSpec } from './elementwise/table.js';
+import { softmaxDocs, softmaxOps } from './softmax/host.js';
 
 function paramList(params: Record<string, ParamSpec>): string {
   const entries = Object.entries(params);

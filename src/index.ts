@@ -12,12 +12,17 @@ export type {
   CreateOptions,
   Stats,
 } from './api.js';
-export { softmaxOps } from './softmax.js';
-export type { SoftmaxOp, SoftmaxParams, CrossEntropyOptions } from './softmax.js';
-export { Tensor } from './tensor.js';
-export { activations, activationNames } from './activations.js';
-export type { ActivationName, ActivationParams, ActivationDef, ParamSpec } from './activations.js';
-export type { DType } from './codegen.js';
+export { softmaxOps } from './softmax/host.js';
+export type { SoftmaxOp, SoftmaxParams, CrossEntropyOptions } from './softmax/host.js';
+export { Tensor } from './core/tensor.js';
+export { activations, activationNames } from './elementwise/table.js';
+export type {
+  ActivationName,
+  ActivationParams,
+  ActivationDef,
+  ParamSpec,
+} from './elementwise/table.js';
+export type { DType } from './elementwise/codegen.js';
 export {
   ActivationsError,
   InvalidArgumentError,
@@ -25,9 +30,9 @@ export {
   DeviceLostError,
   OutOfMemoryError,
   GPUError,
-} from './errors.js';
-export type { ErrorCode } from './errors.js';
-export { toHalfBits, fromHalfBits } from './f16.js';
+} from './core/errors.js';
+export type { ErrorCode } from './core/errors.js';
+export { toHalfBits, fromHalfBits } from './core/f16.js';
 // The fused ops (biasAct, the GLU family, scaledMaskedSoftmax) live in
 // 'webgpu-activations/fused', the float64 references in
 // 'webgpu-activations/reference', the TF.js / ONNX Runtime helpers in

@@ -10,12 +10,12 @@ import {
   type Activations,
   type Tensor,
 } from '../src/index.js';
-import { fromHalfArray, toHalfArray } from '../src/f16.js';
-import * as ref from '../src/reference.js';
-import * as sref from '../src/softmax-reference.js';
-import { limitedView, noGpuErrors, sharedActivations, testGPU } from './gpu.js';
-import { elementwiseInputs, uniform } from './inputs.js';
-import { ELEMENTWISE, halfMismatches, mismatches, report, SOFTMAX } from './tolerance.js';
+import { fromHalfArray, toHalfArray } from '../src/core/f16.js';
+import * as ref from '../src/elementwise/reference.js';
+import * as sref from '../src/softmax/reference.js';
+import { limitedView, noGpuErrors, sharedActivations, testGPU } from './helpers/gpu.js';
+import { elementwiseInputs, uniform } from './helpers/inputs.js';
+import { ELEMENTWISE, halfMismatches, mismatches, report, SOFTMAX } from './helpers/tolerance.js';
 
 /** Runs fn and returns the ActivationsError it throws (failing if it throws anything else or nothing). */
 function thrown(fn: () => unknown): ActivationsError {
@@ -574,7 +574,7 @@ describe('pipelines', () => {
     const act = await createActivations({ gpu: testGPU() });
     const before = act.stats().pipelines;
     await act.warmup();
-    const { activationNames } = await import('../src/activations.js');
+    const { activationNames } = await import('../src/elementwise/table.js');
     expect(act.stats().pipelines - before).toBe(activationNames.length * 2);
     act.device.destroy();
   });

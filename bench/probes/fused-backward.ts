@@ -11,8 +11,8 @@
 import { register } from 'node:module';
 
 register('../raw-hooks.mjs', import.meta.url);
-const { activationSource } = await import('../../src/fused-codegen.js');
-const { default: math } = await import('../../shaders/math.wgsl?raw');
+const { activationSource } = await import('../../src/fused/codegen.js');
+const { default: math } = await import('../../shaders/common/math.wgsl?raw');
 
 const N4 = 4 << 20; // vec4 words of 16M float32
 const head = `@group(0) @binding(0) var<storage, read> a: array<vec4<f32>>;

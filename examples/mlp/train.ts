@@ -10,9 +10,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { type Activations, type ActivationName, type Tensor } from '../../src/index.js';
-import { fromTfTensor, toTfTensor } from '../../src/interop.js';
+import { fromTfTensor, toTfTensor } from '../../src/interop/index.js';
 import { gaussian, rng, type Dataset } from './data.js';
-import { biasAct, biasActBackward } from '../../src/fused-entry.js';
+import { biasAct, biasActBackward } from '../../src/fused/index.js';
 
 /**
  * Puts TF.js's WebGPU backend on the instance's device (one device, so

@@ -1,0 +1,262 @@
+/**
+ * Table + shaders/*.wgsl -> WGSL source. Pure string work: runs without a GPU,
+ * so the generated code can be inspected and unit-tested anywhere.
+ */
+import elementwiseTemplate from '../../shaders/elementwise/elementwise.wgsl?raw';
+import mathSource from '../../shaders/common/math.wgsl?raw';
+import f16Source from '../../shaders/common/f16.wgsl?raw';
+import { type ActivationName, defOf } from './table.js';
+
+export type DType = 'float32' | 'float16';
+
+/** How operands are read: 16/8-byte words of 4 lanes, or one 32-bit word per invocation. */
+export type Layout = 'vector' | 'scalar';
+
+/** Which computation the kernel does. */
+export type Direction = 'forward' | 'backward' | 'backwardFromY';
+
+export interface ElementwiseKernel {
+  op: ActivationName;
+  direction: Direction;
+  dtype: DType;
+  layout: Layout;
+  /** Which operand the output overwrites, if any (0: x or y, 1: dy). */
+  inPlace: 0 | 1 | null;
+  /** The op's tensor parameter (prelu's slope) is read per element from a broadcast buffer. */
+  broadcastParam: boolean;
+  workgroupSize: number;
+  /** The op's parameter slots: enum values (gelu's approximate) are compiled in; other slots are ignored. */
+  enums: readonly number[];
+  /**
+   * The output's last word may be overwritten whole (the library's own padded
+   * buffer): no tail merge, so no branch in the store.
+   */
+  wholeWords: boolean;
+}
+
+/** Word type, lane type and lane count of each storage layout. */
+interface Storage {
+  word: string;
+  lanes: string;
+  count: number;
+  unpack: string;
+  pack: string;
+  /** Body of merge_tail(old, new, valid): keep `fresh` bits for lanes < valid. */
+  mergeTail: string;
+}
+
+const storages: Record<DType, Record<Layout, Storage>> = {
+  float32: {
+    vector: {
+      word: 'vec4<u32>',
+      lanes: 'vec4<f32>',
+      count: 4,
+      unpack: 'return bitcast<vec4<f32>>(w);',
+      pack: 'return bitcast<vec4<u32>>(v);',
+      mergeTail: 'return select(old, fresh, vec4<u32>(0u, 1u, 2u, 3u) < vec4<u32>(valid));',
+    },
+    scalar: {
+      word: 'u32',
+      lanes: 'f32',
+      count: 1,
+      unpack: 'return bitcast<f32>(w);',
+      pack: 'return bitcast<u32>(v);',
+      mergeTail: 'return select(old, fresh, valid > 0u);',
+    },
+  },
+  float16: {
+    vector: {
+      word: 'vec2<u32>',
+      lanes: 'vec4<f32>',
+      count: 4,
+      unpack: 'return vec4<f32>(unpack2x16float(w.x), unpack2x16float(w.y));',
+      pack: 'let lo = half_bits(v.xy);\n  let hi = half_bits(v.zw);\n  return vec2<u32>(lo.x | (lo.y << 16u), hi.x | (hi.y << 16u));',
+      mergeTail:
+        'let m = vec2<u32>(half_mask(valid), half_mask(max(valid, 2u) - 2u));\n  return (fresh & m) | (old & ~m);',
+    },
+    scalar: {
+      word: 'u32',
+      lanes: 'vec2<f32>',
+      count: 2,
+      unpack: 'return unpack2x16float(w);',
+      pack: 'let h = half_bits(v);\n  return h.x | (h.y << 16u);',
+      mergeTail: 'let m = half_mask(valid);\n  return (fresh & m) | (old & ~m);',
+    },
+  },
+};
+
+/** WGSL load of element g of `name` (u32 words of one f32 or two halves) as f32. */
+export function loadElement(dtype: DType, name: string): string {
+  return dtype === 'float32'
+    ? `fn load_${name}(g: u32) -> f32 { return bitcast<f32>(${name}[g]); }`
+    : `fn load_${name}(g: u32) -> f32 { return unpack2x16float(${name}[g >> 1u])[g & 1u]; }`;
+}
+
+/** Lanes per storage word: elements each invocation handles. */
+export function lanesPerWord(dtype: DType, layout: Layout): number {
+  return storages[dtype][layout].count;
+}
+
+/** Bytes per storage word. */
+export function bytesPerWord(dtype: DType, layout: Layout): number {
+  return layout === 'scalar' ? 4 : dtype === 'float32' ? 16 : 8;
+}
+
+function storageSource(s: Storage, dtype: DType): string {
+  return `alias Word = ${s.word};
+alias Lanes = ${s.lanes};
+const LANES: u32 = ${s.count}u;
+fn unpack(w: Word) -> Lanes {
+  ${s.unpack}
+}
+fn pack(v: Lanes) -> Word {
+  ${s.pack}
+}${dtype === 'float16' ? `\n${f16Source}` : ''}
+fn merge_tail(old: Word, fresh: Word, valid: u32) -> Word {
+  ${s.mergeTail}
+}`;
+}
+
+/**
+ * WGSL parameter list and call arguments for an op's numeric and enum
+ * parameters. Numeric ones come from the uniform P.p (in table order); enum
+ * ones are compiled in from `enums`, because SwiftShader runs both sides of a
+ * branch it cannot prove uniform, so a runtime enum costs both forms.
+ */
+function opSignature(op: ActivationName, broadcastParam: boolean, enums: readonly number[]) {
+  const def = defOf(op);
+  const decl: string[] = [];
+  const args: string[] = [];
+  Object.entries(def.params).forEach(([name, spec], slot) => {
+    if (spec.kind === 'enum') {
+      decl.push(`${name}: u32`);
+      args.push(`${enums[slot] ?? 0}u`);
+    } else {
+      decl.push(`${name}: f32`);
+      args.push(broadcastParam && def.tensorParam === name ? 'param_at(g)' : `P.p[${slot}]`);
+    }
+  });
+  return { decl: decl.map((d) => `, ${d}`).join(''), args: args.map((a) => `, ${a}`).join('') };
+}
+
+/** The enum parameters' values, for pipeline keys: opSignature compiles them in. */
+export function enumKey(op: ActivationName, slots: readonly number[]): string {
+  return Object.values(defOf(op).params)
+    .map((spec, slot) => (spec.kind === 'enum' ? String(slots[slot] ?? 0) : ''))
+    .join(',');
+}
+
+/** The call arguments after x for the op's functions (see opSignature). */
+export function opArguments(
+  op: ActivationName,
+  enums: readonly number[],
+  broadcastParam = false,
+): string {
+  return opSignature(op, broadcastParam, enums).args;
+}
+
+function indent(body: string): string {
+  return body
+    .split('\n')
+    .map((l) => l.trimStart())
+    .join('\n  ');
+}
+
+/** The op's own functions from the table, named op_forward / op_derivative / op_derivative_from_y. */
+export function opFunctions(op: ActivationName): string {
+  const def = defOf(op);
+  const { decl } = opSignature(op, false, []);
+  const parts = [
+    `fn op_forward(x: f32${decl}) -> f32 {\n  ${indent(def.wgsl.forward)}\n}`,
+    `fn op_derivative(x: f32${decl}) -> f32 {\n  ${indent(def.wgsl.derivative)}\n}`,
+  ];
+  if (def.wgsl.derivativeFromY) {
+    parts.push(
+      `fn op_derivative_from_y(y: f32${decl}) -> f32 {\n  ${indent(def.wgsl.derivativeFromY)}\n}`,
+    );
+  }
+  return parts.join('\n\n');
+}
+
+const LANE_NAMES = ['x', 'y', 'z', 'w'];
+
+/** Per-lane application with explicit NaN handling (WGSL leaves NaN to the implementation). */
+function laneMap(k: ElementwiseKernel, s: Storage): string {
+  const { args } = opSignature(k.op, k.broadcastParam, k.enums);
+  const lane = (i: number) => (s.count === 1 ? '' : `.${LANE_NAMES[i]}`);
+  const idx = (i: number) => (i === 0 ? 'g0' : `g0 + ${i}u`);
+  const apply = (call: (i: number) => string) =>
+    s.count === 1
+      ? call(0)
+      : `Lanes(${Array.from({ length: s.count }, (_, i) => call(i)).join(', ')})`;
+  if (k.direction === 'forward') {
+    return `fn lane_forward(x: f32, g: u32) -> f32 {
+  return select(op_forward(x${args}), x, is_nan(x));
+}
+fn map_lanes(a: Lanes, g0: u32) -> Lanes {
+  return ${apply((i) => `lane_forward(a${lane(i)}, ${idx(i)})`)};
+}`;
+  }
+  const derivative = k.direction === 'backward' ? 'op_derivative' : 'op_derivative_from_y';
+  // A NaN operand gives NaN: that operand's own bits pass through.
+  return `fn lane_backward(a: f32, dy: f32, g: u32) -> f32 {
+  let d = dy * ${derivative}(a${args});
+  return select(select(d, dy, is_nan(dy)), a, is_nan(a));
+}
+fn map_lanes(a: Lanes, dy: Lanes, g0: u32) -> Lanes {
+  return ${apply((i) => `lane_backward(a${lane(i)}, dy${lane(i)}, ${idx(i)})`)};
+}`;
+}
+
+// The op's tensor parameter at element g of x: NumPy broadcasting over up to
+// four collapsed dimensions (stride 0 along a broadcast one).
+const BROADCAST_PARAM = `
+fn param_at(g: u32) -> f32 {
+  let c = (vec4<u32>(g) / P.bxstride) % P.bdim;
+  return param_buf[dot(c, P.bstride)];
+}`;
+
+const STORE_WHOLE = 'out[w] = result;';
+// The last word may be partly past n: keep the destination's bits there, so a
+// wrapped buffer's neighbouring data survives.
+const STORE_MERGED = `if (first + LANES > P.n) {
+    out[w] = merge_tail(out[w], result, P.n - first);
+  } else {
+    out[w] = result;
+  }`;
+
+/** Full WGSL for one elementwise kernel. */
+export function elementwiseShader(k: ElementwiseKernel): string {
+  const s = storages[k.dtype][k.layout];
+  const inputs = k.direction === 'forward' ? ['src0'] : ['src0', 'src1'];
+  const bindings: string[] = [];
+  let binding = 1;
+  const source = inputs.map((name, i) => {
+    if (k.inPlace === i) return 'out';
+    bindings.push(`@group(0) @binding(${binding++}) var<storage, read> ${name}: array<Word>;`);
+    return name;
+  });
+  bindings.push(`@group(0) @binding(${binding++}) var<storage, read_write> out: array<Word>;`);
+  if (k.broadcastParam) {
+    bindings.push(`@group(0) @binding(${binding++}) var<storage, read> param_buf: array<f32>;`);
+  }
+  const loads = source.map((name) => `unpack(${name}[w])`).join(', ');
+  const body = `let result = pack(map_lanes(${loads}, P.base + first));`;
+  return elementwiseTemplate
+    .replace('{{BINDINGS}}', bindings.join('\n'))
+    .replace('{{MATH}}', mathSource)
+    .replace(
+      '{{OP}}',
+      `${opFunctions(k.op)}\n\n${laneMap(k, s)}${k.broadcastParam ? BROADCAST_PARAM : ''}`,
+    )
+    .replace('{{STORAGE}}', storageSource(s, k.dtype))
+    .replaceAll('{{WORKGROUP_SIZE}}', String(k.workgroupSize))
+    .replace('{{BODY}}', body)
+    .replace('{{STORE}}', k.wholeWords ? STORE_WHOLE : STORE_MERGED);
+}
+
+/** Number of bindings (after the uniform at 0) an elementwise kernel uses, for bind groups. */
+export function elementwiseOperandCount(k: ElementwiseKernel): number {
+  const inputs = k.direction === 'forward' ? 1 : 2;
+  return inputs - (k.inPlace === null ? 0 : 1) + 1 + (k.broadcastParam ? 1 : 0);
+}

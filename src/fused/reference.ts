@@ -1,0 +1,242 @@
+/**
+ * Float64 reference of the fused ops, with the kernels' rules: x + bias is
+ * formed in float32 (a zero bias leaves x as it is), the attention logits
+ * scale * x + mask are formed in float32, masked entries are left out of the
+ * row, and NaN rules as the elementwise and softmax families. It trusts its
+ * caller (no validation).
+ */
+import { activations, type ActivationName, type ParamValues } from '../elementwise/table.js';
+import { gluVariants, type GluKind } from './codegen.js';
+import { withDefaults } from '../elementwise/reference.js';
+import { softmaxRow } from '../softmax/reference.js';
+
+type Fn = (x: number, p: ParamValues) => number;
+
+const refOf = (op: ActivationName) =>
+  activations[op].ref as { forward: Fn; derivative: Fn; derivativeFromY?: Fn };
+
+/** The activation's input: x + bias rounded to float32, or x itself where bias is 0. */
+export const biased = (x: number, b: number): number => (b === 0 ? x : Math.fround(x + b));
+
+/** y = act(x + bias[c]) for x [..., C] (flat, row-major) and bias [C]. */
+export function biasActForward(
+  op: ActivationName,
+  x: ArrayLike<number>,
+  bias: ArrayLike<number>,
+  params: Record<string, unknown> = {},
+): Float64Array {
+  const p = withDefaults(op, params);
+  const f = refOf(op).forward;
+  const c = bias.length;
+  const y = new Float64Array(x.length);
+  for (let i = 0; i < x.length; i++) {
+    const z = biased(x[i], bias[i % c]);
+    y[i] = Number.isNaN(z) ? NaN : f(z, p);
+  }
+  return y;
+}
+
+/**
+ * dx = dy * act'(x + bias) (or act'(y) with fromY: pass y as `a` and any
+ * bias) and dbias = the column sums of dx, in float64.
+ */
+export function biasActBackward(
+  op: ActivationName,
+  a: ArrayLike<number>,
+  bias: ArrayLike<number>,
+  dy: ArrayLike<number>,
+  params: Record<string, unknown> = {},
+  options: { fromY?: boolean } = {},
+): { dx: Float64Array; dbias: Float64Array } {
+  const p = withDefaults(op, params);
+  const r = refOf(op);
+  const d = options.fromY ? r.derivativeFromY : r.derivative;
+  if (!d) throw new Error(`reference: ${op} has no derivative from y`);
+  const c = bias.length;
+  const dx = new Float64Array(a.length);
+  const dbias = new Float64Array(c);
+  for (let i = 0; i < a.length; i++) {
+    const z = options.fromY ? a[i] : biased(a[i], bias[i % c]);
+    dx[i] = Number.isNaN(z) || Number.isNaN(dy[i]) ? NaN : dy[i] * d(z, p);
+    dbias[i % c] += dx[i];
+  }
+  return { dx, dbias };
+}
+
+/** The halves of x [..., 2H] as flat arrays a and b [..., H]. */
+export function splitHalves(x: ArrayLike<number>, h: number): { a: Float64Array; b: Float64Array } {
+  const rows = h === 0 ? 0 : x.length / (2 * h);
+  const a = new Float64Array(rows * h);
+  const b = new Float64Array(rows * h);
+  for (let r = 0; r < rows; r++) {
+    for (let j = 0; j < h; j++) {
+      a[r * h + j] = x[r * 2 * h + j];
+      b[r * h + j] = x[r * 2 * h + h + j];
+    }
+  }
+  return { a, b };
+}
+
+/** da and db side by side again: [..., 2H]. */
+export function joinHalves(a: ArrayLike<number>, b: ArrayLike<number>, h: number): Float64Array {
+  const rows = h === 0 ? 0 : a.length / h;
+  const x = new Float64Array(rows * 2 * h);
+  for (let r = 0; r < rows; r++) {
+    for (let j = 0; j < h; j++) {
+      x[r * 2 * h + j] = a[r * h + j];
+      x[r * 2 * h + h + j] = b[r * h + j];
+    }
+  }
+  return x;
+}
+
+function gluParts(kind: GluKind, params: Record<string, unknown>) {
+  const v = gluVariants[kind];
+  const r = refOf(v.op);
+  const p = withDefaults(v.op, params);
+  return { r, p, gatedA: v.gated === 'a' };
+}
+
+/** out = act(u) * v elementwise over a and b (u the gated half). */
+export function gluForward(
+  kind: GluKind,
+  a: ArrayLike<number>,
+  b: ArrayLike<number>,
+  params: Record<string, unknown> = {},
+): Float64Array {
+  const { r, p, gatedA } = gluParts(kind, params);
+  const out = new Float64Array(a.length);
+  for (let i = 0; i < a.length; i++) {
+    const [u, v] = gatedA ? [a[i], b[i]] : [b[i], a[i]];
+    out[i] = Number.isNaN(u) || Number.isNaN(v) ? NaN : r.forward(u, p) * v;
+  }
+  return out;
+}
+
+/** da and db of out = act(u) * v: du = dy * v * act'(u), dv = dy * act(u). */
+export function gluBackward(
+  kind: GluKind,
+  a: ArrayLike<number>,
+  b: ArrayLike<number>,
+  dy: ArrayLike<number>,
+  params: Record<string, unknown> = {},
+): { da: Float64Array; db: Float64Array } {
+  const { r, p, gatedA } = gluParts(kind, params);
+  const da = new Float64Array(a.length);
+  const db = new Float64Array(a.length);
+  for (let i = 0; i < a.length; i++) {
+    const [u, v] = gatedA ? [a[i], b[i]] : [b[i], a[i]];
+    let du = dy[i] * v * r.derivative(u, p);
+    let dv = dy[i] * r.forward(u, p);
+    if (Number.isNaN(a[i]) || Number.isNaN(b[i]) || Number.isNaN(dy[i])) du = dv = NaN;
+    if (gatedA) {
+      da[i] = du;
+      db[i] = dv;
+    } else {
+      da[i] = dv;
+      db[i] = du;
+    }
+  }
+  return { da, db };
+}
+
+export interface RefMaskOptions {
+  scale?: number;
+  /** Additive (Float64Array / Float32Array) or boolean (Uint8Array, 0 = masked), with its shape. */
+  mask?: { data: ArrayLike<number>; shape: readonly number[]; boolean?: boolean };
+  causal?: boolean;
+  offset?: number;
+}
+
+/** Flat index into a tensor of shape `mshape` broadcast (NumPy rules) to `xshape`, for flat index i of x. */
+export function broadcastAt(
+  xshape: readonly number[],
+  mshape: readonly number[],
+  i: number,
+): number {
+  let idx = 0;
+  let stride = 1;
+  let rest = i;
+  for (let d = xshape.length - 1; d >= 0; d--) {
+    const c = rest % xshape[d];
+    rest = Math.floor(rest / xshape[d]);
+    const md = d - (xshape.length - mshape.length);
+    if (md >= 0) {
+      if (mshape[md] !== 1) idx += c * stride;
+      stride *= mshape[md];
+    }
+  }
+  return idx;
+}
+
+/** The float32 logits scale * x + mask, -Inf where boolean-masked or causally masked. */
+export function maskedLogits(
+  x: ArrayLike<number>,
+  shape: readonly number[],
+  o: RefMaskOptions = {},
+): Float64Array {
+  const scale = Math.fround(o.scale ?? 1);
+  const cols = shape[shape.length - 1];
+  const mrows = shape.length >= 2 ? shape[shape.length - 2] : 1;
+  const z = new Float64Array(x.length);
+  for (let g = 0; g < x.length; g++) {
+    const j = g % cols;
+    const i = Math.floor(g / cols) % mrows;
+    if (o.causal && j > i + (o.offset ?? 0)) {
+      z[g] = -Infinity;
+      continue;
+    }
+    let v = Math.fround(scale * x[g]);
+    if (o.mask) {
+      const m = o.mask.data[broadcastAt(shape, o.mask.shape, g)];
+      if (o.mask.boolean) {
+        if (m === 0) {
+          z[g] = -Infinity;
+          continue;
+        }
+      } else {
+        v = Math.fround(v + m);
+      }
+    }
+    z[g] = v;
+  }
+  return z;
+}
+
+/** y = softmax(scale * x + mask) along the last axis; fully masked rows give zeros. */
+export function maskedSoftmaxForward(
+  x: ArrayLike<number>,
+  shape: readonly number[],
+  o: RefMaskOptions = {},
+): Float64Array {
+  const z = maskedLogits(x, shape, o);
+  const cols = shape[shape.length - 1];
+  const y = new Float64Array(x.length);
+  for (let base = 0; base < x.length; base += cols) {
+    const row = softmaxRow(Array.from(z.subarray(base, base + cols)), false);
+    y.set(row, base);
+  }
+  return y;
+}
+
+/** dx = scale * y * (dy - sum(dy * y)) per row (y = 0 entries left out of the sum); NaN rows stay NaN. */
+export function maskedSoftmaxBackward(
+  y: ArrayLike<number>,
+  dy: ArrayLike<number>,
+  shape: readonly number[],
+  o: RefMaskOptions = {},
+): Float64Array {
+  const scale = Math.fround(o.scale ?? 1);
+  const cols = shape[shape.length - 1];
+  const dx = new Float64Array(y.length);
+  for (let base = 0; base < y.length; base += cols) {
+    let s = 0;
+    let nan = false;
+    for (let j = base; j < base + cols; j++) {
+      if (Number.isNaN(y[j]) || Number.isNaN(dy[j])) nan = true;
+      else if (y[j] !== 0) s += y[j] * dy[j];
+    }
+    for (let j = base; j < base + cols; j++) dx[j] = nan ? NaN : scale * y[j] * (dy[j] - s);
+  }
+  return dx;
+}

@@ -1,0 +1,877 @@
+/**
+ * The GPU side: device acquisition, the per-device pipeline cache, one
+ * command encoder that records work until a read or flush submits it,
+ * uniforms packed into shared arenas, tensor allocation and readback.
+ */
+import { BindGroupCache } from './bind-groups.js';
+import type { DType } from '../elementwise/codegen.js';
+import {
+  ActivationsError,
+  DeviceLostError,
+  GPUError,
+  InvalidArgumentError,
+  OutOfMemoryError,
+  WebGPUUnavailableError,
+} from '../core/errors.js';
+import { fromHalfArray } from '../core/f16.js';
+import { bytesPerElement, sizeOf, Tensor, type TensorOwner } from '../core/tensor.js';
+import { checkOutputOverlap, checkSameLayout, describe, shapeText } from '../core/validate.js';
+
+/** Features the library uses when the adapter has them. */
+// Cast: an older @webgpu/types (pulled in by TF.js's types) lacks 'subgroups'.
+const USEFUL_FEATURES = ['shader-f16', 'subgroups', 'timestamp-query'] as GPUFeatureName[];
+/** Limits requested at the adapter's largest (the defaults are far lower). */
+const LARGEST_LIMITS = [
+  'maxBufferSize',
+  'maxStorageBufferBindingSize',
+  'maxComputeWorkgroupStorageSize',
+  'maxComputeInvocationsPerWorkgroup',
+  'maxComputeWorkgroupSizeX',
+] as const;
+
+/**
+ * `workgroups` as an x-by-y grid within the per-dimension limit, in rows of
+ * equal width: 65536 as 32768 x 2, not 65535 x 2 (nearly twice the
+ * workgroups, the overhang exiting at once). Idle workgroups are not free:
+ * on SwiftShader 65535 x 2 of a copy took 1.6x the time of 32768 x 2.
+ */
+export function foldGrid(workgroups: number, maxPerDimension: number): [number, number] {
+  const y = Math.ceil(workgroups / maxPerDimension);
+  return [Math.ceil(workgroups / y), y];
+}
+
+/** Where uniforms live: 256-byte slots (the minimum dynamic offset alignment) in 64 KiB arenas. */
+const UNIFORM_SLOT = 256;
+const ARENA_SLOTS = 256;
+/**
+ * Submit on our own after this many dispatches: the GPU starts on them while
+ * the caller records the rest (a chain of 100 small ops in Node + Dawn:
+ * 83-94 -> 53-74 us per op, bench/NOTES.md), and the encoder and arenas stay
+ * bounded. ONNX Runtime Web and TensorFlow.js flush at 16 and 15 as well.
+ */
+const MAX_RECORDED_DISPATCHES = 16;
+
+/** Storage buffers we allocate are padded to this many bytes, so vector kernels can run on any length. */
+export const PAD_BYTES = 16;
+/** Buffers at least this large are allocated inside an out-of-memory error scope. */
+const OOM_SCOPE_BYTES = 1 << 20;
+/** The most bytes of freed tensor buffers kept for reuse. */
+export const POOL_BYTES = 256 * 2 ** 20;
+
+export interface CreateOptions {
+  /** Use this device (shared with another library) instead of requesting one. */
+  device?: GPUDevice;
+  /** The GPU entry point: navigator.gpu in a browser, the `webgpu` package's create() in Node. */
+  gpu?: GPU;
+}
+
+/**
+ * The device and what made it. The GPU entry point and adapter are kept
+ * alive with the device: in Node, Dawn frees its instance when the `GPU`
+ * object is garbage-collected, and a device whose instance is gone crashes
+ * the process on its next event (seen here).
+ */
+export interface Acquired {
+  device: GPUDevice;
+  keepAlive: unknown[];
+}
+
+export async function acquireDevice(options: CreateOptions): Promise<Acquired> {
+  if (options.device) return { device: options.device, keepAlive: [options.gpu] };
+  const gpu = options.gpu ?? (globalThis.navigator as Navigator | undefined)?.gpu;
+  if (!gpu) {
+    throw new WebGPUUnavailableError(
+      'WebGPU is not available here. In a browser, use a recent Chrome/Edge (or Chromium with ' +
+        '--enable-unsafe-webgpu); in Node, install the `webgpu` package and pass ' +
+        "`createActivations({ gpu: create([]) })` (import { create, globals } from 'webgpu').",
+    );
+  }
+  const adapter = await gpu.requestAdapter();
+  if (!adapter) {
+    throw new WebGPUUnavailableError(
+      'WebGPU is present but no adapter was found. Without a GPU, Chromium needs ' +
+        '--enable-unsafe-swiftshader; Dawn in Node needs a Vulkan driver (e.g. ' +
+        'VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json).',
+    );
+  }
+  const device = await adapter.requestDevice({
+    label: 'webgpu-activations',
+    requiredFeatures: USEFUL_FEATURES.filter((f) => adapter.features.has(f)),
+    requiredLimits: Object.fromEntries(LARGEST_LIMITS.map((k) => [k, adapter.limits[k]])),
+  });
+  return { device, keepAlive: [gpu, adapter] };
+}
+
+/** Pipelines per device: a lost or destroyed device takes its pipelines with it. */
+const pipelineCache = new WeakMap<GPUDevice, Map<string, GPUComputePipeline>>();
+
+/** One resource binding of a dispatch: a byte range of a buffer. */
+export interface BufferRange {
+  buffer: GPUBuffer;
+  offset: number;
+  size: number;
+}
+
+export interface Stats {
+  /** Tensors made or wrapped by this instance and not yet destroyed. */
+  liveTensors: number;
+  /** Bytes of GPU buffers owned by live tensors (wrapped buffers are the caller's). */
+  liveBytes: number;
+  /**
+   * Bytes the instance keeps for reuse: uniform arenas (64 KiB each, 256
+   * dispatches; the runtime submits every 16, so one arena serves) and the
+   * content-cached uniforms of encode() (at most 4096 x 256 bytes = 1 MiB).
+   */
+  pooledBytes: number;
+  pipelines: number;
+  recordedDispatches: number;
+}
+
+/**
+ * The device of every buffer an instance allocated or verified in wrap(), so
+ * wrapping another device's buffer is refused before any GPU work (WebGPU
+ * gives a GPUBuffer no `device` to compare).
+ */
+const bufferDevices = new WeakMap<GPUBuffer, GPUDevice>();
+
+/** Why a buffer cannot be used: its allocation failed, or it belongs to another device. */
+interface BufferFailure {
+  code: 'OUT_OF_MEMORY' | 'DEVICE_MISMATCH';
+  message: string;
+}
+
+function failureError(f: BufferFailure, context = ''): ActivationsError {
+  const message = context ? `${context}: ${f.message}` : f.message;
+  return f.code === 'OUT_OF_MEMORY'
+    ? new OutOfMemoryError(message)
+    : new InvalidArgumentError(message, f.code);
+}
+
+export class Runtime implements TensorOwner {
+  readonly device: GPUDevice;
+  readonly limits: GPUSupportedLimits;
+  readonly features: ReadonlySet<string>;
+  #encoder: GPUCommandEncoder | null = null;
+  #pass: GPUComputePassEncoder | null = null;
+  #dispatches = 0;
+  #arenas: { buffer: GPUBuffer; data: ArrayBuffer }[] = [];
+  #slotsUsed = 0;
+  /** Buffers whose destroy waits for the recorded work that uses them to be submitted. */
+  #deferredDestroy: GPUBuffer[] = [];
+  #lost: DeviceLostError | null = null;
+  #lostWaiters = new Set<(e: DeviceLostError) => void>();
+  #liveTensors = 0;
+  #liveBytes = 0;
+  /** Owned tensors, so dispose() can free what callers forgot. */
+  #owned = new Set<Tensor>();
+  #disposed = false;
+  /** The caller's encoder while encode() records into it. */
+  #external: GPUCommandEncoder | null = null;
+  /**
+   * Uniforms of work recorded into a caller's encoder: we cannot know when
+   * the caller submits, so these buffers are immutable, written at creation
+   * and cached by content (a training step that repeats allocates nothing).
+   */
+  #externalUniforms = new Map<string, GPUBuffer>();
+  /**
+   * Buffers bound into a caller's encoder. Freed, they stay out of the pool
+   * until that encoder must have run: our own later work is submitted on its
+   * own (every 16 dispatches, on flush) and could otherwise get the buffer
+   * and reach the queue before the caller's submit.
+   */
+  #externalUse = new WeakSet<GPUBuffer>();
+
+  /**
+   * Buffers not known good yet: large allocations whose out-of-memory scope,
+   * and wrapped buffers whose device probe, has not answered. Work that uses
+   * one runs inside a validation scope, so a failed buffer gives one clear
+   * error at the next read or flush, not uncaptured validation errors.
+   */
+  #unverified = new Map<GPUBuffer, Promise<BufferFailure | null>>();
+  /** Buffers that cannot be used, and why: checkTensor refuses them before any GPU work. */
+  #failed = new WeakMap<GPUBuffer, BufferFailure>();
+  /** Those checks, and scopes around work on unverified buffers, not answered yet. */
+  #checks = new Set<Promise<void>>();
+  /** What they found: the next read or flush rejects with the first (and forgets the rest). */
+  #failures: ActivationsError[] = [];
+  /** Verdicts of the unverified buffers the open encoder uses: its submission runs in a scope. */
+  #encoderRisk: Promise<BufferFailure | null>[] = [];
+  /**
+   * An allocation failed for lack of memory and no flush has succeeded since:
+   * freed tensors go back to the device instead of the pool, so destroying
+   * tensors and retrying works.
+   */
+  #pressure = false;
+
+  /** The GPU entry point and adapter the device came from (see Acquired). */
+  readonly keepAlive: readonly unknown[];
+
+  constructor(device: GPUDevice, keepAlive: unknown[] = []) {
+    this.device = device;
+    this.keepAlive = keepAlive;
+    this.limits = device.limits;
+    this.features = new Set([...device.features] as string[]);
+    device.lost.then((info) => {
+      this.#lost = new DeviceLostError(
+        `webgpu-activations: the GPU device was lost (${info.reason}): ${info.message || 'no message'}. ` +
+          'Create a new instance with createActivations().',
+      );
+      for (const reject of this.#lostWaiters) reject(this.#lost);
+      this.#lostWaiters.clear();
+    });
+  }
+
+  get lost(): boolean {
+    return this.#lost !== null;
+  }
+
+  checkAlive(): void {
+    if (this.#lost) throw this.#lost;
+    if (this.#disposed) {
+      throw new InvalidArgumentError(
+        'webgpu-activations: this instance was disposed',
+        'TENSOR_DESTROYED',
+      );
+    }
+  }
+
+  /** Rejects when the device is lost, so no await on GPU work can hang past a loss. */
+  #untilLost<T>(p: Promise<T>): Promise<T> {
+    if (this.#lost) return Promise.reject(this.#lost);
+    return new Promise<T>((resolve, reject) => {
+      const onLost = (e: DeviceLostError) => reject(e);
+      this.#lostWaiters.add(onLost);
+      p.then(
+        (v) => {
+          this.#lostWaiters.delete(onLost);
+          if (this.#lost) reject(this.#lost);
+          else resolve(v);
+        },
+        (e) => {
+          this.#lostWaiters.delete(onLost);
+          reject(this.#lost ?? e);
+        },
+      );
+    });
+  }
+
+  // ---- pipelines ----------------------------------------------------------
+
+  pipeline(key: string, label: string, code: () => string): GPUComputePipeline {
+    const cache = this.#cache();
+    let p = cache.get(key);
+    if (!p) {
+      // Compilation errors arrive asynchronously: keep the check, so the next
+      // read or flush reports them with the op's name instead of leaving an
+      // uncaptured error and a silently unwritten output.
+      this.device.pushErrorScope('validation');
+      p = this.device.createComputePipeline(this.#describePipeline(label, code));
+      this.#pipelineChecks.push(
+        this.device.popErrorScope().then((e) => (e ? `${label}: ${e.message}` : null)),
+      );
+      cache.set(key, p);
+    }
+    return p;
+  }
+
+  /** Compiles a pipeline without blocking (createComputePipelineAsync) into the cache. */
+  async prepare(key: string, label: string, code: () => string): Promise<void> {
+    const cache = this.#cache();
+    if (cache.has(key)) return;
+    const descriptor = this.#describePipeline(label, code);
+    try {
+      cache.set(key, await this.device.createComputePipelineAsync(descriptor));
+    } catch (e) {
+      throw new GPUError(`${label}: the pipeline failed to compile: ${(e as Error).message}`);
+    }
+  }
+
+  #describePipeline(label: string, code: () => string): GPUComputePipelineDescriptor {
+    const module = this.device.createShaderModule({ label, code: code() });
+    return { label, layout: 'auto', compute: { module, entryPoint: 'main' } };
+  }
+
+  #cache(): Map<string, GPUComputePipeline> {
+    let cache = pipelineCache.get(this.device);
+    if (!cache) pipelineCache.set(this.device, (cache = new Map()));
+    return cache;
+  }
+
+  #pipelineChecks: Promise<string | null>[] = [];
+
+  /** Throws the first pipeline compilation error reported since the last check. */
+  async #checkPipelines(): Promise<void> {
+    if (this.#pipelineChecks.length === 0) return;
+    const checks = this.#pipelineChecks;
+    this.#pipelineChecks = [];
+    const errors = (await Promise.all(checks)).filter((e) => e !== null);
+    if (errors.length > 0) throw new GPUError(`a kernel failed to compile: ${errors[0]}`);
+  }
+
+  get pipelineCount(): number {
+    return pipelineCache.get(this.device)?.size ?? 0;
+  }
+
+  // ---- recording ----------------------------------------------------------
+
+  #encoderNow(): GPUCommandEncoder {
+    this.checkAlive();
+    if (!this.#encoder)
+      this.#encoder = this.device.createCommandEncoder({ label: 'webgpu-activations' });
+    return this.#encoder;
+  }
+
+  #passNow(): GPUComputePassEncoder {
+    if (!this.#pass) {
+      const encoder = this.#external ?? this.#encoderNow();
+      this.#pass = encoder.beginComputePass({ label: 'webgpu-activations' });
+    }
+    return this.#pass;
+  }
+
+  /**
+   * Records the work `record` issues into the caller's encoder, submitting
+   * nothing; the caller's own submit runs it. Work recorded earlier on our
+   * encoder is submitted first, so queue order matches call order.
+   */
+  encodeInto<T>(encoder: GPUCommandEncoder, record: () => T): T {
+    this.checkAlive();
+    if (this.#external) throw new InvalidArgumentError('encode: calls cannot nest');
+    this.submit();
+    this.#external = encoder;
+    try {
+      return record();
+    } finally {
+      this.#endPass();
+      this.#external = null;
+    }
+  }
+
+  #externalUniform(words: ArrayBuffer): BufferRange {
+    const key = Array.from(new Uint32Array(words, 0, words.byteLength >> 2)).join(',');
+    let buffer = this.#externalUniforms.get(key);
+    if (!buffer) {
+      buffer = this.device.createBuffer({
+        label: 'webgpu-activations encode() uniforms',
+        size: UNIFORM_SLOT,
+        usage: GPUBufferUsage.UNIFORM,
+        mappedAtCreation: true,
+      });
+      new Uint8Array(buffer.getMappedRange()).set(new Uint8Array(words));
+      buffer.unmap();
+      this.#bindGroups.own(buffer);
+      this.#externalUniforms.set(key, buffer);
+      if (this.#externalUniforms.size > 4096) {
+        // Dropped, not destroyed: a caller's encoder not yet submitted may still bind it (GC frees it).
+        this.#externalUniforms.delete(this.#externalUniforms.keys().next().value as string);
+      }
+    }
+    return { buffer, offset: 0, size: UNIFORM_SLOT };
+  }
+
+  #endPass(): void {
+    this.#pass?.end();
+    this.#pass = null;
+  }
+
+  /** A 256-byte uniform slot holding `words` (as u32 bits), written at submit. */
+  #uniform(words: ArrayBuffer): BufferRange {
+    const slot = this.#slotsUsed++;
+    const arena = Math.floor(slot / ARENA_SLOTS);
+    if (arena === this.#arenas.length) {
+      this.#arenas.push({
+        buffer: this.device.createBuffer({
+          label: `webgpu-activations uniforms ${arena}`,
+          size: UNIFORM_SLOT * ARENA_SLOTS,
+          usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
+        }),
+        data: new ArrayBuffer(UNIFORM_SLOT * ARENA_SLOTS),
+      });
+      this.#bindGroups.own(this.#arenas[arena].buffer);
+    }
+    const a = this.#arenas[arena];
+    const offset = (slot % ARENA_SLOTS) * UNIFORM_SLOT;
+    new Uint8Array(a.data, offset, words.byteLength).set(new Uint8Array(words));
+    return { buffer: a.buffer, offset, size: UNIFORM_SLOT };
+  }
+
+  /**
+   * Records one dispatch: uniforms at binding 0, then `ranges` at bindings 1..n.
+   * `workgroups` is any count: it is folded into a 2-D grid within the per-dimension limit.
+   */
+  dispatch(
+    pipeline: GPUComputePipeline,
+    uniforms: ArrayBuffer,
+    ranges: BufferRange[],
+    workgroups: number,
+  ): void {
+    if (workgroups === 0) return;
+    const u = this.#external ? this.#externalUniform(uniforms) : this.#uniform(uniforms);
+    if (this.#external) for (const r of ranges) this.#externalUse.add(r.buffer);
+    const bindGroup = this.#scoped(
+      this.#risk(
+        ranges.map((r) => r.buffer),
+        !this.#external,
+      ),
+      pipeline.label,
+      () => this.#bindGroups.get(this.device, pipeline, this.#layout(pipeline), [u, ...ranges]),
+    );
+    const pass = this.#passNow();
+    pass.setPipeline(pipeline);
+    pass.setBindGroup(0, bindGroup);
+    pass.dispatchWorkgroups(...foldGrid(workgroups, this.limits.maxComputeWorkgroupsPerDimension));
+    if (this.#external) return;
+    if (++this.#dispatches >= MAX_RECORDED_DISPATCHES || this.#slotsUsed >= 64 * ARENA_SLOTS)
+      this.submit();
+  }
+
+  #bindGroups = new BindGroupCache();
+
+  /** getBindGroupLayout makes a new object on every call: keep one per pipeline. */
+  #layouts = new WeakMap<GPUComputePipeline, GPUBindGroupLayout>();
+  #layout(pipeline: GPUComputePipeline): GPUBindGroupLayout {
+    let l = this.#layouts.get(pipeline);
+    if (!l) this.#layouts.set(pipeline, (l = pipeline.getBindGroupLayout(0)));
+    return l;
+  }
+
+  /** Records a buffer-to-buffer copy (ends the open compute pass). */
+  copy(src: BufferRange, dst: BufferRange): void {
+    this.#endPass();
+    // Encoder commands report errors at finish: only the submission needs the scope.
+    if (!this.#external) this.#risk([src.buffer, dst.buffer], true);
+    else for (const b of [src.buffer, dst.buffer]) this.#externalUse.add(b);
+    (this.#external ?? this.#encoderNow()).copyBufferToBuffer(
+      src.buffer,
+      src.offset,
+      dst.buffer,
+      dst.offset,
+      src.size,
+    );
+  }
+
+  /** Submits whatever has been recorded. */
+  submit(): void {
+    if (!this.#encoder) return;
+    this.#endPass();
+    const used = this.#slotsUsed;
+    for (let i = 0; i * ARENA_SLOTS < used; i++) {
+      const bytes = Math.min(ARENA_SLOTS, used - i * ARENA_SLOTS) * UNIFORM_SLOT;
+      this.device.queue.writeBuffer(this.#arenas[i].buffer, 0, this.#arenas[i].data, 0, bytes);
+    }
+    const risk = this.#encoderRisk;
+    this.#encoderRisk = [];
+    this.#scoped(risk, 'submit', () => this.device.queue.submit([this.#encoder!.finish()]));
+    // Queue order makes the arenas safe to overwrite for the next submission.
+    this.#encoder = null;
+    this.#slotsUsed = 0;
+    this.#dispatches = 0;
+    for (const b of this.#deferredDestroy) b.destroy();
+    this.#deferredDestroy = [];
+  }
+
+  /** Submits recorded work and resolves when the GPU has finished it. */
+  async finish(): Promise<void> {
+    this.checkAlive();
+    // Out of memory: an empty submission lets the device retire the buffers destroyed since.
+    if (this.#pressure && !this.#encoder) this.device.queue.submit([]);
+    this.submit();
+    await this.#checkPipelines();
+    const failure = await this.#failure();
+    if (failure) throw failure;
+    await this.#untilLost(this.device.queue.onSubmittedWorkDone());
+    this.#pressure = false;
+  }
+
+  /** Out of memory: the pooled buffers go back to the device, and freed ones follow until a flush succeeds. */
+  #outOfMemory(): void {
+    this.#pressure = true;
+    for (const list of this.#pool.values()) for (const b of list) this.#destroyBuffer(b);
+    this.#pool.clear();
+    this.#pooledBytes = 0;
+  }
+
+  /** Destroys a buffer once the work recorded so far (which may use it) is submitted. */
+  #destroyBuffer(b: GPUBuffer): void {
+    if (this.#encoder) this.#deferredDestroy.push(b);
+    else b.destroy();
+  }
+
+  // ---- buffers that may have failed -------------------------------------------
+
+  /** Waits for the checks made so far; the first failure they found (all are forgotten). */
+  async #failure(): Promise<ActivationsError | undefined> {
+    await Promise.all(this.#checks);
+    return this.#failures.splice(0)[0];
+  }
+
+  #check(p: Promise<ActivationsError | null>): void {
+    const c: Promise<void> = p.then(
+      (e) => {
+        this.#checks.delete(c);
+        if (e) this.#failures.push(e);
+      },
+      () => void this.#checks.delete(c),
+    );
+    this.#checks.add(c);
+  }
+
+  /** The verdicts of the unverified (or failed) buffers among `buffers`; `encoder`: the open encoder uses them. */
+  #risk(buffers: readonly GPUBuffer[], encoder: boolean): Promise<BufferFailure | null>[] {
+    const verdicts = [];
+    for (const b of buffers) {
+      const failed = this.#failed.get(b);
+      const v = this.#unverified.get(b) ?? (failed && Promise.resolve(failed));
+      if (v) verdicts.push(v);
+    }
+    if (encoder) this.#encoderRisk.push(...verdicts);
+    return verdicts;
+  }
+
+  /**
+   * Runs `record` (a device or queue call that validates at once) inside a
+   * validation scope when it uses a buffer not known good (`verdicts`); an
+   * error goes to the next read or flush, blamed on the failed buffer.
+   */
+  #scoped<T>(verdicts: Promise<BufferFailure | null>[], what: string, record: () => T): T {
+    if (verdicts.length === 0) return record();
+    this.device.pushErrorScope('validation');
+    try {
+      return record();
+    } finally {
+      const scope = this.device.popErrorScope();
+      this.#check(
+        Promise.all([scope, ...verdicts]).then(([err, ...fs]) => {
+          if (!err) return null;
+          const f = fs.find((v) => v);
+          return f ? failureError(f) : new GPUError(`${what}: ${err.message}`);
+        }),
+      );
+    }
+  }
+
+  /**
+   * Records `buffer` as unverified until `scope` answers; on an error it is
+   * failed (`failure` says why) and the next read or flush rejects.
+   */
+  #verify(
+    buffer: GPUBuffer,
+    scope: Promise<{ message: string } | null>,
+    failure: (message: string) => BufferFailure | null,
+    ok?: () => void,
+  ): void {
+    const verdict = scope.then(
+      (err) => {
+        this.#unverified.delete(buffer);
+        const f = err && failure(err.message.split('\n')[0]);
+        if (f) this.#failed.set(buffer, f);
+        else ok?.();
+        return f;
+      },
+      () => null,
+    );
+    this.#unverified.set(buffer, verdict);
+    this.#check(verdict.then((f) => f && failureError(f)));
+  }
+
+  /** createBuffer, inside an out-of-memory scope when it is large. */
+  #createBuffer(descriptor: GPUBufferDescriptor, what: string): GPUBuffer {
+    // An error scope per buffer costs more than a small op: only large buffers realistically fail.
+    if (descriptor.size < OOM_SCOPE_BYTES) return this.device.createBuffer(descriptor);
+    this.device.pushErrorScope('out-of-memory');
+    const buffer = this.device.createBuffer(descriptor);
+    this.#verify(buffer, this.device.popErrorScope(), (m) => {
+      this.#outOfMemory();
+      return {
+        code: 'OUT_OF_MEMORY',
+        message:
+          `${what} could not be allocated (${descriptor.size} bytes): out of memory (${m}); ` +
+          'destroy tensors, await act.flush(), retry',
+      };
+    });
+    return buffer;
+  }
+
+  get recordedDispatches(): number {
+    return this.#dispatches;
+  }
+
+  // ---- tensors ------------------------------------------------------------
+
+  /** A new buffer for `size` elements of `dtype`, padded for vector kernels. */
+  /**
+   * A tensor for `shape` elements of `dtype`, padded for vector kernels.
+   * `reuse`: the caller overwrites every element before anything reads it, so
+   * a pooled buffer with stale contents will do (new buffers start zeroed, and
+   * zeroing 64 MiB costs as much as the op that fills it).
+   */
+  allocate(shape: readonly number[], dtype: DType, label: string, reuse = false): Tensor {
+    this.checkAlive();
+    const bytes = Math.max(
+      PAD_BYTES,
+      Math.ceil((sizeOf(shape) * bytesPerElement(dtype)) / PAD_BYTES) * PAD_BYTES,
+    );
+    const pooled = reuse ? this.#pool.get(bytes)?.pop() : undefined;
+    if (pooled) {
+      this.#pooledBytes -= bytes;
+      return this.#track(new Tensor(this, pooled, shape, dtype, 0, true), bytes);
+    }
+    if (bytes > this.limits.maxBufferSize) {
+      throw new InvalidArgumentError(
+        `${label}: a tensor of shape ${shapeText(shape)} (${dtype}) needs ${bytes} bytes, ` +
+          `more than this device's maxBufferSize of ${this.limits.maxBufferSize}`,
+        'OUT_OF_MEMORY',
+      );
+    }
+    const buffer = this.#createBuffer(
+      {
+        label,
+        size: bytes,
+        usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
+      },
+      `a tensor of shape ${shapeText(shape)} (${dtype}, ${label})`,
+    );
+    this.#bindGroups.own(buffer);
+    bufferDevices.set(buffer, this.device);
+    return this.#track(new Tensor(this, buffer, shape, dtype, 0, true), bytes);
+  }
+
+  /** The result tensor: `out` (checked; may be exactly an input's range) or a new one like `like`. */
+  output(op: string, out: Tensor | undefined, like: Tensor, inputs: Tensor[]): Tensor {
+    // The kernels write every element: a pooled buffer will do.
+    if (out === undefined) return this.allocate(like.shape, like.dtype, `${op} output`, true);
+    this.checkTensor(op, 'out', out);
+    checkSameLayout(op, 'x', like, 'out', out);
+    checkOutputOverlap(op, out, inputs);
+    return out;
+  }
+
+  #track(tensor: Tensor, bytes: number): Tensor {
+    this.#liveTensors++;
+    this.#liveBytes += bytes;
+    this.#owned.add(tensor);
+    return tensor;
+  }
+
+  /** Freed buffers by size, for reuse; at most POOL_BYTES in all. */
+  #pool = new Map<number, GPUBuffer[]>();
+  #pooledBytes = 0;
+
+  wrapBuffer(
+    buffer: GPUBuffer,
+    shape: readonly number[],
+    dtype: DType,
+    byteOffset: number,
+  ): Tensor {
+    const known = bufferDevices.get(buffer);
+    if (known !== undefined && known !== this.device) {
+      throw new InvalidArgumentError(
+        'wrap: buffer belongs to another GPU device',
+        'DEVICE_MISMATCH',
+      );
+    }
+    const failed = this.#failed.get(buffer);
+    if (failed) throw failureError(failed, 'wrap');
+    if (known === undefined && !this.#unverified.has(buffer)) this.#probe(buffer);
+    this.#liveTensors++;
+    return new Tensor(this, buffer, shape, dtype, byteOffset, false);
+  }
+
+  /**
+   * A buffer from elsewhere: WebGPU cannot say synchronously which device
+   * made it, so a zero-byte write is validated in an error scope. Until it
+   * answers the buffer is unverified (work on it runs in scopes); if it is
+   * another device's, using it throws DEVICE_MISMATCH and the next read or
+   * flush rejects with it.
+   */
+  #probe(buffer: GPUBuffer): void {
+    this.device.pushErrorScope('validation');
+    // Dawn checks the buffer's device first; other complaints (usage, mapped) do not concern wrap().
+    this.device.queue.writeBuffer(buffer, 0, new Uint8Array(0));
+    this.#verify(
+      buffer,
+      this.device.popErrorScope(),
+      (m) =>
+        /associated with|different device/i.test(m)
+          ? {
+              code: 'DEVICE_MISMATCH',
+              message: `wrap: buffer belongs to another GPU device (${m})`,
+            }
+          : null,
+      () => bufferDevices.set(buffer, this.device),
+    );
+  }
+
+  /** Uploads bytes into a tensor's range (queued now, ahead of any later submission). */
+  upload(t: Tensor, data: ArrayBufferView): void {
+    const bytes = data.byteLength;
+    if (bytes === 0) return;
+    // writeBuffer reaches the queue at once: work recorded before it (which may
+    // still read this buffer, freed and handed out again) must be submitted first.
+    this.submit();
+    // writeBuffer needs a multiple of 4 bytes.
+    this.#scoped(this.#risk([t.buffer], false), 'upload', () => {
+      if (bytes % 4 === 0) {
+        this.device.queue.writeBuffer(t.buffer, t.byteOffset, data.buffer, data.byteOffset, bytes);
+      } else {
+        const padded = new Uint8Array(Math.ceil(bytes / 4) * 4);
+        padded.set(new Uint8Array(data.buffer, data.byteOffset, bytes));
+        this.device.queue.writeBuffer(t.buffer, t.byteOffset, padded);
+      }
+    });
+  }
+
+  releaseTensor(t: Tensor): void {
+    this.#liveTensors--;
+    if (!t.owned) return;
+    this.#owned.delete(t);
+    this.#liveBytes -= t.buffer.size;
+    if (this.#externalUse.has(t.buffer)) {
+      this.#releaseExternal(t.buffer);
+      return;
+    }
+    this.#recycle(t.buffer);
+  }
+
+  /**
+   * A freed buffer that a caller's encoder binds. Inside encode() the caller
+   * cannot have submitted yet: the buffer is left to the garbage collector
+   * (the encoder keeps it alive). After encode(), the caller submits before
+   * freeing (as with any GPUBuffer), so once the queue has drained it is idle.
+   */
+  #releaseExternal(buffer: GPUBuffer): void {
+    if (this.#external) return;
+    void this.device.queue.onSubmittedWorkDone().then(
+      () => {
+        this.#externalUse.delete(buffer);
+        this.#recycle(buffer);
+      },
+      () => undefined,
+    );
+  }
+
+  /** Into the pool, or destroyed once the recorded work is submitted. */
+  #recycle(buffer: GPUBuffer): void {
+    const bytes = buffer.size;
+    // Queue order makes reuse safe: later work on the buffer runs after the work recorded so far.
+    if (
+      !this.#disposed &&
+      !this.#pressure &&
+      !this.#failed.has(buffer) &&
+      !this.#unverified.has(buffer) &&
+      this.#pooledBytes + bytes <= POOL_BYTES
+    ) {
+      let list = this.#pool.get(bytes);
+      if (!list) this.#pool.set(bytes, (list = []));
+      list.push(buffer);
+      this.#pooledBytes += bytes;
+      return;
+    }
+    this.#destroyBuffer(buffer);
+  }
+
+  async readTensorBits(t: Tensor): Promise<Uint16Array | Float32Array> {
+    this.checkTensor('read', 'tensor', t);
+    if (t.size === 0) return t.dtype === 'float32' ? new Float32Array(0) : new Uint16Array(0);
+    if (!(t.buffer.usage & GPUBufferUsage.COPY_SRC)) {
+      throw new InvalidArgumentError(
+        'read: the wrapped buffer lacks COPY_SRC usage, so it cannot be read back',
+        'BUFFER_USAGE',
+      );
+    }
+    const bytes = Math.ceil(t.byteLength / 4) * 4;
+    const staging = this.#createBuffer(
+      {
+        label: 'webgpu-activations readback',
+        size: bytes,
+        usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+      },
+      'read: the readback buffer',
+    );
+    this.copy(
+      { buffer: t.buffer, offset: t.byteOffset, size: bytes },
+      { buffer: staging, offset: 0, size: bytes },
+    );
+    this.submit();
+    const mapped = this.#scoped(this.#risk([staging], false), 'read', () =>
+      staging.mapAsync(GPUMapMode.READ),
+    );
+    // Work that failed validation (a buffer that could not be allocated) left stale data: say so.
+    const checked = this.#failure();
+    try {
+      const e = await this.#untilLost(mapped).then(
+        () => null,
+        (e: Error) => e,
+      );
+      const failure = await checked;
+      if (failure) throw failure;
+      if (e instanceof ActivationsError) throw e;
+      if (e) {
+        // A browser may reject the map before it reports the loss: give the loss a moment to arrive.
+        await Promise.race([this.device.lost, new Promise((r) => setTimeout(r, 1000))]);
+        throw this.#lost ?? new GPUError(`read: mapping the readback buffer failed: ${e.message}`);
+      }
+      const copy = staging.getMappedRange().slice(0, t.byteLength);
+      staging.unmap();
+      return t.dtype === 'float32' ? new Float32Array(copy) : new Uint16Array(copy);
+    } finally {
+      staging.destroy();
+    }
+  }
+
+  async readTensor(t: Tensor): Promise<Float32Array> {
+    const raw = await this.readTensorBits(t);
+    return raw instanceof Float32Array ? raw : fromHalfArray(raw);
+  }
+
+  /** Throws unless t is a live tensor of this instance. */
+  checkTensor(op: string, arg: string, t: unknown): asserts t is Tensor {
+    if (!(t instanceof Tensor)) {
+      throw new InvalidArgumentError(
+        `${op}: ${arg} must be a Tensor (from act.tensor or act.wrap), got ${describe(t)}`,
+      );
+    }
+    if (t.destroyed) {
+      throw new InvalidArgumentError(`${op}: ${arg} was destroyed`, 'TENSOR_DESTROYED');
+    }
+    if (t.device !== this.device) {
+      throw new InvalidArgumentError(
+        `${op}: ${arg} belongs to another GPU device`,
+        'DEVICE_MISMATCH',
+      );
+    }
+    const failed = this.#failed.get(t.buffer);
+    if (failed) throw failureError(failed, `${op}: ${arg}`);
+    this.checkAlive();
+  }
+
+  stats(): Stats {
+    return {
+      liveTensors: this.#liveTensors,
+      liveBytes: this.#liveBytes,
+      pooledBytes:
+        this.#pooledBytes +
+        this.#arenas.length * UNIFORM_SLOT * ARENA_SLOTS +
+        this.#externalUniforms.size * UNIFORM_SLOT,
+      pipelines: this.pipelineCount,
+      recordedDispatches: this.#dispatches,
+    };
+  }
+
+  /** Submits pending work, then frees every buffer the instance owns (tensors included). */
+  dispose(): void {
+    if (this.#disposed) return;
+    if (!this.#lost) this.submit();
+    this.#disposed = true;
+    for (const t of [...this.#owned]) t.destroy();
+    for (const list of this.#pool.values()) for (const b of list) b.destroy();
+    this.#pool.clear();
+    this.#pooledBytes = 0;
+    for (const a of this.#arenas) a.buffer.destroy();
+    this.#arenas = [];
+    this.#bindGroups.clear();
+    for (const b of this.#externalUniforms.values()) b.destroy();
+    this.#externalUniforms.clear();
+    this.#disposed = true;
+  }
+}

@@ -1,0 +1,17 @@
+/** Parameter cases derived from the activation table: defaults, and every parameter moved off its default. */
+import { activations, type ActivationName, type ParamSpec } from '../../src/elementwise/table.js';
+
+export function paramCases(op: ActivationName): Record<string, number | string>[] {
+  const specs = Object.entries(activations[op].params as Record<string, ParamSpec>);
+  const cases: Record<string, number | string>[] = [{}];
+  const moved: Record<string, number | string> = {};
+  for (const [name, spec] of specs) {
+    if (spec.kind === 'enum') {
+      for (const v of spec.values) if (v !== spec.default) cases.push({ [name]: v });
+    } else {
+      moved[name] = spec.default * 2 + 0.5;
+    }
+  }
+  if (Object.keys(moved).length > 0) cases.push(moved);
+  return cases;
+}

@@ -1,6 +1,6 @@
 /**
  * node --import tsx bench/probes/fused-backward.ts > k.json, then
- * node scripts/with-webgpu.mjs node --import tsx bench/wgsl-probe.ts k.json 5
+ * node scripts/with-webgpu.mjs node --import tsx bench/probes/wgsl-probe.ts k.json 5
  *
  * The biasAct backward's loop (one column word down 64 rows, dx stored, the
  * dbias partial accumulated) beside the core's one word per invocation, with

@@ -1,5 +1,5 @@
 /**
- * node scripts/with-webgpu.mjs node --import tsx bench/softmax-ab.ts [samples] [shapes] [ops]
+ * node scripts/with-webgpu.mjs node --import tsx bench/probes/softmax-ab.ts [samples] [shapes] [ops]
  *
  * Softmax-family forward/backward in Node + Dawn beside the vec4 copy kernel
  * (forward) or the two-input copy kernel (backward), samples alternating, as
@@ -11,10 +11,10 @@ import { register } from 'node:module';
 import { create, globals } from 'webgpu';
 import { median, workerCpu } from './cpu-time.js';
 
-register('./raw-hooks.mjs', import.meta.url);
-const { createActivations } = await import('../src/index.js');
-const { copyKernels } = await import('./kernels.js');
-const { softmaxTuning } = await import('../src/softmax/codegen.js');
+register('../raw-hooks.mjs', import.meta.url);
+const { createActivations } = await import('../../src/index.js');
+const { copyKernels } = await import('../kernels.js');
+const { softmaxTuning } = await import('../../src/softmax/codegen.js');
 // Experiments: SOFTMAX_TUNING='{"rowsKv":4}' overrides the kernel choice.
 Object.assign(softmaxTuning, JSON.parse(process.env.SOFTMAX_TUNING ?? '{}'));
 

@@ -1,5 +1,5 @@
 /**
- * node scripts/with-webgpu.mjs node --import tsx bench/fused-parts.ts [ops]
+ * node scripts/with-webgpu.mjs node --import tsx bench/probes/fused-parts.ts [ops]
  *
  * The fused biasAct backward (+ dbias) beside the core backward of the same
  * activation alone, and (op "swiglu") the fused swiglu forward beside the
@@ -10,13 +10,13 @@
  */
 import { register } from 'node:module';
 import { create, globals } from 'webgpu';
-import type { ActivationName } from '../src/elementwise/table.js';
+import type { ActivationName } from '../../src/elementwise/table.js';
 import { median, workerCpu } from './cpu-time.js';
 
-register('./raw-hooks.mjs', import.meta.url);
-const { createActivations } = await import('../src/index.js');
-const fused = await import('../src/fused/index.js');
-const { fusedTuning } = await import('../src/fused/host.js');
+register('../raw-hooks.mjs', import.meta.url);
+const { createActivations } = await import('../../src/index.js');
+const fused = await import('../../src/fused/index.js');
+const { fusedTuning } = await import('../../src/fused/host.js');
 Object.assign(fusedTuning, JSON.parse(process.env.FUSED_TUNING ?? '{}'));
 
 Object.assign(globalThis, globals);

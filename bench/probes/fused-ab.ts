@@ -1,5 +1,5 @@
 /**
- * node scripts/with-webgpu.mjs node --import tsx bench/fused-ab.ts [samples] [row filter]
+ * node scripts/with-webgpu.mjs node --import tsx bench/probes/fused-ab.ts [samples] [row filter]
  *
  * The fused rows of the benchmark (bench/fused.ts, 16M float32) in Node +
  * Dawn, fused and unfused samples alternating, so a change of load on a
@@ -13,9 +13,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { create, globals } from 'webgpu';
 import { median, workerCpu } from './cpu-time.js';
 
-register('./raw-hooks.mjs', import.meta.url);
-const { createActivations } = await import('../src/index.js');
-const { fusedPair, fusedWorkloads } = await import('./fused.js');
+register('../raw-hooks.mjs', import.meta.url);
+const { createActivations } = await import('../../src/index.js');
+const { fusedPair, fusedWorkloads } = await import('../fused.js');
 
 const samples = Number(process.argv[2] ?? 9);
 const only = process.argv[3];

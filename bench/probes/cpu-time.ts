@@ -1,8 +1,9 @@
 /**
- * Worker-thread CPU time of this process, for the Node A/B probes
- * (bench/fused-ab.ts, softmax-ab.ts, fused-parts.ts, wgsl-probe.ts): on a
+ * Worker-thread CPU time of this process, for the Node A/B probes in this
+ * folder (fused-ab.ts, softmax-ab.ts, fused-parts.ts, wgsl-probe.ts): on a
  * shared machine wall time swings 2x between samples, while the CPU time
  * SwiftShader's threads spend on a kernel stays within ~15%. Linux only.
+ * The median (the upper middle of an even count) is the probes' one median.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 

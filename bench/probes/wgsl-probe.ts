@@ -1,5 +1,5 @@
 /**
- * node scripts/with-webgpu.mjs node --import tsx bench/wgsl-probe.ts FILE.json [samples]
+ * node scripts/with-webgpu.mjs node --import tsx bench/probes/wgsl-probe.ts FILE.json [samples]
  *
  * Times raw WGSL kernels over 16M float32 in Node + Dawn, as worker-thread
  * CPU time per dispatch, samples interleaved across kernels: a probe of what

@@ -1,5 +1,5 @@
 /**
- * node scripts/with-webgpu.mjs node --import tsx bench/record-cost.ts [rounds]
+ * node scripts/with-webgpu.mjs node --import tsx bench/probes/record-cost.ts [rounds]
  *
  * The CPU cost of recording a small op, apart from the GPU's: 100 chained
  * 1K-element relu calls are recorded (timed), then flushed (timed with the
@@ -9,8 +9,8 @@
  */
 import { register } from 'node:module';
 
-register('./raw-hooks.mjs', import.meta.url);
-const { createActivations } = await import('../src/index.js');
+register('../raw-hooks.mjs', import.meta.url);
+const { createActivations } = await import('../../src/index.js');
 const { create, globals } = await import('webgpu');
 Object.assign(globalThis, globals);
 

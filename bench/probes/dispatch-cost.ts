@@ -1,5 +1,5 @@
 /**
- * node scripts/with-webgpu.mjs node --import tsx bench/dispatch-cost.ts [rounds]
+ * node scripts/with-webgpu.mjs node --import tsx bench/probes/dispatch-cost.ts [rounds]
  *
  * What one small dispatch costs in Dawn apart from the library: 100 dispatches
  * of a 1K-element vec4 copy in one compute pass and one submission, waited
@@ -10,6 +10,7 @@
  * floor (bench/NOTES.md); the page's latency rows remain the figures of record.
  */
 import { create, globals } from 'webgpu';
+import { median } from './cpu-time.js';
 
 Object.assign(globalThis, globals);
 const gpu = create([]);
@@ -110,7 +111,6 @@ for (let k = 0; k < rounds; k++)
     await runs[i]();
     times[i].push(performance.now() - t0);
   }
-const median = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
 variants.forEach((v, i) =>
   console.log(`${v.name.padEnd(44)} ${((median(times[i]) / 100) * 1000).toFixed(1)} us/dispatch`),
 );

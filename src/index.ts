@@ -22,7 +22,7 @@ export type {
   ActivationDef,
   ParamSpec,
 } from './elementwise/table.js';
-export type { DType } from './elementwise/codegen.js';
+export type { DType } from './core/tensor.js';
 export {
   ActivationsError,
   InvalidArgumentError,

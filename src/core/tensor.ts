@@ -1,4 +1,5 @@
-import type { DType } from '../elementwise/codegen.js';
+/** Storage precision of a tensor; the math is always float32. */
+export type DType = 'float32' | 'float16';
 
 /** What a Tensor needs from the instance that made it. */
 export interface TensorOwner {
@@ -66,3 +67,10 @@ export class Tensor {
     this.owner.releaseTensor(this);
   }
 }
+
+/** The tensor's elements as one binding: its byte range rounded up to whole 4-byte words. */
+export const tensorRange = (t: Tensor): { buffer: GPUBuffer; offset: number; size: number } => ({
+  buffer: t.buffer,
+  offset: t.byteOffset,
+  size: Math.max(4, Math.ceil(t.byteLength / 4) * 4),
+});

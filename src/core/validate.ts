@@ -2,17 +2,8 @@
  * Argument checks. Each throws an InvalidArgumentError naming the op and the
  * argument, what was expected and what came, before any GPU work is queued.
  */
-import {
-  activationNames,
-  activations,
-  type ActivationName,
-  type NumberParam,
-  type ParamSpec,
-  type ParamValues,
-} from '../elementwise/table.js';
 import { InvalidArgumentError } from './errors.js';
-import type { DType } from '../elementwise/codegen.js';
-import { sizeOf, Tensor } from './tensor.js';
+import { sizeOf, Tensor, type DType } from './tensor.js';
 
 export { sizeOf };
 
@@ -68,20 +59,6 @@ export function checkSize(
   }
 }
 
-export function isActivationName(op: unknown): op is ActivationName {
-  return typeof op === 'string' && Object.prototype.hasOwnProperty.call(activations, op);
-}
-
-export function checkOp(op: unknown, extra: readonly string[] = []): asserts op is ActivationName {
-  if (!isActivationName(op)) {
-    const valid = [...activationNames, ...extra].join(', ');
-    throw new InvalidArgumentError(
-      `unknown op ${describe(op)}; valid ops are: ${valid}`,
-      'UNKNOWN_OP',
-    );
-  }
-}
-
 export function checkDType(op: string, arg: string, dtype: unknown): DType {
   if (dtype === undefined) return 'float32';
   if (dtype !== 'float32' && dtype !== 'float16') {
@@ -115,87 +92,61 @@ export function checkShape(op: string, arg: string, shape: unknown): number[] {
   return [...shape];
 }
 
-/** What each range of a numeric parameter admits besides being a finite number. */
-const RANGES: Record<NumberParam['range'], [string, (v: number) => boolean]> = {
-  finite: ['a finite number', () => true],
-  positive: ['a finite number > 0', (v) => v > 0],
-  nonzero: ['a finite non-zero number', (v) => v !== 0],
-};
-
-function checkNumber(op: string, name: string, spec: NumberParam, v: unknown): number {
-  const [expected, ok] = RANGES[spec.range];
-  if (typeof v !== 'number' || !Number.isFinite(v) || !ok(v)) {
-    throw new InvalidArgumentError(
-      `${op}: ${name} must be ${expected}, got ${describe(v)}`,
-      'INVALID_PARAMETER',
-    );
-  }
-  return v;
-}
-
-/**
- * Resolves an op's parameters: defaults filled in, each checked against its
- * range, unknown keys refused (a misspelt option is an error, not ignored).
- * `allowed` names the non-parameter options the calling function accepts.
- * The op's tensor parameter, when given as a tensor, is left to the caller.
- */
-export function resolveParams(
-  op: ActivationName,
-  params: unknown,
-  allowed: readonly string[],
-): ParamValues {
-  const given = checkObject(op, 'params', params);
-  const specs = activations[op].params as Record<string, ParamSpec>;
-  const tensorParam = (activations[op] as { tensorParam?: string }).tensorParam;
-  checkKeys(op, 'option', given, [...Object.keys(specs), ...allowed]);
-  const out: ParamValues = {};
-  for (const [name, spec] of Object.entries(specs)) {
-    const v = given[name];
-    if (v === undefined) {
-      out[name] = spec.default;
-    } else if (spec.kind === 'enum') {
-      if (typeof v !== 'string' || !spec.values.includes(v)) {
-        throw new InvalidArgumentError(
-          `${op}: ${name} must be one of ${spec.values.map((s) => `'${s}'`).join(', ')}, got ${describe(v)}`,
-          'INVALID_PARAMETER',
-        );
-      }
-      out[name] = v;
-    } else if (name === tensorParam && typeof v === 'object' && v !== null) {
-      out[name] = NaN; // a tensor: checked and bound by the caller
-    } else {
-      out[name] = checkNumber(op, name, spec, v);
-    }
-  }
-  if (op === 'hardTanh' && (out.min as number) > (out.max as number)) {
-    throw new InvalidArgumentError(
-      `hardTanh: min must be <= max, got min ${out.min} and max ${out.max}`,
-      'INVALID_PARAMETER',
-    );
-  }
-  return out;
-}
-
-/** The float values of params in table order, as they travel in the uniform buffer. */
-export function paramSlots(op: ActivationName, values: ParamValues): number[] {
-  const specs = activations[op].params as Record<string, ParamSpec>;
-  return Object.entries(specs).map(([name, spec]) =>
-    spec.kind === 'enum' ? spec.values.indexOf(values[name] as string) : (values[name] as number),
-  );
-}
+/** Two shapes are equal, dim by dim. */
+export const sameShape = (a: readonly number[], b: readonly number[]): boolean =>
+  a.length === b.length && a.every((d, i) => d === b[i]);
 
 /** b must have a's shape and dtype (dy against x, out against x, ...). */
 export function checkSameLayout(op: string, an: string, a: Tensor, bn: string, b: Tensor): void {
-  if (a.shape.length !== b.shape.length || a.shape.some((d, i) => d !== b.shape[i])) {
+  if (!sameShape(a.shape, b.shape)) {
     throw new InvalidArgumentError(
       `${op}: ${bn} has shape ${shapeText(b.shape)} but ${an} has shape ${shapeText(a.shape)}`,
       'SHAPE_MISMATCH',
     );
   }
+  checkSameDType(op, an, a, bn, b);
+}
+
+/** b must have a's dtype. */
+export function checkSameDType(op: string, an: string, a: Tensor, bn: string, b: Tensor): void {
   if (a.dtype !== b.dtype) {
     throw new InvalidArgumentError(
       `${op}: ${bn} is ${b.dtype} but ${an} is ${a.dtype}`,
       'DTYPE_MISMATCH',
+    );
+  }
+}
+
+/** t must have at least `rank` dims; `what` names the expected shape (`[..., C]`). */
+export function checkRank(op: string, arg: string, t: Tensor, rank: number, what: string): void {
+  if (t.shape.length < rank) {
+    throw new InvalidArgumentError(
+      `${op}: ${arg} must have shape ${what}, got ${shapeText(t.shape)}`,
+      'SHAPE_MISMATCH',
+    );
+  }
+}
+
+/**
+ * The most bytes one binding may cover: the device's
+ * maxStorageBufferBindingSize, capped at 2^31 so that byte offsets and sizes
+ * stay exact in the kernels' u32 arithmetic.
+ */
+export const bindingLimit = (limits: GPUSupportedLimits): number =>
+  Math.min(limits.maxStorageBufferBindingSize, 2 ** 31);
+
+/** For operands bound whole (a mask, a softmax row): over the binding limit is unsupported. */
+export function checkBindable(
+  limits: GPUSupportedLimits,
+  op: string,
+  arg: string,
+  bytes: number,
+): void {
+  const max = bindingLimit(limits);
+  if (bytes > max) {
+    throw new InvalidArgumentError(
+      `${op}: ${arg} (${bytes} bytes) is over maxStorageBufferBindingSize (${max})`,
+      'UNSUPPORTED',
     );
   }
 }

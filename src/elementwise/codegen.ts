@@ -7,7 +7,9 @@ import mathSource from '../../shaders/common/math.wgsl?raw';
 import f16Source from '../../shaders/common/f16.wgsl?raw';
 import { type ActivationName, defOf } from './table.js';
 
-export type DType = 'float32' | 'float16';
+import type { DType } from '../core/tensor.js';
+
+export type { DType };
 
 /** How operands are read: 16/8-byte words of 4 lanes, or one 32-bit word per invocation. */
 export type Layout = 'vector' | 'scalar';

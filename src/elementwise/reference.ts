@@ -3,6 +3,10 @@
  * Inputs are the float32 (or float16) values the GPU sees, widened exactly.
  */
 import { activations, type ActivationName, type ParamValues, type ParamSpec } from './table.js';
+import { broadcastIndex } from '../core/broadcast.js';
+
+/** The slope's flat index for x's flat index i (NumPy broadcasting). */
+export { broadcastIndex };
 
 /**
  * Parameters with the table's defaults filled in, numbers rounded to float32
@@ -60,27 +64,6 @@ export function backward(
     out[i] = isNaNAny(a[i]) || isNaNAny(dy[i]) ? NaN : dy[i] * d(a[i], pi);
   }
   return out;
-}
-
-/** Index into a parameter of shape `pshape` broadcast (NumPy rules) to `xshape`, for flat index i of x. */
-export function broadcastIndex(
-  xshape: readonly number[],
-  pshape: readonly number[],
-  i: number,
-): number {
-  let idx = 0;
-  let pstride = 1;
-  let rest = i;
-  for (let d = xshape.length - 1; d >= 0; d--) {
-    const c = rest % xshape[d];
-    rest = Math.floor(rest / xshape[d]);
-    const pd = d - (xshape.length - pshape.length);
-    if (pd >= 0) {
-      if (pshape[pd] !== 1) idx += c * pstride;
-      pstride *= pshape[pd];
-    }
-  }
-  return idx;
 }
 
 /** prelu's slope gradient: the sum of dy * min(x, 0)-part over the broadcast axes, shaped like the slope. */

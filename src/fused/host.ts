@@ -7,7 +7,7 @@
  * src/fused-codegen.ts. Tensors over the device's binding limit are processed
  * in sub-ranges of whole rows.
  */
-import { acceptsY, activationNames, defOf, type ActivationName } from '../elementwise/table.js';
+import { defOf, type ActivationName } from '../elementwise/table.js';
 import { enumKey, type DType } from '../elementwise/codegen.js';
 import { InvalidArgumentError } from '../core/errors.js';
 import {
@@ -33,17 +33,24 @@ import {
   type Operand,
 } from './codegen.js';
 import type { BufferRange, Runtime } from '../runtime/runtime.js';
-import { bytesPerElement, Tensor } from '../core/tensor.js';
+import { bytesPerElement, Tensor, tensorRange } from '../core/tensor.js';
+import { writeThrough } from '../runtime/scratch.js';
+import { alignBroadcast, MAX_RUNS, tooManyRuns } from '../core/broadcast.js';
+import { checkArray, splitArrayOptions, withTensors } from '../core/arrays.js';
 import {
+  bindingLimit,
+  checkBindable,
   checkKeys,
   checkObject,
+  checkRank,
+  checkSameDType,
+  checkSameLayout,
   checkShape,
   checkSize,
   describe,
-  isActivationName,
-  paramSlots,
-  resolveParams,
+  sameShape,
 } from '../core/validate.js';
+import { backwardSource, checkOp, paramSlots, resolveParams } from '../elementwise/params.js';
 
 export { gluVariants, type GluKind } from './codegen.js';
 
@@ -65,37 +72,6 @@ const ALIGN = 256;
 
 // ---- shared checks ------------------------------------------------------------
 
-const sameShape = (a: readonly number[], b: readonly number[]) =>
-  a.length === b.length && a.every((d, i) => d === b[i]);
-
-function sameLayout(op: string, an: string, a: Tensor, bn: string, b: Tensor): void {
-  if (!sameShape(a.shape, b.shape)) {
-    throw new InvalidArgumentError(
-      `${op}: ${bn} has shape [${b.shape.join(', ')}] but ${an} has shape [${a.shape.join(', ')}]`,
-      'SHAPE_MISMATCH',
-    );
-  }
-  sameDType(op, an, a, bn, b);
-}
-
-function sameDType(op: string, an: string, a: Tensor, bn: string, b: Tensor): void {
-  if (a.dtype !== b.dtype) {
-    throw new InvalidArgumentError(
-      `${op}: ${bn} is ${b.dtype} but ${an} is ${a.dtype}`,
-      'DTYPE_MISMATCH',
-    );
-  }
-}
-
-function checkRank(op: string, arg: string, t: Tensor, rank: number, what: string): void {
-  if (t.shape.length < rank) {
-    throw new InvalidArgumentError(
-      `${op}: ${arg} must have shape ${what}, got [${t.shape.join(', ')}]`,
-      'SHAPE_MISMATCH',
-    );
-  }
-}
-
 /**
  * Two tensor arguments that must share a layout (glu's a and b, a backward's
  * input and dy): each a live tensor of this instance, the first of rank >= 1
@@ -113,21 +89,8 @@ function checkPair(
   rt.checkTensor(op, an, a);
   rt.checkTensor(op, bn, b);
   checkRank(op, an, a, 1, what);
-  sameLayout(op, an, a, bn, b);
+  checkSameLayout(op, an, a, bn, b);
   return [a, b];
-}
-
-const bindingLimit = (rt: Runtime) => Math.min(rt.limits.maxStorageBufferBindingSize, 2 ** 31);
-
-/** For operands bound whole (masks): over the binding limit is unsupported. */
-function checkBindable(rt: Runtime, op: string, arg: string, bytes: number): void {
-  const max = bindingLimit(rt);
-  if (bytes > max) {
-    throw new InvalidArgumentError(
-      `${op}: ${arg} (${bytes} bytes) is over maxStorageBufferBindingSize (${max})`,
-      'UNSUPPORTED',
-    );
-  }
 }
 
 /** resolveParams of the table op (and `out`), its messages prefixed with the fused op's name. */
@@ -150,12 +113,6 @@ function opParams(label: string, op: ActivationName, params: unknown): number[] 
 }
 
 const ceil4 = (bytes: number) => Math.max(4, Math.ceil(bytes / 4) * 4);
-
-const elementRange = (t: Tensor): BufferRange => ({
-  buffer: t.buffer,
-  offset: t.byteOffset,
-  size: ceil4(t.byteLength),
-});
 
 /** `bytes` of t from byte `from` (rounded up to whole 4-byte words), as a binding. */
 const sub = (t: Tensor, from: number, bytes: number): BufferRange => ({
@@ -261,22 +218,6 @@ function inPlaceMap(plan: OutPlan, output: string, rename: Record<string, string
   return m;
 }
 
-/**
- * Runs `write(target)` so that its result lands in out: directly, or, when
- * out shares a buffer with an input (WebGPU forbids one buffer both read-only
- * and writable in a dispatch), into a scratch tensor copied to out after.
- */
-function intoOut(rt: Runtime, out: Tensor, plan: OutPlan, write: (target: Tensor) => void): void {
-  if (!plan.scratch) return write(out);
-  // Pooled: the kernels write every element, and the copy back takes only out's bytes.
-  const target = rt.allocate(out.shape, out.dtype, 'fused output scratch', true);
-  // An odd float16 length shares its last word with the next half: seed it so the copy keeps it.
-  if (out.dtype === 'float16' && out.size % 2) rt.copy(elementRange(out), elementRange(target));
-  write(target);
-  rt.copy(elementRange(target), elementRange(out));
-  target.destroy();
-}
-
 /** Binding ranges in a kernel's binding order, from ranges by operand name. */
 const bindOrder = (operands: Operand[], ranges: Record<string, BufferRange>): BufferRange[] =>
   operands.map((o) => ranges[o.name]);
@@ -292,7 +233,7 @@ const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
  * each operand bound in sub-ranges.
  */
 function chunkRows(rt: Runtime, label: string, rows: number, rowBytes: number[]): number {
-  const max = bindingLimit(rt);
+  const max = bindingLimit(rt.limits);
   const widest = Math.max(...rowBytes);
   if (Math.ceil((rows * widest) / 16) * 16 <= max) return Math.max(1, rows);
   const q = Math.max(...rowBytes.map((b) => ALIGN / gcd(b % ALIGN, ALIGN)));
@@ -315,16 +256,8 @@ function chunks(rows: number, per: number): [number, number][] {
 
 // ---- biasAct ----------------------------------------------------------------------
 
-/** Parameters of biasAct: the activation's own (prelu's slope must be a number). */
-export type BiasActParams = Record<string, number | string>;
-
 function checkActivation(op: unknown): ActivationName {
-  if (!isActivationName(op)) {
-    throw new InvalidArgumentError(
-      `biasAct: unknown op ${describe(op)}; valid ops are: ${activationNames.join(', ')}`,
-      'UNKNOWN_OP',
-    );
-  }
+  checkOp(op, [], 'biasAct');
   return op;
 }
 
@@ -337,7 +270,7 @@ function checkBias(rt: Runtime, label: string, bias: unknown, like: Tensor): Ten
       'SHAPE_MISMATCH',
     );
   }
-  sameDType(label, 'x', like, 'bias', bias);
+  checkSameDType(label, 'x', like, 'bias', bias);
   return bias;
 }
 
@@ -377,7 +310,7 @@ export function biasActForward(
   const perChunk = chunkRows(rt, label, rows, [c * eb]);
   const out = outputOf(rt, plan, x.shape, dtype, `${label} output`);
   if (x.size === 0) return out;
-  intoOut(rt, out, plan, (target) => {
+  writeThrough(rt, out, plan.scratch, `${label} output scratch`, (target) => {
     const rowsShape = c % 4 === 0;
     const vbytes = Math.ceil(x.size / 4) * wordBytesOf(dtype, 'vector');
     const layout: FusedLayout =
@@ -414,7 +347,7 @@ export function biasActForward(
       new Float32Array(u, 32, 4).set(params4(slots));
       const ranges = {
         x: sub(x, from, words * wb),
-        bias: rowsShape ? sub(bias, 0, c * eb) : elementRange(bias),
+        bias: rowsShape ? sub(bias, 0, c * eb) : tensorRange(bias),
         out: sub(target, from, words * wb),
       };
       const invocations = rowsShape ? Math.ceil(nr / per) * cw : words;
@@ -453,19 +386,9 @@ export function biasActBackward(
   const label = `biasAct(${op})`;
   const given = checkObject(label, 'backward inputs', inputs);
   checkKeys(label, 'backward input', given, ['x', 'y', 'dy', 'bias']);
-  const hasX = given.x !== undefined;
-  const hasY = given.y !== undefined;
-  if (hasX === hasY) {
-    throw new InvalidArgumentError(
-      `${label}: backward takes exactly one of x or y (with dy), got ${hasX ? 'both' : 'neither'}`,
-    );
-  }
-  if (hasY && !acceptsY(op)) {
-    throw new InvalidArgumentError(
-      `${label}: backward from y is not available for this op (only sigmoid and tanh); pass x and bias`,
-    );
-  }
-  const aName = hasX ? 'x' : 'y';
+  const aName = backwardSource(label, op, given, 'x and bias');
+  const hasX = aName === 'x';
+  const hasY = !hasX;
   const [a, dy] = checkPair(rt, label, aName, hasX ? given.x : given.y, 'dy', given.dy, '[..., C]');
   let bias: Tensor | null = null;
   if (hasX) {
@@ -502,7 +425,7 @@ export function biasActBackward(
   const perChunk = chunkRows(rt, label, rows, [c * eb]);
   // Runs of rows ("slices"), each summed by one invocation per column word into a float32
   // partial; every chunk of rows has its own slices, and all partials fit one binding.
-  const max = bindingLimit(rt);
+  const max = bindingLimit(rt.limits);
   const t = fusedTuning;
   const wanted = Math.max(1, Math.floor(t.targetThreads / Math.max(1, cw)));
   let per = Math.max(t.minRowsPerSlice, Math.ceil(rows / wanted));
@@ -526,7 +449,7 @@ export function biasActBackward(
   }
   const partialBytes = lanes * 4;
   let partials = rt.allocate([slices * c], 'float32', `${label} dbias partials`, true);
-  intoOut(rt, dx, plan, (target) => {
+  writeThrough(rt, dx, plan.scratch, `${label} output scratch`, (target) => {
     const k: BiasBackwardKernel = {
       op,
       slots,
@@ -736,7 +659,7 @@ export function gluForward(
   // From { a, b } the output may be a or b (each element is read, then written, by one invocation).
   const plan = planOut(rt, kind, outOf(params), g.half, g.dtype, named, g.split ? names : []);
   const out = outputOf(rt, plan, g.half, g.dtype, `${kind} output`);
-  intoOut(rt, out, plan, (target) =>
+  writeThrough(rt, out, plan.scratch, `${kind} output scratch`, (target) =>
     gluDispatch(
       rt,
       kind,
@@ -773,7 +696,7 @@ export function gluBackward(
       'SHAPE_MISMATCH',
     );
   }
-  sameDType(kind, split ? 'a' : 'x', g.tensors[0], 'dy', dy);
+  checkSameDType(kind, split ? 'a' : 'x', g.tensors[0], 'dy', dy);
   const slots = gluSlots(kind, params);
   if (split) {
     if (outOf(params) !== undefined) {
@@ -801,7 +724,7 @@ export function gluBackward(
     ['x'],
   );
   const dx = outputOf(rt, plan, x.shape, g.dtype, `${kind} dx`);
-  intoOut(rt, dx, plan, (target) =>
+  writeThrough(rt, dx, plan.scratch, `${kind} output scratch`, (target) =>
     gluDispatch(rt, kind, 'backward', g, slots, { x, dy, dx: target }, inPlaceMap(plan, 'dx')),
   );
   return dx;
@@ -835,18 +758,8 @@ interface MaskLayout {
 }
 /** NumPy broadcasting of a mask of shape mshape to x's shape, as the kernel addresses it. */
 function maskLayout(xshape: readonly number[], mshape: readonly number[]): MaskLayout {
-  const fail = (why: string) =>
-    new InvalidArgumentError(
-      `${SMS}: mask of shape [${mshape.join(', ')}] cannot broadcast to x's shape [${xshape.join(', ')}]${why}`,
-      'SHAPE_MISMATCH',
-    );
   const r = xshape.length;
-  const lead = mshape.length - r;
-  for (let i = 0; i < lead; i++) if (mshape[i] !== 1) throw fail('');
-  const md = xshape.map((_, d) => (d + lead >= 0 ? mshape[d + lead] : 1));
-  md.forEach((m, d) => {
-    if (m !== xshape[d] && m !== 1) throw fail(` (dim ${d}: ${m} vs ${xshape[d]})`);
-  });
+  const md = alignBroadcast(SMS, 'mask', xshape, mshape, 'x');
   const mst = new Array<number>(r).fill(0);
   for (let d = r - 1, s = 1; d >= 0; d--) {
     mst[d] = s;
@@ -867,14 +780,8 @@ function maskLayout(xshape: readonly number[], mshape: readonly number[]): MaskL
     }
     rowStride *= xd;
   }
-  if (runs.length > 4) {
-    throw new InvalidArgumentError(
-      `${SMS}: mask of shape [${mshape.join(', ')}] alternates between broadcast and kept dims more than 4 times ` +
-        `against x's shape [${xshape.join(', ')}]; reshape to fewer runs`,
-      'UNSUPPORTED',
-    );
-  }
-  while (runs.length < 4) runs.push({ size: 1, rstride: 1, mstride: 0 });
+  if (runs.length > MAX_RUNS) throw tooManyRuns(SMS, 'mask', xshape, mshape);
+  while (runs.length < MAX_RUNS) runs.push({ size: 1, rstride: 1, mstride: 0 });
   return {
     rdim: runs.map((u) => u.size),
     rstride: runs.map((u) => u.rstride),
@@ -937,7 +844,7 @@ function resolveMaskOptions(rt: Runtime, x: Tensor, options: unknown): ResolvedM
   if (m === undefined) return res;
   if (m instanceof Tensor) {
     rt.checkTensor(SMS, 'mask', m);
-    checkBindable(rt, SMS, 'mask', m.byteLength);
+    checkBindable(rt.limits, SMS, 'mask', m.byteLength);
     res.layout = maskLayout(x.shape, m.shape);
     res.kind = 'additive';
     res.maskDtype = m.dtype;
@@ -954,7 +861,7 @@ function resolveMaskOptions(rt: Runtime, x: Tensor, options: unknown): ResolvedM
   const shape = checkShape(SMS, 'mask.shape', mo.shape);
   checkSize(SMS, 'mask.shape', shape, 'mask.data', mo.data.length);
   res.layout = maskLayout(x.shape, shape);
-  checkBindable(rt, SMS, 'mask', mo.data.byteLength);
+  checkBindable(rt.limits, SMS, 'mask', mo.data.byteLength);
   res.kind = mo.data instanceof Uint8Array ? 'boolean' : 'additive';
   res.data = mo.data;
   return res;
@@ -1062,14 +969,14 @@ export function maskedSoftmaxForward(
   const out = outputOf(rt, plan, x.shape, x.dtype, `${SMS} output`);
   if (g.rows === 0) return out;
   let owned: Tensor | null = null;
-  let mask: BufferRange | null = m.tensor ? elementRange(m.tensor) : null;
+  let mask: BufferRange | null = m.tensor ? tensorRange(m.tensor) : null;
   if (m.data) {
     const words = Math.ceil(m.data.byteLength / 4);
     owned = rt.allocate([Math.max(1, words)], 'float32', `${SMS} mask`);
     rt.upload(owned, m.data);
     mask = { buffer: owned.buffer, offset: 0, size: ceil4(m.data.byteLength) };
   }
-  intoOut(rt, out, plan, (target) =>
+  writeThrough(rt, out, plan.scratch, `${SMS} output scratch`, (target) =>
     maskedSoftmaxRows(
       rt,
       {
@@ -1122,7 +1029,7 @@ export function maskedSoftmaxBackward(
   const perChunk = chunkRows(rt, SMS, g.rows, [g.cols * bytesPerElement(y.dtype)]);
   const dx = outputOf(rt, plan, y.shape, y.dtype, `${SMS} dx`);
   if (g.rows === 0) return dx;
-  intoOut(rt, dx, plan, (target) =>
+  writeThrough(rt, dx, plan.scratch, `${SMS} output scratch`, (target) =>
     maskedSoftmaxRows(
       rt,
       {
@@ -1152,56 +1059,18 @@ interface Host {
   tensor(data: Float32Array, shape?: readonly number[], options?: { dtype?: DType }): Tensor;
 }
 
-interface ArrayOpts {
-  shape: number[];
-  dtype: DType;
-  rest: Record<string, unknown>;
-}
-
-function arrayOptions(op: string, x: unknown, params: unknown): ArrayOpts {
-  if (!(x instanceof Float32Array)) {
-    throw new InvalidArgumentError(`${op}: x must be a Float32Array, got ${describe(x)}`);
-  }
+/**
+ * The one-call forms' options: x, then the shape and dtype options; `out`
+ * is refused (the result is read back and returned).
+ */
+function arrayOptions(op: string, x: unknown, params: unknown) {
+  checkArray(op, 'x', x);
   const p = checkObject(op, 'params', params);
   if (p.out !== undefined) {
     throw new InvalidArgumentError(`${op}: the one-call forms on arrays take no out`);
   }
-  const shape = p.shape === undefined ? [x.length] : checkShape(op, 'shape', p.shape);
-  checkSize(op, 'shape', shape, 'x', x.length);
-  const dtype = p.dtype ?? 'float32';
-  if (dtype !== 'float32' && dtype !== 'float16') {
-    throw new InvalidArgumentError(
-      `${op}: dtype must be 'float32' or 'float16', got ${describe(dtype)}`,
-      'DTYPE_MISMATCH',
-    );
-  }
-  const rest: Record<string, unknown> = { ...p };
-  delete rest.shape;
-  delete rest.dtype;
-  return { shape, dtype, rest };
-}
-
-function checkArray(op: string, arg: string, v: unknown, length: number): Float32Array {
-  if (!(v instanceof Float32Array)) {
-    throw new InvalidArgumentError(`${op}: ${arg} must be a Float32Array, got ${describe(v)}`);
-  }
-  if (v.length !== length) {
-    throw new InvalidArgumentError(
-      `${op}: ${arg} has ${v.length} elements, expected ${length}`,
-      'SHAPE_MISMATCH',
-    );
-  }
-  return v;
-}
-
-/** Runs `work` on tensors made from arrays, reading the results, and destroys everything made. */
-async function withTensors<T>(work: (made: Tensor[]) => Promise<T>): Promise<T> {
-  const made: Tensor[] = [];
-  try {
-    return await work(made);
-  } finally {
-    for (const t of made) t.destroy();
-  }
+  // A null dtype reads as the default here, as it always has for the fused forms.
+  return splitArrayOptions(op, x, 'x', { ...p, dtype: p.dtype ?? undefined });
 }
 
 export function applyBiasAct(

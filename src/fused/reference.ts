@@ -9,6 +9,7 @@ import { activations, type ActivationName, type ParamValues } from '../elementwi
 import { gluVariants, type GluKind } from './codegen.js';
 import { withDefaults } from '../elementwise/reference.js';
 import { softmaxRow } from '../softmax/reference.js';
+import { broadcastIndex } from '../core/broadcast.js';
 
 type Fn = (x: number, p: ParamValues) => number;
 
@@ -148,26 +149,8 @@ export interface RefMaskOptions {
   offset?: number;
 }
 
-/** Flat index into a tensor of shape `mshape` broadcast (NumPy rules) to `xshape`, for flat index i of x. */
-export function broadcastAt(
-  xshape: readonly number[],
-  mshape: readonly number[],
-  i: number,
-): number {
-  let idx = 0;
-  let stride = 1;
-  let rest = i;
-  for (let d = xshape.length - 1; d >= 0; d--) {
-    const c = rest % xshape[d];
-    rest = Math.floor(rest / xshape[d]);
-    const md = d - (xshape.length - mshape.length);
-    if (md >= 0) {
-      if (mshape[md] !== 1) idx += c * stride;
-      stride *= mshape[md];
-    }
-  }
-  return idx;
-}
+/** The mask's flat index for x's flat index i (NumPy broadcasting). */
+export const broadcastAt = broadcastIndex;
 
 /** The float32 logits scale * x + mask, -Inf where boolean-masked or causally masked. */
 export function maskedLogits(

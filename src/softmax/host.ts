@@ -17,8 +17,10 @@ import {
   type Plan,
   type Uniforms,
 } from './codegen.js';
-import { Tensor } from '../core/tensor.js';
+import { Tensor, tensorRange } from '../core/tensor.js';
+import { writeThrough } from '../runtime/scratch.js';
 import {
+  checkBindable,
   checkKeys,
   checkObject,
   checkSameLayout,
@@ -149,23 +151,7 @@ function checkInput(rt: Runtime, op: string, arg: string, t: unknown): Tensor {
   return t;
 }
 
-function checkBindable(rt: Runtime, op: string, t: Tensor): void {
-  const max = rt.limits.maxStorageBufferBindingSize;
-  if (t.byteLength > max) {
-    throw new InvalidArgumentError(
-      `${op}: a tensor of ${t.byteLength} bytes is over this device's maxStorageBufferBindingSize (${max})`,
-      'UNSUPPORTED',
-    );
-  }
-}
-
 // ---- dispatch ---------------------------------------------------------------
-
-const rangeOf = (t: Tensor): BufferRange => ({
-  buffer: t.buffer,
-  offset: t.byteOffset,
-  size: Math.max(4, Math.ceil(t.byteLength / 4) * 4),
-});
 
 /** A row-reduction dispatch: what to bind, and the uniforms it carries. */
 interface RowJob extends Uniforms {
@@ -190,49 +176,48 @@ function recordRows(rt: Runtime, job: RowJob): void {
   const aliased = job.inputs.some(
     (t) => t.buffer === out.buffer && t.byteOffset === out.byteOffset,
   );
-  const target = aliased ? rt.allocate(out.shape, out.dtype, `${job.op} in-place scratch`) : out;
-  // float16 stores touch only their own halves: seed the scratch so the word past an odd end survives the copy back.
-  if (aliased && out.dtype === 'float16') rt.copy(rangeOf(out), { ...rangeOf(target), offset: 0 });
-  const u = packUniforms({ ...job });
-  const ranges = [...job.inputs.map(rangeOf), rangeOf(target), ...job.extra];
-  const spec = (phase: 0 | 1 | 2): KernelSpec => ({
-    mode: job.mode,
-    log: job.log,
-    dtype: out.dtype,
-    labels: job.labels,
-    plan: job.plan,
-    phase,
-    unit: job.plan.reduce === 'rows' && job.signBit === 0 && job.invT === 1,
-  });
-  const pipeline = (s: KernelSpec) =>
-    rt.pipeline(
-      kernelKey(s),
-      `softmax-family ${job.mode}${s.log ? ' log' : ''} ${s.dtype} ${s.plan.reduce} k${s.plan.k} vw${s.plan.vw ?? 1} phase ${s.phase}`,
-      () => softmaxShader(s),
+  writeThrough(rt, out, aliased, `${job.op} in-place scratch`, (target) => {
+    const u = packUniforms({ ...job });
+    const ranges = [...job.inputs.map(tensorRange), tensorRange(target), ...job.extra];
+    const spec = (phase: 0 | 1 | 2): KernelSpec => ({
+      mode: job.mode,
+      log: job.log,
+      dtype: out.dtype,
+      labels: job.labels,
+      plan: job.plan,
+      phase,
+      unit: job.plan.reduce === 'rows' && job.signBit === 0 && job.invT === 1,
+    });
+    const pipeline = (s: KernelSpec) =>
+      rt.pipeline(
+        kernelKey(s),
+        `softmax-family ${job.mode}${s.log ? ' log' : ''} ${s.dtype} ${s.plan.reduce} k${s.plan.k} vw${s.plan.vw ?? 1} phase ${s.phase}`,
+        () => softmaxShader(s),
+      );
+    const info = (
+      rt.device as { adapterInfo?: { subgroupMinSize?: number; subgroupMaxSize?: number } }
+    ).adapterInfo;
+    const groups = workgroupsOf(
+      job.plan,
+      job.rows,
+      info?.subgroupMaxSize ?? 128,
+      info?.subgroupMinSize || 4,
     );
-  const info = (
-    rt.device as { adapterInfo?: { subgroupMinSize?: number; subgroupMaxSize?: number } }
-  ).adapterInfo;
-  const groups = workgroupsOf(
-    job.plan,
-    job.rows,
-    info?.subgroupMaxSize ?? 128,
-    info?.subgroupMinSize || 4,
-  );
-  if (job.plan.chunks > 1) {
-    const partials = rt.allocate([job.rows * job.plan.chunks * 4], 'float32', `${job.op} partials`);
-    const withPartials = [...ranges, rangeOf(partials)];
-    rt.dispatch(pipeline(spec(1)), u, withPartials, groups);
-    rt.dispatch(pipeline(spec(2)), u, withPartials, groups);
-    // The runtime defers the free until the recorded dispatches are submitted.
-    partials.destroy();
-  } else {
-    rt.dispatch(pipeline(spec(0)), u, ranges, groups);
-  }
-  if (aliased) {
-    rt.copy(rangeOf(target), rangeOf(out));
-    target.destroy();
-  }
+    if (job.plan.chunks > 1) {
+      const partials = rt.allocate(
+        [job.rows * job.plan.chunks * 4],
+        'float32',
+        `${job.op} partials`,
+      );
+      const withPartials = [...ranges, tensorRange(partials)];
+      rt.dispatch(pipeline(spec(1)), u, withPartials, groups);
+      rt.dispatch(pipeline(spec(2)), u, withPartials, groups);
+      // The runtime defers the free until the recorded dispatches are submitted.
+      partials.destroy();
+    } else {
+      rt.dispatch(pipeline(spec(0)), u, ranges, groups);
+    }
+  });
 }
 
 const planFor = (
@@ -265,7 +250,7 @@ function rowOp(
 ): Tensor {
   const a = inputs[0];
   const p = resolveParams(op, a.shape.length, params);
-  checkBindable(rt, op, a);
+  checkBindable(rt.limits, op, mode === 'forward' ? 'x' : 'y', a.byteLength);
   const out = rt.output(op, p.out, a, inputs);
   const g = geometry(a.shape, p.axis);
   recordRows(rt, {
@@ -404,7 +389,7 @@ export function softmaxCrossEntropy(
       );
     }
   }
-  checkBindable(rt, OP_CE, logits);
+  checkBindable(rt.limits, OP_CE, 'logits', logits.byteLength);
 
   const scale = reduction === 'mean' ? (count > 0 ? 1 / count : 0) : 1;
   const dlogits = rt.allocate(logits.shape, logits.dtype, `${OP_CE} dlogits`);
@@ -418,9 +403,9 @@ export function softmaxCrossEntropy(
   if (words) {
     labelTensor = rt.allocate([words.length], 'float32', `${OP_CE} labels`);
     rt.upload(labelTensor, words);
-    extra.push(rangeOf(labelTensor));
+    extra.push(tensorRange(labelTensor));
   }
-  extra.push(rangeOf(lossRows));
+  extra.push(tensorRange(lossRows));
   recordRows(rt, {
     op: OP_CE,
     mode: 'ce',
@@ -452,7 +437,7 @@ export function softmaxCrossEntropy(
   new Uint32Array(u, 0, 2).set([rows, 0]);
   new Float32Array(u, 8, 2).set([scale, NaN]);
   const pipeline = rt.pipeline('softmax|ce-sum', `${OP_CE} ${reduction}`, lossSumShader);
-  rt.dispatch(pipeline, u, [rangeOf(lossRows), rangeOf(loss)], 1);
+  rt.dispatch(pipeline, u, [tensorRange(lossRows), tensorRange(loss)], 1);
   lossRows.destroy();
   return { loss, dlogits };
 }

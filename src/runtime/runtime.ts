@@ -4,6 +4,7 @@
  * uniforms packed into shared arenas, tensor allocation and readback.
  */
 import { BindGroupCache } from './bind-groups.js';
+import { foldGrid } from './grid.js';
 import type { DType } from '../elementwise/codegen.js';
 import {
   ActivationsError,
@@ -11,34 +12,13 @@ import {
   GPUError,
   InvalidArgumentError,
   OutOfMemoryError,
-  WebGPUUnavailableError,
 } from '../core/errors.js';
 import { fromHalfArray } from '../core/f16.js';
 import { bytesPerElement, sizeOf, Tensor, type TensorOwner } from '../core/tensor.js';
 import { checkOutputOverlap, checkSameLayout, describe, shapeText } from '../core/validate.js';
 
-/** Features the library uses when the adapter has them. */
-// Cast: an older @webgpu/types (pulled in by TF.js's types) lacks 'subgroups'.
-const USEFUL_FEATURES = ['shader-f16', 'subgroups', 'timestamp-query'] as GPUFeatureName[];
-/** Limits requested at the adapter's largest (the defaults are far lower). */
-const LARGEST_LIMITS = [
-  'maxBufferSize',
-  'maxStorageBufferBindingSize',
-  'maxComputeWorkgroupStorageSize',
-  'maxComputeInvocationsPerWorkgroup',
-  'maxComputeWorkgroupSizeX',
-] as const;
-
-/**
- * `workgroups` as an x-by-y grid within the per-dimension limit, in rows of
- * equal width: 65536 as 32768 x 2, not 65535 x 2 (nearly twice the
- * workgroups, the overhang exiting at once). Idle workgroups are not free:
- * on SwiftShader 65535 x 2 of a copy took 1.6x the time of 32768 x 2.
- */
-export function foldGrid(workgroups: number, maxPerDimension: number): [number, number] {
-  const y = Math.ceil(workgroups / maxPerDimension);
-  return [Math.ceil(workgroups / y), y];
-}
+export { acquireDevice, type Acquired, type CreateOptions } from './device.js';
+export { foldGrid } from './grid.js';
 
 /** Where uniforms live: 256-byte slots (the minimum dynamic offset alignment) in 64 KiB arenas. */
 const UNIFORM_SLOT = 256;
@@ -57,50 +37,6 @@ export const PAD_BYTES = 16;
 const OOM_SCOPE_BYTES = 1 << 20;
 /** The most bytes of freed tensor buffers kept for reuse. */
 export const POOL_BYTES = 256 * 2 ** 20;
-
-export interface CreateOptions {
-  /** Use this device (shared with another library) instead of requesting one. */
-  device?: GPUDevice;
-  /** The GPU entry point: navigator.gpu in a browser, the `webgpu` package's create() in Node. */
-  gpu?: GPU;
-}
-
-/**
- * The device and what made it. The GPU entry point and adapter are kept
- * alive with the device: in Node, Dawn frees its instance when the `GPU`
- * object is garbage-collected, and a device whose instance is gone crashes
- * the process on its next event (seen here).
- */
-export interface Acquired {
-  device: GPUDevice;
-  keepAlive: unknown[];
-}
-
-export async function acquireDevice(options: CreateOptions): Promise<Acquired> {
-  if (options.device) return { device: options.device, keepAlive: [options.gpu] };
-  const gpu = options.gpu ?? (globalThis.navigator as Navigator | undefined)?.gpu;
-  if (!gpu) {
-    throw new WebGPUUnavailableError(
-      'WebGPU is not available here. In a browser, use a recent Chrome/Edge (or Chromium with ' +
-        '--enable-unsafe-webgpu); in Node, install the `webgpu` package and pass ' +
-        "`createActivations({ gpu: create([]) })` (import { create, globals } from 'webgpu').",
-    );
-  }
-  const adapter = await gpu.requestAdapter();
-  if (!adapter) {
-    throw new WebGPUUnavailableError(
-      'WebGPU is present but no adapter was found. Without a GPU, Chromium needs ' +
-        '--enable-unsafe-swiftshader; Dawn in Node needs a Vulkan driver (e.g. ' +
-        'VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json).',
-    );
-  }
-  const device = await adapter.requestDevice({
-    label: 'webgpu-activations',
-    requiredFeatures: USEFUL_FEATURES.filter((f) => adapter.features.has(f)),
-    requiredLimits: Object.fromEntries(LARGEST_LIMITS.map((k) => [k, adapter.limits[k]])),
-  });
-  return { device, keepAlive: [gpu, adapter] };
-}
 
 /** Pipelines per device: a lost or destroyed device takes its pipelines with it. */
 const pipelineCache = new WeakMap<GPUDevice, Map<string, GPUComputePipeline>>();

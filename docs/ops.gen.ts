@@ -9,7 +9,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { register } from 'node:module';
-import type { ParamSpec } from '../src/elementwise/table.js';
+import type { ParamSpec } from '../src/elementwise/spec.js';
 
 // The sources import shaders as `?raw` text (a Vite feature): the bench's hooks give Node the same.
 register('../bench/raw-hooks.mjs', import.meta.url);

@@ -2,7 +2,8 @@
  * The README's op table, generated from the activation table and the softmax
  * family's docs, so the two cannot drift (a test compares them).
  */
-import { activationNames, activations, type ParamSpec } from './elementwise/table.js';
+import type { ParamSpec } from './elementwise/spec.js';
+import { activationNames, activations } from './elementwise/table.js';
 import { softmaxDocs, softmaxOps } from './softmax/host.js';
 
 function paramList(params: Record<string, ParamSpec>): string {

@@ -16,12 +16,8 @@ export { softmaxOps } from './softmax/host.js';
 export type { SoftmaxOp, SoftmaxParams, CrossEntropyOptions } from './softmax/host.js';
 export { Tensor } from './core/tensor.js';
 export { activations, activationNames } from './elementwise/table.js';
-export type {
-  ActivationName,
-  ActivationParams,
-  ActivationDef,
-  ParamSpec,
-} from './elementwise/table.js';
+export type { ActivationName, ActivationParams } from './elementwise/table.js';
+export type { ActivationDef, ParamSpec } from './elementwise/spec.js';
 export type { DType } from './core/tensor.js';
 export {
   ActivationsError,

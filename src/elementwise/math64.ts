@@ -62,3 +62,14 @@ export function erfc64(x: number): number {
   if (x > 27.3) return 0;
   return erfcFraction(x);
 }
+
+// float64 helpers of the reference: written for accuracy, not speed.
+export const sigmoid64 = (x: number) =>
+  x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x));
+export const softplus64 = (x: number) => Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x)));
+export const SQRT1_2 = Math.SQRT1_2;
+export const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
+export const GELU_TANH_K = Math.sqrt(2 / Math.PI);
+export const gaussCdf64 = (x: number) =>
+  // 0.5 * erfc(-x / sqrt 2), written so the left tail keeps relative accuracy.
+  x < 0 ? 0.5 * (1 - erf64(-x * SQRT1_2)) : 0.5 * (1 + erf64(x * SQRT1_2));

@@ -6,15 +6,8 @@
  */
 import { InvalidArgumentError } from '../core/errors.js';
 import { checkKeys, checkObject, describe } from '../core/validate.js';
-import {
-  acceptsY,
-  activationNames,
-  activations,
-  type ActivationName,
-  type NumberParam,
-  type ParamSpec,
-  type ParamValues,
-} from './table.js';
+import { acceptsY, activationNames, activations, type ActivationName } from './table.js';
+import type { NumberParam, ParamSpec, ParamValues } from './spec.js';
 
 export function isActivationName(op: unknown): op is ActivationName {
   return typeof op === 'string' && Object.prototype.hasOwnProperty.call(activations, op);

@@ -2,7 +2,8 @@
  * The float64 CPU reference of every kernel, against which the GPU is tested.
  * Inputs are the float32 (or float16) values the GPU sees, widened exactly.
  */
-import { activations, type ActivationName, type ParamValues, type ParamSpec } from './table.js';
+import type { ParamSpec, ParamValues } from './spec.js';
+import { activations, type ActivationName } from './table.js';
 import { broadcastIndex } from '../core/broadcast.js';
 
 /** The slope's flat index for x's flat index i (NumPy broadcasting). */

@@ -15,80 +15,13 @@
  *
  * Bodies choose per element with `select`, not `if`: SwiftShader evaluates
  * both sides of a per-lane `if` anyway and pays for the masking on top
- * (elu/tanh forward ~15% faster as selects, bench/NOTES.md), and on a GPU
+ * (measured in the bench notes), and on a GPU
  * the two sides diverge within a warp on mixed data all the same. `if` stays
  * for a compiled-in enum (gelu's approximate), which folds away.
  */
-import { erf64 } from './math64.js';
+import { GELU_TANH_K, INV_SQRT_2PI, gaussCdf64, sigmoid64, softplus64 } from './math64.js';
+import { num, type ActivationDef, type EnumParam, type ParamValues } from './spec.js';
 
-/** A numeric parameter: default, validity rule, one-line doc. */
-export interface NumberParam {
-  kind: 'number';
-  default: number;
-  /** 'finite': any finite number; 'positive': finite and > 0; 'nonzero': finite and != 0. */
-  range: 'finite' | 'positive' | 'nonzero';
-  doc: string;
-}
-
-/** A choice among named variants; the index of the choice reaches the shader. */
-export interface EnumParam<T extends string = string> {
-  kind: 'enum';
-  default: T;
-  values: readonly T[];
-  doc: string;
-}
-
-export type ParamSpec = NumberParam | EnumParam;
-
-/** Parameters as the float64 reference receives them: enums as their string. */
-export type ParamValues = Record<string, number | string>;
-
-export interface ActivationDef {
-  /** One-line formula for docs. */
-  formula: string;
-  params: Record<string, ParamSpec>;
-  /** Output range, for docs and the learning page. */
-  range: string;
-  /** Where it is typically used. */
-  usedIn: 'hidden' | 'output' | 'hidden/output';
-  /** What +-Inf give (NaN always gives NaN). */
-  nanInf: string;
-  /** Needs exp/log/erf (sets its performance floor). */
-  transcendental: boolean;
-  wgsl: {
-    /** Body of `fn forward(x: f32) -> f32`. */
-    forward: string;
-    /** Body of `fn derivative(x: f32) -> f32`: f'(x). */
-    derivative: string;
-    /** Body of `fn derivative_from_y(y: f32) -> f32`, where f' is a function of the output. */
-    derivativeFromY?: string;
-  };
-  ref: {
-    forward(x: number, p: ParamValues): number;
-    derivative(x: number, p: ParamValues): number;
-    derivativeFromY?(y: number, p: ParamValues): number;
-  };
-  /** Takes a broadcast tensor operand (prelu's slope) besides x. */
-  tensorParam?: string;
-}
-
-const num = (def: number, range: NumberParam['range'], doc: string): NumberParam => ({
-  kind: 'number',
-  default: def,
-  range,
-  doc,
-});
-
-// float64 helpers for the reference: written for accuracy, not speed.
-const sigmoid64 = (x: number) =>
-  x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x));
-const softplus64 = (x: number) => Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x)));
-const SQRT1_2 = Math.SQRT1_2;
-const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
-const GELU_TANH_K = Math.sqrt(2 / Math.PI);
-const gaussCdf64 = (x: number) =>
-  // 0.5 * erfc(-x / sqrt 2), written so the left tail keeps relative accuracy.
-  x < 0 ? 0.5 * (1 - erf64(-x * SQRT1_2)) : 0.5 * (1 + erf64(x * SQRT1_2));
 const n = (p: ParamValues, k: string) => p[k] as number;
 
 export const activations = {

@@ -5,7 +5,8 @@
  * row, and NaN rules as the elementwise and softmax families. It trusts its
  * caller (no validation).
  */
-import { activations, type ActivationName, type ParamValues } from '../elementwise/table.js';
+import type { ParamValues } from '../elementwise/spec.js';
+import { activations, type ActivationName } from '../elementwise/table.js';
 import { gluVariants, type GluKind } from './codegen.js';
 import { withDefaults } from '../elementwise/reference.js';
 import { softmaxRow } from '../softmax/reference.js';

@@ -6,12 +6,8 @@
  */
 import fc from 'fast-check';
 import { expect, it } from 'vitest';
-import {
-  activationNames,
-  activations,
-  type ActivationName,
-  type ParamSpec,
-} from '../../src/elementwise/table.js';
+import type { ParamSpec } from '../../src/elementwise/spec.js';
+import { activationNames, activations, type ActivationName } from '../../src/elementwise/table.js';
 import { fromHalfArray, toHalfArray } from '../../src/core/f16.js';
 import * as ref from '../../src/elementwise/reference.js';
 import { sharedActivations } from '../helpers/gpu.js';

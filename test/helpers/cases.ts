@@ -1,5 +1,6 @@
 /** Parameter cases derived from the activation table: defaults, and every parameter moved off its default. */
-import { activations, type ActivationName, type ParamSpec } from '../../src/elementwise/table.js';
+import type { ParamSpec } from '../../src/elementwise/spec.js';
+import { activations, type ActivationName } from '../../src/elementwise/table.js';
 
 export function paramCases(op: ActivationName): Record<string, number | string>[] {
   const specs = Object.entries(activations[op].params as Record<string, ParamSpec>);

@@ -3,8 +3,9 @@
  * command encoder that records work until a read or flush submits it,
  * uniforms packed into shared arenas, tensor allocation and readback.
  */
-import { BindGroupCache } from './bind-groups.js';
+import { BindGroupCache, type BufferRange } from './bind-groups.js';
 import { foldGrid } from './grid.js';
+import { Pipelines } from './pipelines.js';
 import type { DType } from '../elementwise/codegen.js';
 import {
   ActivationsError,
@@ -18,6 +19,7 @@ import { bytesPerElement, sizeOf, Tensor, type TensorOwner } from '../core/tenso
 import { checkOutputOverlap, checkSameLayout, describe, shapeText } from '../core/validate.js';
 
 export { acquireDevice, type Acquired, type CreateOptions } from './device.js';
+export type { BufferRange } from './bind-groups.js';
 export { foldGrid } from './grid.js';
 
 /** Where uniforms live: 256-byte slots (the minimum dynamic offset alignment) in 64 KiB arenas. */
@@ -37,16 +39,6 @@ export const PAD_BYTES = 16;
 const OOM_SCOPE_BYTES = 1 << 20;
 /** The most bytes of freed tensor buffers kept for reuse. */
 export const POOL_BYTES = 256 * 2 ** 20;
-
-/** Pipelines per device: a lost or destroyed device takes its pipelines with it. */
-const pipelineCache = new WeakMap<GPUDevice, Map<string, GPUComputePipeline>>();
-
-/** One resource binding of a dispatch: a byte range of a buffer. */
-export interface BufferRange {
-  buffer: GPUBuffer;
-  offset: number;
-  size: number;
-}
 
 export interface Stats {
   /** Tensors made or wrapped by this instance and not yet destroyed. */
@@ -87,6 +79,7 @@ export class Runtime implements TensorOwner {
   readonly device: GPUDevice;
   readonly limits: GPUSupportedLimits;
   readonly features: ReadonlySet<string>;
+  readonly #pipelines: Pipelines;
   #encoder: GPUCommandEncoder | null = null;
   #pass: GPUComputePassEncoder | null = null;
   #dispatches = 0;
@@ -147,6 +140,7 @@ export class Runtime implements TensorOwner {
     this.keepAlive = keepAlive;
     this.limits = device.limits;
     this.features = new Set([...device.features] as string[]);
+    this.#pipelines = new Pipelines(device);
     device.lost.then((info) => {
       this.#lost = new DeviceLostError(
         `webgpu-activations: the GPU device was lost (${info.reason}): ${info.message || 'no message'}. ` +
@@ -194,58 +188,16 @@ export class Runtime implements TensorOwner {
   // ---- pipelines ----------------------------------------------------------
 
   pipeline(key: string, label: string, code: () => string): GPUComputePipeline {
-    const cache = this.#cache();
-    let p = cache.get(key);
-    if (!p) {
-      // Compilation errors arrive asynchronously: keep the check, so the next
-      // read or flush reports them with the op's name instead of leaving an
-      // uncaptured error and a silently unwritten output.
-      this.device.pushErrorScope('validation');
-      p = this.device.createComputePipeline(this.#describePipeline(label, code));
-      this.#pipelineChecks.push(
-        this.device.popErrorScope().then((e) => (e ? `${label}: ${e.message}` : null)),
-      );
-      cache.set(key, p);
-    }
-    return p;
+    return this.#pipelines.get(key, label, code);
   }
 
   /** Compiles a pipeline without blocking (createComputePipelineAsync) into the cache. */
-  async prepare(key: string, label: string, code: () => string): Promise<void> {
-    const cache = this.#cache();
-    if (cache.has(key)) return;
-    const descriptor = this.#describePipeline(label, code);
-    try {
-      cache.set(key, await this.device.createComputePipelineAsync(descriptor));
-    } catch (e) {
-      throw new GPUError(`${label}: the pipeline failed to compile: ${(e as Error).message}`);
-    }
-  }
-
-  #describePipeline(label: string, code: () => string): GPUComputePipelineDescriptor {
-    const module = this.device.createShaderModule({ label, code: code() });
-    return { label, layout: 'auto', compute: { module, entryPoint: 'main' } };
-  }
-
-  #cache(): Map<string, GPUComputePipeline> {
-    let cache = pipelineCache.get(this.device);
-    if (!cache) pipelineCache.set(this.device, (cache = new Map()));
-    return cache;
-  }
-
-  #pipelineChecks: Promise<string | null>[] = [];
-
-  /** Throws the first pipeline compilation error reported since the last check. */
-  async #checkPipelines(): Promise<void> {
-    if (this.#pipelineChecks.length === 0) return;
-    const checks = this.#pipelineChecks;
-    this.#pipelineChecks = [];
-    const errors = (await Promise.all(checks)).filter((e) => e !== null);
-    if (errors.length > 0) throw new GPUError(`a kernel failed to compile: ${errors[0]}`);
+  prepare(key: string, label: string, code: () => string): Promise<void> {
+    return this.#pipelines.prepare(key, label, code);
   }
 
   get pipelineCount(): number {
-    return pipelineCache.get(this.device)?.size ?? 0;
+    return this.#pipelines.count;
   }
 
   // ---- recording ----------------------------------------------------------
@@ -350,7 +302,7 @@ export class Runtime implements TensorOwner {
         !this.#external,
       ),
       pipeline.label,
-      () => this.#bindGroups.get(this.device, pipeline, this.#layout(pipeline), [u, ...ranges]),
+      () => this.#bindGroups.get(this.device, pipeline, [u, ...ranges]),
     );
     const pass = this.#passNow();
     pass.setPipeline(pipeline);
@@ -362,14 +314,6 @@ export class Runtime implements TensorOwner {
   }
 
   #bindGroups = new BindGroupCache();
-
-  /** getBindGroupLayout makes a new object on every call: keep one per pipeline. */
-  #layouts = new WeakMap<GPUComputePipeline, GPUBindGroupLayout>();
-  #layout(pipeline: GPUComputePipeline): GPUBindGroupLayout {
-    let l = this.#layouts.get(pipeline);
-    if (!l) this.#layouts.set(pipeline, (l = pipeline.getBindGroupLayout(0)));
-    return l;
-  }
 
   /** Records a buffer-to-buffer copy (ends the open compute pass). */
   copy(src: BufferRange, dst: BufferRange): void {
@@ -412,7 +356,7 @@ export class Runtime implements TensorOwner {
     // Out of memory: an empty submission lets the device retire the buffers destroyed since.
     if (this.#pressure && !this.#encoder) this.device.queue.submit([]);
     this.submit();
-    await this.#checkPipelines();
+    await this.#pipelines.check();
     const failure = await this.#failure();
     if (failure) throw failure;
     await this.#untilLost(this.device.queue.onSubmittedWorkDone());

@@ -109,20 +109,3 @@ export async function waitForBench(
     await new Promise((r) => setTimeout(r, 500));
   }
 }
-
-/** CLI flags (--ops a,b --sizes 1M ...) to the page's query string. */
-export function cliQuery(argv: string[]): string {
-  const q = new URLSearchParams();
-  const known = ['ops', 'sizes', 'dtypes', 'peers', 'shapes', 'samples', 'latency'];
-  for (let i = 0; i < argv.length; i++) {
-    const m = /^--([a-z]+)(?:=(.*))?$/.exec(argv[i]);
-    if (!m || !known.includes(m[1]))
-      throw new Error(
-        `bench: unknown argument ${argv[i]}; options: ${known.map((k) => `--${k}`).join(' ')}`,
-      );
-    const v = m[2] ?? argv[++i];
-    if (v === undefined) throw new Error(`bench: --${m[1]} needs a value`);
-    q.set(m[1], v);
-  }
-  return q.toString();
-}

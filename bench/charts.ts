@@ -1,5 +1,5 @@
 /** The page's two charts, drawn on <canvas> with no library. */
-import type { Row } from './measure.js';
+import type { Row } from './types.js';
 
 const COLORS: Record<string, string> = {
   ours: '#2a9d3a',

@@ -4,7 +4,9 @@
  * two-pass row loop for the softmax family), output stored as float32.
  */
 import { activations, softmaxOps, type ActivationName } from '../src/index.js';
-import { defaults, INPUTS, type PeerImpl } from './measure.js';
+import { elements } from './rows.js';
+import { INPUTS } from './timing.js';
+import type { PeerImpl } from './types.js';
 
 type Fn = (x: number, p: Record<string, number | string>) => number;
 
@@ -44,6 +46,17 @@ export function softmaxRows(
   }
 }
 
+/** Default parameters of an elementwise op (the table's, spelt out for the reference functions). */
+function defaults(op: ActivationName): Record<string, number | string> {
+  const out: Record<string, number | string> = {};
+  for (const [k, spec] of Object.entries(
+    activations[op].params as Record<string, { default: number | string }>,
+  )) {
+    out[k] = spec.default;
+  }
+  return out;
+}
+
 /** Above this the loop is skipped (it is linear in n; at 16M one gelu takes ~8 s and the full run must fit in 20 min). */
 export const CPU_MAX_ELEMENTS = 1 << 20;
 
@@ -51,7 +64,7 @@ export function cpuPeer(): PeerImpl {
   return {
     name: 'cpu',
     make(op, dir, shape, data, dy) {
-      const n = shape.reduce((a, b) => a * b, 1);
+      const n = elements(shape);
       if (n > CPU_MAX_ELEMENTS) return null;
       const out = new Float32Array(n);
       let step: (rep: number) => void;

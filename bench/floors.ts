@@ -5,7 +5,7 @@
  * exp per element). Printed by `npm run bench` under the table.
  */
 import { activations, type ActivationName } from '../src/elementwise/table.js';
-import type { LatencyRow, Row } from './measure.js';
+import type { LatencyRow, Row } from './types.js';
 
 const SOFTMAX = ['softmax', 'logSoftmax', 'softmin'];
 /** Rows up to this length fit in workgroup memory (the softmax floor is higher there). */

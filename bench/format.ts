@@ -1,5 +1,5 @@
 /** Text forms of the results, for the terminal and NOTES (no library import, so the runner stays light). */
-import type { LatencyRow, Row } from './measure.js';
+import type { LatencyRow, Row } from './types.js';
 
 const fmt = (v: number | null, digits: number) => (v === null ? '-' : v.toFixed(digits));
 

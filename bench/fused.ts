@@ -3,7 +3,7 @@
  * "Performance"), on the same tensors, in the same run.
  *
  * - biasAct(op) forward, op relu and gelu: fused biasAct(act, op, x, bias)
- *   vs a bench bias-add kernel (h = x + bias, bench/kernels.ts) then
+ *   vs a bench bias-add kernel (h = x + bias, bench/fused-kernels.ts) then
  *   act.forward(op, h).
  * - biasActBackward(op) with dbias: fused biasActBackward(act, op, { x, bias, dy })
  *   vs act.backward(op, { x: h, dy }) (h = x + bias as the forward stored it)
@@ -23,119 +23,24 @@
  * into one encoder of ours per sample, the library's steps through
  * act.encode; the fused side records into the library's encoder and flush()
  * submits.
+ *
+ * The workloads (shapes, bytes, floors) are in bench/workloads.ts, the
+ * comparison of the two sides' outputs in bench/check.ts.
  */
-import type { Activations, DType, Tensor } from '../src/index.js';
+import type { Activations, Tensor } from '../src/index.js';
+import { biasAct, biasActBackward, glu, scaledMaskedSoftmax } from '../src/fused/index.js';
 import {
-  benchKernel,
   biasAddShader,
   causalMaskShader,
   columnSumShaders,
-  encodeKernel,
   maskAddShader,
   mulShader,
-} from './kernels.js';
-import { INPUTS, makeData, SIZES, type Case, type Direction } from './measure.js';
-import { biasAct, biasActBackward, glu, scaledMaskedSoftmax } from '../src/fused/index.js';
-
-export const FUSED_OPS = ['biasAct', 'biasActBackward', 'swiglu', 'causalSoftmax'] as const;
-export type FusedOp = (typeof FUSED_OPS)[number];
-/** Selects every fused op. */
-export const FUSED_GROUP = 'fused';
-/** Issue 8's floors on fused time / unfused time. */
-export const FUSED_FLOORS: Record<FusedOp, number> = {
-  biasAct: 0.6,
-  biasActBackward: 0.6,
-  swiglu: 0.6,
-  causalSoftmax: 0.75,
-};
-/** The activations biasAct is measured with. */
-const BIAS_ACTS = ['relu', 'gelu'] as const;
-/** Columns of the [rows, C] shapes (the issue's [65536 x 256] at 16M elements). */
-export const FUSED_COLS = 256;
-
-export interface FusedWorkload {
-  op: FusedOp;
-  /** The row's op name: biasAct(relu), biasActBackward(gelu)+dbias, swiglu, causalSoftmax. */
-  name: string;
-  act: (typeof BIAS_ACTS)[number] | null;
-  dir: Direction;
-  dtype: DType;
-  shape: number[];
-  /** Full-size inputs read (1 or 2): picks the copy ceiling. */
-  inputs: 1 | 2;
-  /** Minimum bytes read + written by the fused op. */
-  bytes: number;
-  floor: number;
-}
-
-/** The causal shape of n elements: [n / s^2, s, s] with s <= 256 (256 matrices of 256 x 256 at 16M). */
-export function causalShape(n: number): number[] {
-  const s = Math.min(FUSED_COLS, 2 ** Math.floor(Math.log2(n) / 2));
-  return [n / (s * s), s, s];
-}
-
-/** The fused workloads of the selected ops, dtypes and sizes (shape [n / 256, 256]). */
-export function fusedWorkloads(ops: string[], dtypes: DType[], sizes: string[]): FusedWorkload[] {
-  const out: FusedWorkload[] = [];
-  const chosen = FUSED_OPS.filter((op) => ops.includes(op) || ops.includes(FUSED_GROUP));
-  for (const dtype of dtypes) {
-    const b = dtype === 'float32' ? 4 : 2;
-    for (const s of sizes) {
-      const n = SIZES[s];
-      if (n < 4 * FUSED_COLS) continue;
-      const rows = n / FUSED_COLS;
-      const flat = [rows, FUSED_COLS];
-      const base = { dtype, act: null, dir: 'forward' as Direction, inputs: 1 as const };
-      for (const op of chosen) {
-        const floor = FUSED_FLOORS[op];
-        if (op === 'biasAct')
-          for (const act of BIAS_ACTS)
-            out.push({
-              ...base,
-              op,
-              floor,
-              act,
-              name: `biasAct(${act})`,
-              shape: flat,
-              bytes: (2 * n + FUSED_COLS) * b,
-            });
-        if (op === 'biasActBackward')
-          for (const act of BIAS_ACTS)
-            out.push({
-              ...base,
-              op,
-              floor,
-              act,
-              name: `biasActBackward(${act})+dbias`,
-              dir: 'backward',
-              inputs: 2,
-              shape: flat,
-              bytes: (3 * n + 2 * FUSED_COLS) * b,
-            });
-        if (op === 'swiglu')
-          out.push({
-            ...base,
-            op,
-            floor,
-            name: 'swiglu',
-            inputs: 2,
-            shape: flat,
-            bytes: 3 * n * b,
-          });
-        if (op === 'causalSoftmax')
-          out.push({
-            ...base,
-            op,
-            floor,
-            name: 'causalSoftmax',
-            shape: causalShape(n),
-            bytes: 2 * n * b,
-          });
-      }
-    }
-  }
-  return out;
-}
+} from './fused-kernels.js';
+import { benchKernel, encodeKernel } from './kernels.js';
+import { elements } from './rows.js';
+import { INPUTS } from './timing.js';
+import type { Case } from './types.js';
+import { makeData, type FusedWorkload } from './workloads.js';
 
 /** A Case plus the outputs to compare (each read as float32). */
 export interface FusedCase extends Case {
@@ -189,7 +94,7 @@ function libraryCase(act: Activations, keep: Tensor[], run: (rep: number) => Ten
  * in order, every intermediate and output preallocated (`keep`, freed by
  * dispose). record() returns the step's outputs.
  */
-function encoderCase(
+function unfusedCase(
   act: Activations,
   keep: Tensor[],
   record: (enc: GPUCommandEncoder, rep: number) => Tensor[],
@@ -218,7 +123,7 @@ export function fusedPair(act: Activations, w: FusedWorkload): FusedPair {
   const device = act.device;
   const dtype = w.dtype;
   const opts = { dtype };
-  const n = w.shape.reduce((a, b) => a * b, 1);
+  const n = elements(w.shape);
   const cols = w.shape[w.shape.length - 1];
   const xData = Array.from({ length: INPUTS }, (_, i) =>
     makeData(n, i + 1, w.op === 'causalSoftmax' ? 8 : 4),
@@ -245,7 +150,7 @@ export function fusedPair(act: Activations, w: FusedWorkload): FusedPair {
       const [y, h, y2] = [full(), full(), full()];
       return pair(
         libraryCase(act, [y], (rep) => [biasAct(act, op, xs[rep % INPUTS], bias, { out: y })]),
-        encoderCase(act, [h, y2], (enc, rep) => {
+        unfusedCase(act, [h, y2], (enc, rep) => {
           encodeKernel(enc, add, add.bind([range(xs[rep % INPUTS]), range(bias), range(h)]));
           act.encode(enc, (a) => a.forward(op, h, { out: y2 }));
           return [y2];
@@ -275,7 +180,7 @@ export function fusedPair(act: Activations, w: FusedWorkload): FusedPair {
         const r = biasActBackward(act, op, { x: xs[rep % INPUTS], bias, dy }, { out: dx });
         return [r.dx, r.dbias];
       }),
-      encoderCase(act, [dx2, partials, dbias2], (enc, rep) => {
+      unfusedCase(act, [dx2, partials, dbias2], (enc, rep) => {
         act.encode(enc, (a) => a.backward(op, { x: hs[rep % INPUTS], dy }, { out: dx2 }));
         encodeKernel(enc, k1, k1.bind([range(dx2), range(partials)]));
         encodeKernel(enc, k2, k2.bind([range(partials), range(dbias2)]));
@@ -296,7 +201,7 @@ export function fusedPair(act: Activations, w: FusedWorkload): FusedPair {
       libraryCase(act, [y], (rep) => [
         glu(act, 'swiglu', { a: xs[rep % INPUTS], b: bs[rep % INPUTS] }, { out: y }),
       ]),
-      encoderCase(act, [s, y2], (enc, rep) => {
+      unfusedCase(act, [s, y2], (enc, rep) => {
         act.encode(enc, (a) => a.forward('silu', xs[rep % INPUTS], { out: s }));
         encodeKernel(enc, mul, mul.bind([range(s), range(bs[rep % INPUTS]), range(y2)]));
         return [y2];
@@ -314,7 +219,7 @@ export function fusedPair(act: Activations, w: FusedWorkload): FusedPair {
     libraryCase(act, [y], (rep) => [
       scaledMaskedSoftmax(act, xs[rep % INPUTS], { causal: true, out: y }),
     ]),
-    encoderCase(act, [mask, xm, y2], (enc, rep) => {
+    unfusedCase(act, [mask, xm, y2], (enc, rep) => {
       encodeKernel(enc, build, build.bind([range(mask)]));
       encodeKernel(enc, add, add.bind([range(xs[rep % INPUTS]), range(mask), range(xm)]));
       act.encode(enc, (a) => a.forward('softmax', xm, { axis: -1, out: y2 }));
@@ -322,32 +227,4 @@ export function fusedPair(act: Activations, w: FusedWorkload): FusedPair {
     }),
     `bench kernels building the additive causal mask [${side} x ${side}] and adding it (broadcast), then forward(softmax)`,
   );
-}
-
-/** 'ok' or the first mismatch of fused against unfused outputs, at a tolerance for the dtype. */
-export function compareFused(
-  w: FusedWorkload,
-  fused: Float32Array[],
-  unfused: Float32Array[],
-): string {
-  // float16 rounds h = x + bias (or x + mask, silu(a)) to half between the unfused steps.
-  const [atol, rtol] = w.dtype === 'float32' ? [1e-6, 1e-5] : [2e-3, 1e-2];
-  const names = w.op === 'biasActBackward' ? ['dx', 'dbias'] : ['y'];
-  for (let k = 0; k < names.length; k++) {
-    const a = fused[k];
-    const b = unfused[k];
-    if (a.length !== b.length) return `mismatch: ${names[k]} length ${a.length} vs ${b.length}`;
-    // dbias sums the rows in another order (and, in float16, from dx rounded to half).
-    const dbias = names[k] === 'dbias';
-    const at = dbias ? (w.dtype === 'float32' ? 1e-3 : 0.1) : atol;
-    const rt = dbias ? (w.dtype === 'float32' ? 1e-4 : 1e-2) : rtol;
-    for (let i = 0; i < a.length; i++) {
-      const ok = Number.isNaN(b[i])
-        ? Number.isNaN(a[i])
-        : Math.abs(a[i] - b[i]) <= at + rt * Math.abs(b[i]);
-      if (!ok)
-        return `mismatch: ${names[k]}[${i}] fused ${a[i]} vs unfused ${b[i]} (atol ${at}, rtol ${rt})`;
-    }
-  }
-  return 'ok';
 }

@@ -1,28 +1,20 @@
 /**
  * The benchmark page: reads options from the URL query
  * (?ops=relu,softmax&sizes=1M&dtypes=float32&peers=tf,ort,naive,cpu&shapes=4096x4096&samples=7&latency=0),
- * runs bench/measure.ts on one GPUDevice shared with the peers, and shows the
+ * runs the benchmark (bench/runner.ts) on one GPUDevice shared with the peers, and shows the
  * adapter, a sortable table, the latency figures, two charts and a JSON download.
  * window.__bench tells a driver (bench/run.ts, bench/page.check.ts) how far it got.
  */
 import { createActivations } from '../src/index.js';
+import { adapterSummary } from './adapter.js';
 import { drawGbpsLines, drawRatioBars } from './charts.js';
-import { cpuPeer } from './cpu.js';
-import { formatLatency, vsUnfusedText } from './format.js';
-import { naivePeer } from './kernels.js';
-import {
-  adapterSummary,
-  METHOD,
-  parseOptions,
-  runAll,
-  runLatency,
-  type BenchEnv,
-  type LatencyRow,
-  type PeerImpl,
-  type Results,
-  type Row,
-  emptyRow,
-} from './measure.js';
+import { formatLatency } from './format.js';
+import { parseOptions } from './options.js';
+import { renderLatency, renderTable } from './page-tables.js';
+import { makePeers } from './peers.js';
+import { runBench } from './runner.js';
+import { METHOD } from './timing.js';
+import type { BenchEnv, Results, Row } from './types.js';
 
 interface BenchState {
   state: 'running' | 'done' | 'error';
@@ -40,84 +32,6 @@ declare global {
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const state: BenchState = { state: 'running', progress: '', rows: [], results: null, error: null };
 window.__bench = state;
-
-const COLUMNS: { key: keyof Row | 'shapeText'; label: string; left?: boolean }[] = [
-  { key: 'impl', label: 'impl', left: true },
-  { key: 'op', label: 'op', left: true },
-  { key: 'dir', label: 'dir', left: true },
-  { key: 'dtype', label: 'dtype', left: true },
-  { key: 'shapeText', label: 'shape', left: true },
-  { key: 'size', label: 'elements' },
-  { key: 'ms', label: 'median ms' },
-  { key: 'spreadPct', label: 'spread %' },
-  { key: 'samples', label: 'n' },
-  { key: 'reps', label: 'reps' },
-  { key: 'gbps', label: 'GB/s' },
-  { key: 'ratio', label: 'ratio' },
-  { key: 'vsUnfused', label: 'fused/unfused', left: true },
-  { key: 'check', label: 'check / error', left: true },
-];
-let sortKey: string | null = null;
-let sortDir = 1;
-
-function cell(r: Row, key: string): string | number | null {
-  if (key === 'shapeText') return r.shape.join('x');
-  return (r[key as keyof Row] ?? null) as string | number | null;
-}
-
-function renderTable() {
-  const rows = [...state.rows];
-  if (sortKey) {
-    const k = sortKey;
-    rows.sort((a, b) => {
-      const va = cell(a, k);
-      const vb = cell(b, k);
-      if (va === vb) return 0;
-      if (va === null) return 1;
-      if (vb === null) return -1;
-      return (va < vb ? -1 : 1) * sortDir;
-    });
-  }
-  const table = $<HTMLTableElement>('results');
-  const num = (v: number | null, d: number) => (v === null ? '–' : v.toFixed(d));
-  table.innerHTML =
-    `<thead><tr>${COLUMNS.map((c) => `<th class="${c.left ? 'l' : ''}" data-key="${c.key}">${c.label}${sortKey === c.key ? (sortDir > 0 ? ' ▲' : ' ▼') : ''}</th>`).join('')}</tr></thead>` +
-    `<tbody>${rows
-      .map((r) => {
-        const status = r.error
-          ? `<td class="err">ERROR ${escape(r.error)}</td>`
-          : `<td class="${r.check && r.check !== 'ok' ? 'bad' : 'l'}">${escape(r.check ?? '')}</td>`;
-        return `<tr class="${r.impl === 'ceiling' ? 'ceiling' : r.impl === 'ours' ? 'ours' : ''}"><td class="l">${r.impl}</td><td class="l">${r.op}</td><td class="l">${r.dir}</td><td class="l">${r.dtype}</td><td class="l">${r.shape.join('x')}</td><td>${r.size}</td><td>${r.ms === null ? '–' : r.ms.toPrecision(4)}</td><td>${num(r.spreadPct, 0)}</td><td>${r.samples}</td><td>${r.reps}</td><td>${num(r.gbps, 3)}</td><td>${num(r.ratio, 3)}</td><td class="l${r.floor != null && r.vsUnfused != null && r.vsUnfused > r.floor ? ' bad' : ''}" title="${escape(r.note ?? '')}">${escape(vsUnfusedText(r))}</td>${status}</tr>`;
-      })
-      .join('')}</tbody>`;
-  table.querySelectorAll('th').forEach((th) =>
-    th.addEventListener('click', () => {
-      const k = th.dataset.key!;
-      sortDir = sortKey === k ? -sortDir : 1;
-      sortKey = k;
-      renderTable();
-    }),
-  );
-}
-
-function renderLatency(rows: LatencyRow[]) {
-  $<HTMLTableElement>('latency').innerHTML =
-    '<tr><th class="l">case</th><th>ms per op</th><th>spread %</th><th>n</th><th class="l">what</th></tr>' +
-    rows
-      .map((r) =>
-        r.error
-          ? `<tr><td class="l">${r.name}</td><td class="err" colspan="4">ERROR ${escape(r.error)}</td></tr>`
-          : `<tr><td class="l">${r.name}</td><td>${r.msPerOp?.toFixed(4) ?? '–'}</td><td>${r.spreadPct?.toFixed(0) ?? '–'}</td><td>${r.samples}</td><td class="l">${escape(r.note)}</td></tr>`,
-      )
-      .join('');
-}
-
-function escape(s: string) {
-  return s.replace(
-    /[&<>"]/g,
-    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!,
-  );
-}
 
 function drawCharts() {
   drawRatioBars($<HTMLCanvasElement>('ratio-chart'), state.rows);
@@ -151,56 +65,31 @@ async function main() {
     breathe: () => new Promise((r) => setTimeout(r, 0)),
   };
 
-  const peers: PeerImpl[] = [];
-  const peerErrors: Row[] = [];
-  const failedPeer = (name: string, e: unknown) =>
-    peerErrors.push({
-      ...emptyRow(name, { op: '(setup)', dir: 'forward', dtype: 'float32', shape: [0] }),
-      error: `${name} setup failed: ${(e as Error)?.message ?? e}`,
-    });
-  for (const name of options.peers) {
-    try {
-      if (name === 'tf') peers.push(await (await import('./peer-tf.js')).tfPeer(device));
-      if (name === 'ort')
-        peers.push((await import('./peer-ort.js')).ortPeer(device, `${location.origin}/ort-dist/`));
-      if (name === 'naive') peers.push(naivePeer(device));
-      if (name === 'cpu') peers.push(cpuPeer());
-    } catch (e) {
-      failedPeer(name, e);
-    }
-  }
-  state.rows.push(...peerErrors);
+  const { peers, failed } = await makePeers(options.peers, device, `${location.origin}/ort-dist/`);
+  state.rows.push(...failed);
 
-  const started = performance.now();
-  const startedAt = new Date().toISOString();
+  const table = $<HTMLTableElement>('results');
   let lastDraw = 0;
-  const rows = await runAll({
+  const results = await runBench({
     env,
     act,
     options,
     peers,
+    envName: 'browser',
+    adapter: summary,
+    method: METHOD,
+    leading: failed,
     onRow(r) {
       state.rows.push(r);
-      renderTable();
+      renderTable(table, state.rows);
       if (performance.now() - lastDraw > 2000) {
         drawCharts();
         lastDraw = performance.now();
       }
     },
   });
-  const latency = options.latency ? await runLatency(env, act, options.samples) : [];
-  renderLatency(latency);
+  renderLatency($<HTMLTableElement>('latency'), results.latency);
   drawCharts();
-  const results: Results = {
-    env: 'browser',
-    adapter: summary,
-    options,
-    method: METHOD,
-    rows: [...peerErrors, ...rows],
-    latency,
-    startedAt,
-    durationMs: performance.now() - started,
-  };
   state.results = results;
   const button = $<HTMLButtonElement>('download');
   button.disabled = false;
@@ -213,7 +102,7 @@ async function main() {
     a.click();
   };
   env.progress(`done: ${results.rows.length} rows in ${(results.durationMs / 1000).toFixed(1)} s`);
-  console.log(`[bench] latency\n${formatLatency(latency)}`);
+  console.log(`[bench] latency\n${formatLatency(results.latency)}`);
   state.state = 'done';
 }
 

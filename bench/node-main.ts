@@ -1,32 +1,25 @@
 /** The body of bench/node.ts (imported after the ?raw hooks are registered). */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { create, globals } from 'webgpu';
 import { createActivations } from '../src/index.js';
-import { cpuPeer } from './cpu.js';
+import { adapterSummary } from './adapter.js';
+import { sleepBeforeWaits } from './dawn.js';
+import { parseFlags } from './flags.js';
 import { formatLatency, formatTable } from './format.js';
-import { naivePeer } from './kernels.js';
-import {
-  adapterSummary,
-  METHOD,
-  parseOptions,
-  runAll,
-  runLatency,
-  type BenchEnv,
-  type PeerImpl,
-  type Results,
-} from './measure.js';
+import { parseOptions } from './options.js';
+import { makePeers } from './peers.js';
+import { runBench } from './runner.js';
+import { METHOD } from './timing.js';
+import type { BenchEnv } from './types.js';
+
+/** The peers that run in Node (TF.js and ORT Web are browser peers). */
+const NODE_PEERS = ['naive', 'cpu'] as const;
 
 export async function main(argv: string[]): Promise<void> {
-  const args = new Map<string, string>();
-  for (let i = 0; i < argv.length; i++) {
-    const m = /^--([a-z]+)(?:=(.*))?$/.exec(argv[i]);
-    if (!m) throw new Error(`unknown argument ${argv[i]}`);
-    args.set(m[1], m[2] ?? argv[++i]);
-  }
-  if (!args.has('peers')) args.set('peers', 'naive,cpu');
-  const options = parseOptions((k) => args.get(k) ?? null);
+  const flags = parseFlags(argv);
+  if (!flags.has('peers')) flags.set('peers', NODE_PEERS.join(','));
+  const options = parseOptions((k) => flags.get(k));
   Object.assign(globalThis, globals);
   const gpu = create([]);
   const adapter = await gpu.requestAdapter();
@@ -35,50 +28,30 @@ export async function main(argv: string[]): Promise<void> {
   const act = await createActivations({ gpu });
   const device = act.device;
 
-  // Dawn's node binding spins the JS thread while a queue wait is pending, taking a
-  // core from SwiftShader. So each wait first sleeps for most of the time the
-  // previous samples say the work takes, then awaits the rest.
-  let expectMs = 0;
-  const queue = device.queue;
-  const wait = queue.onSubmittedWorkDone.bind(queue);
-  queue.onSubmittedWorkDone = async () => {
-    const ahead = expectMs * 0.8;
-    expectMs = 0;
-    if (ahead > 1) await sleep(ahead);
-    return wait();
-  };
-
   const isTTY = process.stderr.isTTY;
   const t0 = Date.now();
   const env: BenchEnv = {
     name: 'node',
     now: () => performance.now(),
-    expect(ms) {
-      expectMs = ms;
-    },
+    expect: sleepBeforeWaits(device.queue),
     progress(line) {
       const s = `bench:node ${((Date.now() - t0) / 1000).toFixed(0).padStart(4)} s  ${line}`;
       process.stderr.write(isTTY ? `\r${s.slice(0, 118).padEnd(118)}` : `${s}\n`);
     },
   };
-  const peers: PeerImpl[] = [];
-  if (options.peers.includes('naive')) peers.push(naivePeer(device));
-  if (options.peers.includes('cpu')) peers.push(cpuPeer());
-  const startedAt = new Date().toISOString();
-  const started = performance.now();
-  const rows = await runAll({ env, act, options, peers });
-  const latency = options.latency ? await runLatency(env, act, options.samples) : [];
-  if (isTTY) process.stderr.write('\n');
-  const results: Results = {
-    env: 'node (Dawn, webgpu package)',
-    adapter: adapterSummary(device, adapter),
+  const names = options.peers.filter((p) => (NODE_PEERS as readonly string[]).includes(p));
+  const { peers, failed } = await makePeers(names, device);
+  const results = await runBench({
+    env,
+    act,
     options,
+    peers,
+    envName: 'node (Dawn, webgpu package)',
+    adapter: adapterSummary(device, adapter),
+    leading: failed,
     method: `${METHOD} Node: each queue wait first sleeps for 80% of the expected time (Dawn spins the JS thread while waiting).`,
-    rows,
-    latency,
-    startedAt,
-    durationMs: performance.now() - started,
-  };
+  });
+  if (isTTY) process.stderr.write('\n');
   const out = fileURLToPath(new URL('./results', import.meta.url));
   mkdirSync(out, { recursive: true });
   writeFileSync(`${out}/node.json`, JSON.stringify(results, null, 2));
@@ -86,11 +59,11 @@ export async function main(argv: string[]): Promise<void> {
   console.log(
     `adapter: ${a.vendor} ${a.architecture} ${a.description} (fallback: ${a.isFallbackAdapter})`,
   );
-  console.log(formatTable(rows));
+  console.log(formatTable(results.rows));
   console.log('\nsmall-work latency');
-  console.log(formatLatency(latency));
+  console.log(formatLatency(results.latency));
   console.log(
-    `\n${rows.length} rows in ${(results.durationMs / 1000).toFixed(1)} s; wrote bench/results/node.json`,
+    `\n${results.rows.length} rows in ${(results.durationMs / 1000).toFixed(1)} s; wrote bench/results/node.json`,
   );
   device.destroy();
 }

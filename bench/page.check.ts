@@ -7,7 +7,7 @@
  * button is enabled, and the console had no errors. Exits non-zero on failure.
  */
 import { openBench, waitForBench } from './browser.js';
-import type { Results } from './measure.js';
+import type { Results } from './types.js';
 
 const QUERY =
   'ops=relu,sigmoid,gelu,softmax,fused&sizes=1K&dtypes=float32,float16&peers=tf,ort,naive,cpu&samples=3';

@@ -7,7 +7,8 @@
  * Forward only: ORT Web has no backward ops.
  */
 import * as ort from 'onnxruntime-web/webgpu';
-import { INPUTS, type Case, type PeerImpl } from './measure.js';
+import { INPUTS } from './timing.js';
+import type { Case, PeerImpl } from './types.js';
 import { oneNodeModel, type Attr } from './onnx.js';
 import { readBuffer } from './kernels.js';
 

@@ -6,7 +6,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
-import { INPUTS, type Case, type PeerImpl } from './measure.js';
+import { INPUTS } from './timing.js';
+import type { Case, PeerImpl } from './types.js';
 
 type Unary = (x: tf.Tensor) => tf.Tensor;
 

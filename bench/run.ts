@@ -8,15 +8,16 @@
  * bench/results/latest.json and bench/results/charts.png.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { cliQuery, openBench, ROOT, waitForBench } from './browser.js';
+import { openBench, ROOT, waitForBench } from './browser.js';
+import { parseFlags } from './flags.js';
 import { formatFloors } from './floors.js';
 import { formatLatency, formatTable } from './format.js';
-import type { Results } from './measure.js';
+import type { Results } from './types.js';
 
 const TIMEOUT_MS = 40 * 60_000;
 
 async function main() {
-  const query = cliQuery(process.argv.slice(2));
+  const query = parseFlags(process.argv.slice(2)).toString();
   const errors: string[] = [];
   const tty = process.stderr.isTTY;
   const session = await openBench(query, (type, text) => {

@@ -9,13 +9,14 @@
  * /proc: Linux only), against the row's floor.
  */
 import { register } from 'node:module';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { create, globals } from 'webgpu';
+import { sleepBeforeWaits } from '../dawn.js';
 import { median, workerCpu } from './cpu-time.js';
 
 register('../raw-hooks.mjs', import.meta.url);
 const { createActivations } = await import('../../src/index.js');
-const { fusedPair, fusedWorkloads } = await import('../fused.js');
+const { fusedPair } = await import('../fused.js');
+const { fusedWorkloads } = await import('../workloads.js');
 
 const samples = Number(process.argv[2] ?? 9);
 const only = process.argv[3];
@@ -23,13 +24,7 @@ const only = process.argv[3];
 Object.assign(globalThis, globals);
 const act = await createActivations({ gpu: create([]) });
 // Dawn spins the JS thread while a queue wait is pending: sleep through most of it first.
-const queue = act.device.queue;
-const wait = queue.onSubmittedWorkDone.bind(queue);
-let expectMs = 0;
-queue.onSubmittedWorkDone = async () => {
-  if (expectMs > 1) await sleep(expectMs * 0.8);
-  return wait();
-};
+const expect = sleepBeforeWaits(act.device.queue);
 
 for (const w of fusedWorkloads(['fused'], ['float32'], ['16M'])) {
   if (only && !w.name.includes(only)) continue;
@@ -43,7 +38,7 @@ for (const w of fusedWorkloads(['fused'], ['float32'], ['16M'])) {
   }
   for (let k = 0; k < samples; k++) {
     for (const j of k % 2 ? [1, 0] : [0, 1]) {
-      expectMs = wall[j].length ? median(wall[j]) : 0;
+      expect(wall[j].length ? median(wall[j]) : 0);
       const c0 = workerCpu();
       const t0 = performance.now();
       sides[j].step(k + 1);

@@ -1,0 +1,50 @@
+/** Result rows: an empty row for a workload, its byte count, and how an error lands in it. */
+import type { DType } from '../src/index.js';
+import type { Direction, Row, Workload } from './types.js';
+
+/** Elements of a shape. */
+export const elements = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
+
+export const bytesPer = (dtype: DType) => (dtype === 'float32' ? 4 : 2);
+
+/** Each input read once and the output written once: x and y forward, x, dy and dx backward. */
+export function minBytes(w: { dir: Direction; dtype: DType; shape: number[] }): number {
+  return elements(w.shape) * bytesPer(w.dtype) * (w.dir === 'forward' ? 2 : 3);
+}
+
+/** A row with no measurement yet (every figure null). */
+export function emptyRow(impl: string, w: Workload): Row {
+  return {
+    impl,
+    op: w.op,
+    dir: w.dir,
+    dtype: w.dtype,
+    shape: w.shape,
+    size: elements(w.shape),
+    bytes: minBytes(w),
+    ms: null,
+    spreadPct: null,
+    samples: 0,
+    reps: 0,
+    gbps: null,
+    ceiling: null,
+    ratio: null,
+    check: null,
+    error: null,
+  };
+}
+
+/** An error as a row shows it: the library's error code first, when it has one. */
+export function describeError(e: unknown): string {
+  const err = e as { code?: string; message?: string };
+  const msg = err?.message ?? String(e);
+  return err?.code ? `${err.code}: ${msg}` : msg;
+}
+
+/** Pops the row's validation scope: a GPU validation error fails the row (and its figures are dropped). */
+export async function scoped(device: GPUDevice, row: Row): Promise<void> {
+  const err = await device.popErrorScope();
+  if (!err || row.error) return;
+  row.error = `GPU validation error: ${err.message.split('\n')[0]}`;
+  Object.assign(row, { ms: null, spreadPct: null, gbps: null, ratio: null, check: null });
+}

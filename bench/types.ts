@@ -1,0 +1,113 @@
+/**
+ * The shapes the measuring code, the page, the Node runner and the text and
+ * chart forms share: a result row, a latency row, the results file
+ * (bench/results/latest.json), and the two interfaces an implementation
+ * under test meets (Case, PeerImpl). Types only.
+ */
+import type { DType } from '../src/index.js';
+import type { BenchOptions } from './options.js';
+
+export type Direction = 'forward' | 'backward';
+
+/** One op at one dtype and shape. */
+export interface Workload {
+  op: string;
+  dir: Direction;
+  dtype: DType;
+  shape: number[];
+}
+
+export interface Row {
+  /** 'ours' | 'ceiling' | a peer name. */
+  impl: string;
+  op: string;
+  dir: Direction;
+  dtype: DType;
+  shape: number[];
+  size: number;
+  /** Minimum bytes read + written. */
+  bytes: number;
+  ms: number | null;
+  spreadPct: number | null;
+  samples: number;
+  reps: number;
+  gbps: number | null;
+  /** Which ceiling the ratio is against ('copy-kernel' or 'copy2-kernel'). */
+  ceiling: string | null;
+  ratio: number | null;
+  /** Peer check against our output: 'ok', 'mismatch ...', or null (not checked). */
+  check: string | null;
+  error: string | null;
+  /** Fused rows (impl 'fused'): fused median time / unfused median time, same run. */
+  vsUnfused?: number | null;
+  /** Fused rows: the issue's floor on vsUnfused. */
+  floor?: number | null;
+  /** Fused and unfused rows: what the unfused sequence is. */
+  note?: string;
+}
+
+export interface LatencyRow {
+  name: string;
+  /** Milliseconds per op (median). */
+  msPerOp: number | null;
+  spreadPct: number | null;
+  samples: number;
+  note: string;
+  error: string | null;
+}
+
+export interface AdapterSummary {
+  vendor: string;
+  architecture: string;
+  device: string;
+  description: string;
+  isFallbackAdapter: boolean | null;
+  features: string[];
+  timestampQuery: boolean;
+}
+
+export interface Results {
+  env: string;
+  adapter: AdapterSummary;
+  options: BenchOptions;
+  method: string;
+  rows: Row[];
+  latency: LatencyRow[];
+  startedAt: string;
+  durationMs: number;
+}
+
+/** What differs between the browser and Node. */
+export interface BenchEnv {
+  name: string;
+  now(): number;
+  /** Called before a sample with the expected wall time of its wait (Node sleeps instead of spinning). */
+  expect?(ms: number): void;
+  progress(line: string): void;
+  /** Lets the page repaint between rows. */
+  breathe?(): Promise<void>;
+}
+
+/** One op under measurement: record `rep`, then finish() submits and waits. */
+export interface Case {
+  /** Records (or runs) one op on input number rep % INPUTS. */
+  step(rep: number): void | Promise<void>;
+  /** Submits what was recorded and resolves when the device has finished it. */
+  finish(): Promise<void>;
+  /** The output of the last step, as float32, for the cross-check. */
+  output?(): Promise<Float32Array>;
+  dispose(): void;
+}
+
+export interface PeerImpl {
+  name: string;
+  /** Null when the peer has no such op (no row is made). */
+  make(
+    op: string,
+    dir: Direction,
+    shape: number[],
+    data: Float32Array[],
+    dy: Float32Array,
+  ): Promise<Case> | null;
+  dispose?(): void;
+}

@@ -1,15 +1,25 @@
 /**
  * The benchmark's accuracy checks: a peer's output against ours, and a fused
- * op's outputs against its unfused sequence's.
+ * op's outputs against its unfused sequence's. Both use the project's one
+ * tolerance rule (src/core/tolerance.ts: NaN only where NaN, +-Inf exactly).
  */
+import type { DType } from '../src/index.js';
+import { close, ELEMENTWISE, SOFTMAX, type Tolerance } from '../src/core/tolerance.js';
 import type { FusedWorkload } from './workloads.js';
 
-/** The float32 tolerance of the project: NaN only matches NaN, infinities must be equal. */
-export function close(got: number, want: number, atol = 1e-6, rtol = 4e-6): boolean {
-  if (Number.isNaN(want)) return Number.isNaN(got);
-  if (!Number.isFinite(want)) return got === want;
-  return Math.abs(got - want) <= atol + rtol * Math.abs(want);
-}
+/** Peers against our float32 output: the elementwise bound, softmax family included (METHOD says so). */
+const PEER: Tolerance = ELEMENTWISE;
+
+/**
+ * Fused against unfused. float32 outputs at 1e-6 + 1e-5|b| (SOFTMAX's
+ * values). float16 looser: the unfused steps round h = x + bias (or x +
+ * mask, silu(a)) to half between kernels. dbias looser still: it sums the
+ * rows in another order (and, in float16, from dx rounded to half).
+ */
+const FUSED: Record<DType, { out: Tolerance; dbias: Tolerance }> = {
+  float32: { out: SOFTMAX, dbias: { atol: 1e-3, rtol: 1e-4 } },
+  float16: { out: { atol: 2e-3, rtol: 1e-2 }, dbias: { atol: 0.1, rtol: 1e-2 } },
+};
 
 /** 'ok' or a description of the first mismatches. */
 export function compare(got: Float32Array, want: Float32Array): string {
@@ -18,7 +28,7 @@ export function compare(got: Float32Array, want: Float32Array): string {
   let first = -1;
   let worst = 0;
   for (let i = 0; i < got.length; i++) {
-    if (!close(got[i], want[i])) {
+    if (!close(got[i], want[i], PEER)) {
       if (first < 0) first = i;
       bad++;
       worst = Math.max(worst, Math.abs(got[i] - want[i]) || Infinity);
@@ -34,23 +44,15 @@ export function compareFused(
   fused: Float32Array[],
   unfused: Float32Array[],
 ): string {
-  // float16 rounds h = x + bias (or x + mask, silu(a)) to half between the unfused steps.
-  const [atol, rtol] = w.dtype === 'float32' ? [1e-6, 1e-5] : [2e-3, 1e-2];
   const names = w.op === 'biasActBackward' ? ['dx', 'dbias'] : ['y'];
   for (let k = 0; k < names.length; k++) {
     const a = fused[k];
     const b = unfused[k];
     if (a.length !== b.length) return `mismatch: ${names[k]} length ${a.length} vs ${b.length}`;
-    // dbias sums the rows in another order (and, in float16, from dx rounded to half).
-    const dbias = names[k] === 'dbias';
-    const at = dbias ? (w.dtype === 'float32' ? 1e-3 : 0.1) : atol;
-    const rt = dbias ? (w.dtype === 'float32' ? 1e-4 : 1e-2) : rtol;
+    const tol = names[k] === 'dbias' ? FUSED[w.dtype].dbias : FUSED[w.dtype].out;
     for (let i = 0; i < a.length; i++) {
-      const ok = Number.isNaN(b[i])
-        ? Number.isNaN(a[i])
-        : Math.abs(a[i] - b[i]) <= at + rt * Math.abs(b[i]);
-      if (!ok)
-        return `mismatch: ${names[k]}[${i}] fused ${a[i]} vs unfused ${b[i]} (atol ${at}, rtol ${rt})`;
+      if (!close(a[i], b[i], tol))
+        return `mismatch: ${names[k]}[${i}] fused ${a[i]} vs unfused ${b[i]} (atol ${tol.atol}, rtol ${tol.rtol})`;
     }
   }
   return 'ok';

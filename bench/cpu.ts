@@ -58,7 +58,7 @@ function defaults(op: ActivationName): Record<string, number | string> {
 }
 
 /** Above this the loop is skipped (it is linear in n; at 16M one gelu takes ~8 s and the full run must fit in 20 min). */
-export const CPU_MAX_ELEMENTS = 1 << 20;
+const CPU_MAX_ELEMENTS = 1 << 20;
 
 export function cpuPeer(): PeerImpl {
   return {

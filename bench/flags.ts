@@ -3,7 +3,7 @@
  * (--ops a,b --sizes 1M ... or --ops=a,b) as the key -> value pairs the page
  * reads from its URL query. No library import: the browser runner stays light.
  */
-export const FLAGS = ['ops', 'sizes', 'dtypes', 'peers', 'shapes', 'samples', 'latency'];
+const FLAGS = ['ops', 'sizes', 'dtypes', 'peers', 'shapes', 'samples', 'latency'];
 
 /** argv to key -> value; an unknown flag or one without a value throws. */
 export function parseFlags(argv: string[]): URLSearchParams {

@@ -13,7 +13,7 @@ const ROW_FITS = 4096;
 const PEER_LEAD = 1.5;
 const SMALL_WORK = 1.3;
 
-export interface FloorCheck {
+interface FloorCheck {
   op: string;
   dir: string;
   shape: string;
@@ -39,7 +39,7 @@ function floorOf(r: Row): number | null {
   return def.transcendental ? 0.75 : 0.9;
 }
 
-export function checkFloors(rows: Row[]): FloorCheck[] {
+function checkFloors(rows: Row[]): FloorCheck[] {
   const key = (r: Row) => `${r.op}|${r.dir}|${r.dtype}|${r.shape.join('x')}`;
   const peers = new Map<string, number>();
   const cpu = new Map<string, number>();

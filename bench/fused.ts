@@ -43,7 +43,7 @@ import type { Case } from './types.js';
 import { makeData, type FusedWorkload } from './workloads.js';
 
 /** A Case plus the outputs to compare (each read as float32). */
-export interface FusedCase extends Case {
+interface FusedCase extends Case {
   outputs(): Promise<Float32Array[]>;
 }
 

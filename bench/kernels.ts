@@ -113,7 +113,7 @@ export async function readBuffer(
  * A Case over our own encoder: step records one dispatch (or copy) for input
  * rep % INPUTS; finish submits and waits.
  */
-export function encoderCase(
+function encoderCase(
   device: GPUDevice,
   label: string,
   record: (enc: GPUCommandEncoder, pass: () => GPUComputePassEncoder, rep: number) => void,

@@ -22,7 +22,7 @@ import { elements } from './rows.js';
 /** A WGSL f32 literal for a default parameter value. */
 const lit = (v: number) => (Number.isInteger(v) ? `${v}.0` : `${v}`);
 
-export function naiveShader(op: ActivationName, dir: Direction): string {
+function naiveShader(op: ActivationName, dir: Direction): string {
   const def = activations[op] as unknown as {
     params: Record<string, { kind: string; default: number | string; values?: readonly string[] }>;
     wgsl: { forward: string; derivative: string };

@@ -12,14 +12,14 @@ export const SIZES: Record<string, number> = {
   '16M': 1 << 24,
 };
 /** The softmax shapes of the benchmark issue (16M elements each). */
-export const SOFTMAX_SHAPES_16M: number[][] = [
+const SOFTMAX_SHAPES_16M: number[][] = [
   [4096, 4096],
   [65536, 256],
   [256, 65536],
   [32, 262144],
   [8, 2097152],
 ];
-export const ALL_PEERS = ['tf', 'ort', 'naive', 'cpu'] as const;
+const ALL_PEERS = ['tf', 'ort', 'naive', 'cpu'] as const;
 export type PeerName = (typeof ALL_PEERS)[number];
 
 /** The fused ops the bench measures beside their unfused sequences (bench/fused.ts). */

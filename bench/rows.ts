@@ -8,7 +8,7 @@ export const elements = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
 export const bytesPer = (dtype: DType) => (dtype === 'float32' ? 4 : 2);
 
 /** Each input read once and the output written once: x and y forward, x, dy and dx backward. */
-export function minBytes(w: { dir: Direction; dtype: DType; shape: number[] }): number {
+function minBytes(w: { dir: Direction; dtype: DType; shape: number[] }): number {
   return elements(w.shape) * bytesPer(w.dtype) * (w.dir === 'forward' ? 2 : 3);
 }
 

@@ -19,12 +19,7 @@ import type { AdapterSummary, BenchEnv, Case, PeerImpl, Results, Row, Workload }
 import { fusedWorkloads, isSoftmax, makeData, workloads, type FusedWorkload } from './workloads.js';
 
 /** Our op as a Case: rotating inputs, one preallocated output, recorded into the library's encoder. */
-export function ourCase(
-  act: Activations,
-  w: Workload,
-  data: Float32Array[],
-  dyData: Float32Array,
-): Case {
+function ourCase(act: Activations, w: Workload, data: Float32Array[], dyData: Float32Array): Case {
   const opts = { dtype: w.dtype };
   const xs = data.map((d) => act.tensor(d, w.shape, opts));
   const dy = w.dir === 'backward' ? act.tensor(dyData, w.shape, opts) : null;
@@ -47,7 +42,7 @@ export function ourCase(
   };
 }
 
-export interface RunContext {
+interface RunContext {
   env: BenchEnv;
   act: Activations;
   options: BenchOptions;
@@ -56,7 +51,7 @@ export interface RunContext {
 }
 
 /** Runs everything: ceilings per (bytes), ours, then each peer on the same data. */
-export async function runAll(ctx: RunContext): Promise<Row[]> {
+async function runAll(ctx: RunContext): Promise<Row[]> {
   const { env, act, options } = ctx;
   const rows: Row[] = [];
   const push = (r: Row) => {

@@ -20,11 +20,11 @@
 import type { BenchEnv, Case } from './types.js';
 
 export const INPUTS = 3;
-export const TARGET_SAMPLE_MS = 40;
-export const MAX_REPS = 100;
-export const MIN_SAMPLES = 3;
-export const SLOW_OP_MS = 400;
-export const ROW_BUDGET_MS = 8000;
+const TARGET_SAMPLE_MS = 40;
+const MAX_REPS = 100;
+const MIN_SAMPLES = 3;
+const SLOW_OP_MS = 400;
+const ROW_BUDGET_MS = 8000;
 
 export const METHOD =
   'One sample = reps ops recorded back to back (ours: into the library encoder, one submission), then submit and ' +
@@ -35,7 +35,7 @@ export const METHOD =
   'vectorised WGSL copy kernel of the same bytes (forward, softmax forward) or the two-input copy kernel ' +
   '(backward). Peers are checked against our float32 output: |a-b| <= 1e-6 + 4e-6|b|, NaN only where NaN.';
 
-export const median = (xs: number[]) => {
+const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;

@@ -51,7 +51,7 @@ export function makeData(n: number, seed: number, scale = 4): Float32Array {
 // ---- fused ops beside their unfused sequences ---------------------------------
 
 /** Issue 8's floors on fused time / unfused time. */
-export const FUSED_FLOORS: Record<FusedOp, number> = {
+const FUSED_FLOORS: Record<FusedOp, number> = {
   biasAct: 0.6,
   biasActBackward: 0.6,
   swiglu: 0.6,
@@ -60,7 +60,7 @@ export const FUSED_FLOORS: Record<FusedOp, number> = {
 /** The activations biasAct is measured with. */
 const BIAS_ACTS = ['relu', 'gelu'] as const;
 /** Columns of the [rows, C] shapes (the issue's [65536 x 256] at 16M elements). */
-export const FUSED_COLS = 256;
+const FUSED_COLS = 256;
 
 export interface FusedWorkload {
   op: FusedOp;
@@ -78,7 +78,7 @@ export interface FusedWorkload {
 }
 
 /** The causal shape of n elements: [n / s^2, s, s] with s <= 256 (256 matrices of 256 x 256 at 16M). */
-export function causalShape(n: number): number[] {
+function causalShape(n: number): number[] {
   const s = Math.min(FUSED_COLS, 2 ** Math.floor(Math.log2(n) / 2));
   return [n / (s * s), s, s];
 }

@@ -4,15 +4,22 @@
  */
 import elementwiseTemplate from '../../shaders/elementwise/elementwise.wgsl?raw';
 import mathSource from '../../shaders/common/math.wgsl?raw';
-import f16Source from '../../shaders/common/f16.wgsl?raw';
 import { type ActivationName, defOf } from './table.js';
-
 import type { DType } from '../core/tensor.js';
+import {
+  halfHelpers,
+  mergeTailFn,
+  packFn,
+  unpackFn,
+  wordType,
+  type WordLayout,
+} from '../wgsl/storage.js';
+import { fill } from '../wgsl/template.js';
 
 export type { DType };
 
 /** How operands are read: 16/8-byte words of 4 lanes, or one 32-bit word per invocation. */
-export type Layout = 'vector' | 'scalar';
+export type Layout = WordLayout;
 
 /** Which computation the kernel does. */
 export type Direction = 'forward' | 'backward' | 'backwardFromY';
@@ -36,87 +43,15 @@ export interface ElementwiseKernel {
   wholeWords: boolean;
 }
 
-/** Word type, lane type and lane count of each storage layout. */
-interface Storage {
-  word: string;
-  lanes: string;
-  count: number;
-  unpack: string;
-  pack: string;
-  /** Body of merge_tail(old, new, valid): keep `fresh` bits for lanes < valid. */
-  mergeTail: string;
-}
-
-const storages: Record<DType, Record<Layout, Storage>> = {
-  float32: {
-    vector: {
-      word: 'vec4<u32>',
-      lanes: 'vec4<f32>',
-      count: 4,
-      unpack: 'return bitcast<vec4<f32>>(w);',
-      pack: 'return bitcast<vec4<u32>>(v);',
-      mergeTail: 'return select(old, fresh, vec4<u32>(0u, 1u, 2u, 3u) < vec4<u32>(valid));',
-    },
-    scalar: {
-      word: 'u32',
-      lanes: 'f32',
-      count: 1,
-      unpack: 'return bitcast<f32>(w);',
-      pack: 'return bitcast<u32>(v);',
-      mergeTail: 'return select(old, fresh, valid > 0u);',
-    },
-  },
-  float16: {
-    vector: {
-      word: 'vec2<u32>',
-      lanes: 'vec4<f32>',
-      count: 4,
-      unpack: 'return vec4<f32>(unpack2x16float(w.x), unpack2x16float(w.y));',
-      pack: 'let lo = half_bits(v.xy);\n  let hi = half_bits(v.zw);\n  return vec2<u32>(lo.x | (lo.y << 16u), hi.x | (hi.y << 16u));',
-      mergeTail:
-        'let m = vec2<u32>(half_mask(valid), half_mask(max(valid, 2u) - 2u));\n  return (fresh & m) | (old & ~m);',
-    },
-    scalar: {
-      word: 'u32',
-      lanes: 'vec2<f32>',
-      count: 2,
-      unpack: 'return unpack2x16float(w);',
-      pack: 'let h = half_bits(v);\n  return h.x | (h.y << 16u);',
-      mergeTail: 'let m = half_mask(valid);\n  return (fresh & m) | (old & ~m);',
-    },
-  },
-};
-
-/** WGSL load of element g of `name` (u32 words of one f32 or two halves) as f32. */
-export function loadElement(dtype: DType, name: string): string {
-  return dtype === 'float32'
-    ? `fn load_${name}(g: u32) -> f32 { return bitcast<f32>(${name}[g]); }`
-    : `fn load_${name}(g: u32) -> f32 { return unpack2x16float(${name}[g >> 1u])[g & 1u]; }`;
-}
-
-/** Lanes per storage word: elements each invocation handles. */
-export function lanesPerWord(dtype: DType, layout: Layout): number {
-  return storages[dtype][layout].count;
-}
-
-/** Bytes per storage word. */
-export function bytesPerWord(dtype: DType, layout: Layout): number {
-  return layout === 'scalar' ? 4 : dtype === 'float32' ? 16 : 8;
-}
-
-function storageSource(s: Storage, dtype: DType): string {
-  return `alias Word = ${s.word};
-alias Lanes = ${s.lanes};
-const LANES: u32 = ${s.count}u;
-fn unpack(w: Word) -> Lanes {
-  ${s.unpack}
-}
-fn pack(v: Lanes) -> Word {
-  ${s.pack}
-}${dtype === 'float16' ? `\n${f16Source}` : ''}
-fn merge_tail(old: Word, fresh: Word, valid: u32) -> Word {
-  ${s.mergeTail}
-}`;
+/** The storage words of a kernel: type aliases, their (un)packing, and the tail merge. */
+function storageSource(dtype: DType, layout: Layout): string {
+  const t = wordType(dtype, layout);
+  return `alias Word = ${t.word};
+alias Lanes = ${t.lanes};
+const LANES: u32 = ${t.count}u;
+${unpackFn(dtype, layout)}
+${packFn(dtype, layout)}${dtype === 'float16' ? `\n${halfHelpers}` : ''}
+${mergeTailFn(dtype, layout)}`;
 }
 
 /**
@@ -183,14 +118,13 @@ export function opFunctions(op: ActivationName): string {
 const LANE_NAMES = ['x', 'y', 'z', 'w'];
 
 /** Per-lane application with explicit NaN handling (WGSL leaves NaN to the implementation). */
-function laneMap(k: ElementwiseKernel, s: Storage): string {
+function laneMap(k: ElementwiseKernel): string {
   const { args } = opSignature(k.op, k.broadcastParam, k.enums);
-  const lane = (i: number) => (s.count === 1 ? '' : `.${LANE_NAMES[i]}`);
+  const count = wordType(k.dtype, k.layout).count;
+  const lane = (i: number) => (count === 1 ? '' : `.${LANE_NAMES[i]}`);
   const idx = (i: number) => (i === 0 ? 'g0' : `g0 + ${i}u`);
   const apply = (call: (i: number) => string) =>
-    s.count === 1
-      ? call(0)
-      : `Lanes(${Array.from({ length: s.count }, (_, i) => call(i)).join(', ')})`;
+    count === 1 ? call(0) : `Lanes(${Array.from({ length: count }, (_, i) => call(i)).join(', ')})`;
   if (k.direction === 'forward') {
     return `fn lane_forward(x: f32, g: u32) -> f32 {
   return select(op_forward(x${args}), x, is_nan(x));
@@ -229,7 +163,6 @@ const STORE_MERGED = `if (first + LANES > P.n) {
 
 /** Full WGSL for one elementwise kernel. */
 export function elementwiseShader(k: ElementwiseKernel): string {
-  const s = storages[k.dtype][k.layout];
   const inputs = k.direction === 'forward' ? ['src0'] : ['src0', 'src1'];
   const bindings: string[] = [];
   let binding = 1;
@@ -243,18 +176,19 @@ export function elementwiseShader(k: ElementwiseKernel): string {
     bindings.push(`@group(0) @binding(${binding++}) var<storage, read> param_buf: array<f32>;`);
   }
   const loads = source.map((name) => `unpack(${name}[w])`).join(', ');
-  const body = `let result = pack(map_lanes(${loads}, P.base + first));`;
-  return elementwiseTemplate
-    .replace('{{BINDINGS}}', bindings.join('\n'))
-    .replace('{{MATH}}', mathSource)
-    .replace(
-      '{{OP}}',
-      `${opFunctions(k.op)}\n\n${laneMap(k, s)}${k.broadcastParam ? BROADCAST_PARAM : ''}`,
-    )
-    .replace('{{STORAGE}}', storageSource(s, k.dtype))
-    .replaceAll('{{WORKGROUP_SIZE}}', String(k.workgroupSize))
-    .replace('{{BODY}}', body)
-    .replace('{{STORE}}', k.wholeWords ? STORE_WHOLE : STORE_MERGED);
+  return fill(
+    elementwiseTemplate,
+    {
+      BINDINGS: bindings.join('\n'),
+      MATH: mathSource,
+      OP: `${opFunctions(k.op)}\n\n${laneMap(k)}${k.broadcastParam ? BROADCAST_PARAM : ''}`,
+      STORAGE: storageSource(k.dtype, k.layout),
+      WORKGROUP_SIZE: String(k.workgroupSize),
+      BODY: `let result = pack(map_lanes(${loads}, P.base + first));`,
+      STORE: k.wholeWords ? STORE_WHOLE : STORE_MERGED,
+    },
+    'elementwise codegen',
+  );
 }
 
 /** Number of bindings (after the uniform at 0) an elementwise kernel uses, for bind groups. */

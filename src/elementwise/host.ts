@@ -16,12 +16,10 @@ import {
   sizeOf,
 } from '../core/validate.js';
 import type { BufferRange, Runtime } from '../runtime/runtime.js';
+import { bytesPerWord, lanesPerWord, loadElement } from '../wgsl/storage.js';
 import {
-  bytesPerWord,
   elementwiseShader,
   enumKey,
-  lanesPerWord,
-  loadElement,
   type Direction,
   type ElementwiseKernel,
   type Layout,

@@ -11,7 +11,8 @@ import ceSource from '../../shaders/softmax/cross-entropy.wgsl?raw';
 import sumSource from '../../shaders/softmax/sum.wgsl?raw';
 import halfSource from '../../shaders/common/f16.wgsl?raw';
 import rowsSource from '../../shaders/softmax/rows.wgsl?raw';
-import { loadElement, type DType } from '../elementwise/codegen.js';
+import type { DType } from '../core/tensor.js';
+import { loadElement } from '../wgsl/storage.js';
 
 export type Mode = 'forward' | 'backward' | 'ce';
 

@@ -1,0 +1,185 @@
+/**
+ * How tensors sit in storage buffers, as WGSL: the word layouts every family
+ * reads and writes through, and the float16 element accessors. Pure string
+ * work; each family places these pieces in its own kernels.
+ *
+ * float16 tensors are u32 words of two halves (WGSL storage has no f16
+ * without the shader-f16 feature), so every float16 read unpacks, every
+ * write packs through half_bits (shaders/common/f16.wgsl), and a write of
+ * one half must not disturb the other.
+ *
+ * @example
+ * // The generic elementwise kernel's float16 vector words:
+ * [unpackFn('float16', 'vector'), packFn('float16', 'vector'), halfHelpers,
+ *  mergeTailFn('float16', 'vector')].join('\n');
+ */
+import halfSource from '../../shaders/common/f16.wgsl?raw';
+import type { DType } from '../core/tensor.js';
+
+/**
+ * How an operand is read: 'vector' words of 4 elements (16 bytes of float32,
+ * 8 of float16), or 'scalar' u32 words (one float32, or two float16).
+ */
+export type WordLayout = 'vector' | 'scalar';
+
+/** The WGSL types of one storage word. */
+export interface WordType {
+  /** The word as stored. */
+  word: string;
+  /** Its elements as f32 values. */
+  lanes: string;
+  /** Elements per word. */
+  count: number;
+  /** Bytes per word. */
+  bytes: number;
+}
+
+const WORDS: Record<DType, Record<WordLayout, WordType>> = {
+  float32: {
+    vector: { word: 'vec4<u32>', lanes: 'vec4<f32>', count: 4, bytes: 16 },
+    scalar: { word: 'u32', lanes: 'f32', count: 1, bytes: 4 },
+  },
+  float16: {
+    vector: { word: 'vec2<u32>', lanes: 'vec4<f32>', count: 4, bytes: 8 },
+    scalar: { word: 'u32', lanes: 'vec2<f32>', count: 2, bytes: 4 },
+  },
+};
+
+export const wordType = (dtype: DType, layout: WordLayout): WordType => WORDS[dtype][layout];
+
+/** Elements per storage word: what each invocation of a word-wide kernel handles. */
+export const lanesPerWord = (dtype: DType, layout: WordLayout): number =>
+  WORDS[dtype][layout].count;
+
+/** Bytes per storage word. */
+export const bytesPerWord = (dtype: DType, layout: WordLayout): number =>
+  WORDS[dtype][layout].bytes;
+
+/** half_bits and half_mask (shaders/common/f16.wgsl), which every float16 pack and store calls. */
+export const halfHelpers: string = halfSource;
+
+// ---- words ------------------------------------------------------------------
+
+/**
+ * The word expression `w` as its lanes. `lanes` is the type a float32 word is
+ * bitcast to (a kernel may call vec4<f32> by an alias); a float16 word is
+ * read twice, so `w` should be a name.
+ */
+export function unpackWord(
+  dtype: DType,
+  layout: WordLayout,
+  w: string,
+  lanes = WORDS[dtype][layout].lanes,
+): string {
+  if (dtype === 'float32') return `bitcast<${lanes}>(${w})`;
+  return layout === 'vector'
+    ? `vec4<f32>(unpack2x16float(${w}.x), unpack2x16float(${w}.y))`
+    : `unpack2x16float(${w})`;
+}
+
+/** A word of two float16 bit patterns, first in the low half. */
+const halfPair = (h: string) => `${h}.x | (${h}.y << 16u)`;
+
+/**
+ * Statements that pack the lanes `v` into a word and hand it to `sink`
+ * (`'return '`, or an assignment such as `'out[q] = '`), indented as a
+ * function body. A float16 vector word is built from two half pairs held in
+ * locals named `pair`, so a caller can keep its own names free.
+ */
+export function packWord(
+  dtype: DType,
+  layout: WordLayout,
+  v: string,
+  sink: string,
+  pair: readonly [string, string] = ['lo', 'hi'],
+): string {
+  if (dtype === 'float32') return `${sink}bitcast<${WORDS[dtype][layout].word}>(${v});`;
+  if (layout === 'scalar') return `let h = half_bits(${v});\n  ${sink}${halfPair('h')};`;
+  const [lo, hi] = pair;
+  return `let ${lo} = half_bits(${v}.xy);
+  let ${hi} = half_bits(${v}.zw);
+  ${sink}vec2<u32>(${halfPair(lo)}, ${halfPair(hi)});`;
+}
+
+/** `fn unpack(w: Word) -> lanes`: a word as its lanes (type alias Word in scope). */
+export const unpackFn = (dtype: DType, layout: WordLayout, lanes = 'Lanes'): string =>
+  `fn unpack(w: Word) -> ${lanes} {\n  return ${unpackWord(dtype, layout, 'w')};\n}`;
+
+/** `fn pack(v: lanes) -> Word`: lanes as a word (float16: calls half_bits). */
+export const packFn = (dtype: DType, layout: WordLayout, lanes = 'Lanes'): string =>
+  `fn pack(v: ${lanes}) -> Word {\n  ${packWord(dtype, layout, 'v', 'return ')}\n}`;
+
+const MERGE_TAIL: Record<DType, Record<WordLayout, string>> = {
+  float32: {
+    vector: 'return select(old, fresh, vec4<u32>(0u, 1u, 2u, 3u) < vec4<u32>(valid));',
+    scalar: 'return select(old, fresh, valid > 0u);',
+  },
+  float16: {
+    vector:
+      'let m = vec2<u32>(half_mask(valid), half_mask(max(valid, 2u) - 2u));\n  return (fresh & m) | (old & ~m);',
+    scalar: 'let m = half_mask(valid);\n  return (fresh & m) | (old & ~m);',
+  },
+};
+
+/**
+ * `fn merge_tail(old, fresh, valid) -> Word`: `fresh` in the first `valid`
+ * lanes, `old` after them. A tensor's last word may run past its end (into a
+ * wrapped buffer's neighbouring data), and those bits must survive a store.
+ * float16 calls half_mask.
+ */
+export const mergeTailFn = (dtype: DType, layout: WordLayout): string =>
+  `fn merge_tail(old: Word, fresh: Word, valid: u32) -> Word {\n  ${MERGE_TAIL[dtype][layout]}\n}`;
+
+// ---- single elements --------------------------------------------------------
+
+/** Element `i` of `buf`, an array<u32> of float32 or of float16 two to a word, as an f32. */
+export const elementAt = (dtype: DType, buf: string, i: string): string =>
+  dtype === 'float32'
+    ? `bitcast<f32>(${buf}[${i}])`
+    : `unpack2x16float(${buf}[${i} >> 1u])[${i} & 1u]`;
+
+/** float16 element `i` of `buf`, an array<atomic<u32>> (an output read back in place), as an f32. */
+export const atomicHalfAt = (buf: string, i: string): string =>
+  `unpack2x16float(atomicLoad(&${buf}[${i} >> 1u]))[${i} & 1u]`;
+
+/** `fn load_NAME(g: u32) -> f32`: element g of the array<u32> binding `name`. */
+export const loadElement = (dtype: DType, name: string): string =>
+  `fn load_${name}(g: u32) -> f32 { return ${elementAt(dtype, name, 'g')}; }`;
+
+/**
+ * `fn NAME(i: u32, v: f32)` storing one float16 element into `buf`, an
+ * array<atomic<u32>>. The word's other half may be another invocation's (odd
+ * rows, strided axes, a wrapped buffer's neighbour), so this half is cleared
+ * and set atomically and the other is left alone. Calls half_bits.
+ */
+export const atomicHalfStore = (name: string, buf: string, i: string): string =>
+  `fn ${name}(${i}: u32, v: f32) {
+  let h = half_bits(vec2<f32>(v, 0.0)).x;
+  let shift = (${i} & 1u) * 16u;
+  atomicAnd(&${buf}[${i} >> 1u], ~(0xffffu << shift));
+  atomicOr(&${buf}[${i} >> 1u], h << shift);
+}`;
+
+// ---- across the lanes of one value ------------------------------------------
+
+const ACROSS = {
+  sum: '(v.x + v.y) + (v.z + v.w)',
+  max: 'max(max(v.x, v.y), max(v.z, v.w))',
+};
+
+/**
+ * `fn NAME(v: type) -> result`: the `kind` of a value's 4 lanes (pairwise, in
+ * a fixed order), or the value itself at width 1, so one kernel body serves
+ * vector words and single elements.
+ */
+export const acrossLanes = (
+  name: string,
+  kind: keyof typeof ACROSS,
+  type: string,
+  result: string,
+  width: 1 | 4,
+): string => `fn ${name}(v: ${type}) -> ${result} { return ${width === 4 ? ACROSS[kind] : 'v'}; }`;
+
+/** hsum and hmax of an f32 value of `width` lanes, typed `type`. */
+export const hsumHmax = (type: string, width: 1 | 4): string =>
+  `${acrossLanes('hsum', 'sum', type, 'f32', width)}\n${acrossLanes('hmax', 'max', type, 'f32', width)}`;

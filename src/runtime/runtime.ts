@@ -6,6 +6,7 @@
 import { BindGroupCache, type BufferRange } from './bind-groups.js';
 import { foldGrid } from './grid.js';
 import { Pipelines } from './pipelines.js';
+import { Uniforms } from './uniforms.js';
 import type { DType } from '../elementwise/codegen.js';
 import {
   ActivationsError,
@@ -22,9 +23,6 @@ export { acquireDevice, type Acquired, type CreateOptions } from './device.js';
 export type { BufferRange } from './bind-groups.js';
 export { foldGrid } from './grid.js';
 
-/** Where uniforms live: 256-byte slots (the minimum dynamic offset alignment) in 64 KiB arenas. */
-const UNIFORM_SLOT = 256;
-const ARENA_SLOTS = 256;
 /**
  * Submit on our own after this many dispatches: the GPU starts on them while
  * the caller records the rest (a chain of 100 small ops in Node + Dawn:
@@ -80,11 +78,11 @@ export class Runtime implements TensorOwner {
   readonly limits: GPUSupportedLimits;
   readonly features: ReadonlySet<string>;
   readonly #pipelines: Pipelines;
+  readonly #bindGroups = new BindGroupCache();
+  readonly #uniforms: Uniforms;
   #encoder: GPUCommandEncoder | null = null;
   #pass: GPUComputePassEncoder | null = null;
   #dispatches = 0;
-  #arenas: { buffer: GPUBuffer; data: ArrayBuffer }[] = [];
-  #slotsUsed = 0;
   /** Buffers whose destroy waits for the recorded work that uses them to be submitted. */
   #deferredDestroy: GPUBuffer[] = [];
   #lost: DeviceLostError | null = null;
@@ -96,12 +94,6 @@ export class Runtime implements TensorOwner {
   #disposed = false;
   /** The caller's encoder while encode() records into it. */
   #external: GPUCommandEncoder | null = null;
-  /**
-   * Uniforms of work recorded into a caller's encoder: we cannot know when
-   * the caller submits, so these buffers are immutable, written at creation
-   * and cached by content (a training step that repeats allocates nothing).
-   */
-  #externalUniforms = new Map<string, GPUBuffer>();
   /**
    * Buffers bound into a caller's encoder. Freed, they stay out of the pool
    * until that encoder must have run: our own later work is submitted on its
@@ -141,6 +133,7 @@ export class Runtime implements TensorOwner {
     this.limits = device.limits;
     this.features = new Set([...device.features] as string[]);
     this.#pipelines = new Pipelines(device);
+    this.#uniforms = new Uniforms(device, this.#bindGroups);
     device.lost.then((info) => {
       this.#lost = new DeviceLostError(
         `webgpu-activations: the GPU device was lost (${info.reason}): ${info.message || 'no message'}. ` +
@@ -235,52 +228,9 @@ export class Runtime implements TensorOwner {
     }
   }
 
-  #externalUniform(words: ArrayBuffer): BufferRange {
-    const key = Array.from(new Uint32Array(words, 0, words.byteLength >> 2)).join(',');
-    let buffer = this.#externalUniforms.get(key);
-    if (!buffer) {
-      buffer = this.device.createBuffer({
-        label: 'webgpu-activations encode() uniforms',
-        size: UNIFORM_SLOT,
-        usage: GPUBufferUsage.UNIFORM,
-        mappedAtCreation: true,
-      });
-      new Uint8Array(buffer.getMappedRange()).set(new Uint8Array(words));
-      buffer.unmap();
-      this.#bindGroups.own(buffer);
-      this.#externalUniforms.set(key, buffer);
-      if (this.#externalUniforms.size > 4096) {
-        // Dropped, not destroyed: a caller's encoder not yet submitted may still bind it (GC frees it).
-        this.#externalUniforms.delete(this.#externalUniforms.keys().next().value as string);
-      }
-    }
-    return { buffer, offset: 0, size: UNIFORM_SLOT };
-  }
-
   #endPass(): void {
     this.#pass?.end();
     this.#pass = null;
-  }
-
-  /** A 256-byte uniform slot holding `words` (as u32 bits), written at submit. */
-  #uniform(words: ArrayBuffer): BufferRange {
-    const slot = this.#slotsUsed++;
-    const arena = Math.floor(slot / ARENA_SLOTS);
-    if (arena === this.#arenas.length) {
-      this.#arenas.push({
-        buffer: this.device.createBuffer({
-          label: `webgpu-activations uniforms ${arena}`,
-          size: UNIFORM_SLOT * ARENA_SLOTS,
-          usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
-        }),
-        data: new ArrayBuffer(UNIFORM_SLOT * ARENA_SLOTS),
-      });
-      this.#bindGroups.own(this.#arenas[arena].buffer);
-    }
-    const a = this.#arenas[arena];
-    const offset = (slot % ARENA_SLOTS) * UNIFORM_SLOT;
-    new Uint8Array(a.data, offset, words.byteLength).set(new Uint8Array(words));
-    return { buffer: a.buffer, offset, size: UNIFORM_SLOT };
   }
 
   /**
@@ -294,7 +244,7 @@ export class Runtime implements TensorOwner {
     workgroups: number,
   ): void {
     if (workgroups === 0) return;
-    const u = this.#external ? this.#externalUniform(uniforms) : this.#uniform(uniforms);
+    const u = this.#external ? this.#uniforms.immutable(uniforms) : this.#uniforms.slot(uniforms);
     if (this.#external) for (const r of ranges) this.#externalUse.add(r.buffer);
     const bindGroup = this.#scoped(
       this.#risk(
@@ -309,11 +259,8 @@ export class Runtime implements TensorOwner {
     pass.setBindGroup(0, bindGroup);
     pass.dispatchWorkgroups(...foldGrid(workgroups, this.limits.maxComputeWorkgroupsPerDimension));
     if (this.#external) return;
-    if (++this.#dispatches >= MAX_RECORDED_DISPATCHES || this.#slotsUsed >= 64 * ARENA_SLOTS)
-      this.submit();
+    if (++this.#dispatches >= MAX_RECORDED_DISPATCHES || this.#uniforms.full) this.submit();
   }
-
-  #bindGroups = new BindGroupCache();
 
   /** Records a buffer-to-buffer copy (ends the open compute pass). */
   copy(src: BufferRange, dst: BufferRange): void {
@@ -334,17 +281,12 @@ export class Runtime implements TensorOwner {
   submit(): void {
     if (!this.#encoder) return;
     this.#endPass();
-    const used = this.#slotsUsed;
-    for (let i = 0; i * ARENA_SLOTS < used; i++) {
-      const bytes = Math.min(ARENA_SLOTS, used - i * ARENA_SLOTS) * UNIFORM_SLOT;
-      this.device.queue.writeBuffer(this.#arenas[i].buffer, 0, this.#arenas[i].data, 0, bytes);
-    }
+    this.#uniforms.write();
     const risk = this.#encoderRisk;
     this.#encoderRisk = [];
     this.#scoped(risk, 'submit', () => this.device.queue.submit([this.#encoder!.finish()]));
     // Queue order makes the arenas safe to overwrite for the next submission.
     this.#encoder = null;
-    this.#slotsUsed = 0;
     this.#dispatches = 0;
     for (const b of this.#deferredDestroy) b.destroy();
     this.#deferredDestroy = [];
@@ -729,10 +671,7 @@ export class Runtime implements TensorOwner {
     return {
       liveTensors: this.#liveTensors,
       liveBytes: this.#liveBytes,
-      pooledBytes:
-        this.#pooledBytes +
-        this.#arenas.length * UNIFORM_SLOT * ARENA_SLOTS +
-        this.#externalUniforms.size * UNIFORM_SLOT,
+      pooledBytes: this.#pooledBytes + this.#uniforms.bytes,
       pipelines: this.pipelineCount,
       recordedDispatches: this.#dispatches,
     };
@@ -747,11 +686,8 @@ export class Runtime implements TensorOwner {
     for (const list of this.#pool.values()) for (const b of list) b.destroy();
     this.#pool.clear();
     this.#pooledBytes = 0;
-    for (const a of this.#arenas) a.buffer.destroy();
-    this.#arenas = [];
+    this.#uniforms.destroy();
     this.#bindGroups.clear();
-    for (const b of this.#externalUniforms.values()) b.destroy();
-    this.#externalUniforms.clear();
     this.#disposed = true;
   }
 }

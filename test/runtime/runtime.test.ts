@@ -7,7 +7,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createActivations, type Activations } from '../../src/index.js';
+import { BindGroupCache } from '../../src/runtime/bind-groups.js';
 import { foldGrid, PAD_BYTES, type Runtime } from '../../src/runtime/runtime.js';
+import { UNIFORM_SLOT, Uniforms } from '../../src/runtime/uniforms.js';
 import { sharedActivations } from '../helpers/gpu.js';
 
 async function fresh(): Promise<{ act: Activations; rt: Runtime; device: GPUDevice }> {
@@ -127,6 +129,74 @@ describe('recording and uniforms', () => {
     // No dispatch saw another's parameters.
     const got = await Promise.all(ys.map((y) => y.read()));
     expect(got.map((y) => y[63])).toEqual(ys.map((_, i) => -(i + 1)));
+    act.dispose();
+  });
+});
+
+describe('Uniforms', () => {
+  const words = (...w: number[]) => new Uint32Array(w).buffer;
+
+  it('hands out consecutive slots, and the first again after write()', async () => {
+    const { device } = await sharedActivations();
+    const u = new Uniforms(device, new BindGroupCache());
+    const a = u.slot(words(1));
+    const b = u.slot(words(2, 3));
+    expect(a).toMatchObject({ offset: 0, size: UNIFORM_SLOT });
+    expect(b).toMatchObject({ buffer: a.buffer, offset: UNIFORM_SLOT, size: UNIFORM_SLOT });
+    for (let i = 2; i < 256; i++) u.slot(words(i));
+    // The 257th slot of one submission opens a second arena.
+    const next = u.slot(words(257));
+    expect(next.offset).toBe(0);
+    expect(next.buffer).not.toBe(a.buffer);
+    expect(u.bytes).toBe(2 * 256 * UNIFORM_SLOT);
+    u.write();
+    const again = u.slot(words(4));
+    expect(again).toEqual({ buffer: a.buffer, offset: 0, size: UNIFORM_SLOT });
+    expect(u.full).toBe(false);
+    u.destroy();
+    expect(u.bytes).toBe(0);
+  });
+
+  it('shares one immutable buffer per content', async () => {
+    const { device } = await sharedActivations();
+    const u = new Uniforms(device, new BindGroupCache());
+    const a = u.immutable(words(1, 2));
+    expect(u.immutable(words(1, 2)).buffer).toBe(a.buffer);
+    expect(u.immutable(words(1, 3)).buffer).not.toBe(a.buffer);
+    expect(u.bytes).toBe(2 * UNIFORM_SLOT);
+    u.destroy();
+  });
+});
+
+describe('BindGroupCache', () => {
+  it('reuses a group only for the same pipeline and ranges of buffers it was told it owns', async () => {
+    const { rt, act, device } = await fresh();
+    const pipeline = rt.pipeline(
+      'runtime.test copy',
+      'runtime.test copy',
+      () =>
+        '@group(0) @binding(0) var<storage, read> a: array<f32>;\n' +
+        '@group(0) @binding(1) var<storage, read_write> b: array<f32>;\n' +
+        '@compute @workgroup_size(1) fn main() { b[0] = a[0]; }',
+    );
+    const make = () => device.createBuffer({ size: 512, usage: GPUBufferUsage.STORAGE });
+    const [a, b, theirs] = [make(), make(), make()];
+    const cache = new BindGroupCache();
+    cache.own(a);
+    cache.own(b);
+    const ranges = (x: GPUBuffer, offset = 0) => [
+      { buffer: x, offset, size: 256 },
+      { buffer: b, offset: 0, size: 256 },
+    ];
+    const g = cache.get(device, pipeline, ranges(a));
+    expect(cache.get(device, pipeline, ranges(a))).toBe(g);
+    expect(cache.get(device, pipeline, ranges(a, 256))).not.toBe(g);
+    // A buffer the cache does not own is never held by a cached group.
+    const t = cache.get(device, pipeline, ranges(theirs));
+    expect(cache.get(device, pipeline, ranges(theirs))).not.toBe(t);
+    cache.clear();
+    expect(cache.get(device, pipeline, ranges(a))).not.toBe(g);
+    for (const x of [a, b, theirs]) x.destroy();
     act.dispose();
   });
 });

@@ -1,4 +1,4 @@
-/** Text forms of the results, for the terminal and NOTES (no library import, so the runner stays light). */
+/** Text forms of the results, for the terminal and the notes (no library import, so the runner stays light). */
 import type { LatencyRow, Row } from './types.js';
 
 const fmt = (v: number | null, digits: number) => (v === null ? '-' : v.toFixed(digits));
@@ -11,7 +11,7 @@ export function vsUnfusedText(r: Row): string {
   return `${r.vsUnfused.toFixed(2)} ${met ? '<=' : '>'} ${r.floor?.toFixed(2) ?? '?'} ${met ? 'met' : 'MISSED'}`;
 }
 
-/** The table as text (terminal and NOTES); a fused/unfused column when fused rows are present. */
+/** The table as text (terminal and notes); a fused/unfused column when fused rows are present. */
 export function formatTable(rows: Row[]): string {
   const fused = rows.some((r) => r.vsUnfused !== undefined);
   const head = [

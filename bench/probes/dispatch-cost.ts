@@ -7,7 +7,7 @@
  * time what a chain of library ops has and the bench's raw row has not:
  * distinct buffers chained (each dispatch reads the last one's output), a
  * uniform binding, a dynamic uniform offset. A probe for the small-work
- * floor (bench/NOTES.md); the page's latency rows remain the figures of record.
+ * floor (bench/notes/latency.md); the page's latency rows remain the figures of record.
  */
 import { create, globals } from 'webgpu';
 import { median } from './cpu-time.js';

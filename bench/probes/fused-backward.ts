@@ -6,7 +6,7 @@
  * dbias partial accumulated) beside the core's one word per invocation, with
  * gelu's derivative from the library's own table, in variants: without the
  * accumulation, with a constant row bound, 16 rows, and unrolled by four
- * (bench/NOTES.md, fused backward). A probe of cost, not a kernel to ship.
+ * (bench/notes/fused.md, fused backward). A probe of cost, not a kernel to ship.
  */
 import { register } from 'node:module';
 

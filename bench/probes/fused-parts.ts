@@ -5,7 +5,7 @@
  * activation alone, and (op "swiglu") the fused swiglu forward beside the
  * core silu forward alone, [65536 x 256] float32 (a and b each) in Node +
  * Dawn, worker-thread CPU time per call, samples interleaved: how much of a
- * fused kernel's time is the activation's own arithmetic (bench/NOTES.md).
+ * fused kernel's time is the activation's own arithmetic (bench/notes/fused.md).
  * FUSED_TUNING='{"minRowsPerSlice":64}' overrides the fused kernels' tuning.
  */
 import { register } from 'node:module';

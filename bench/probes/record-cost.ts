@@ -4,7 +4,7 @@
  * The CPU cost of recording a small op, apart from the GPU's: 100 chained
  * 1K-element relu calls are recorded (timed), then flushed (timed with the
  * rest). Prints microseconds per op for recording and for the whole round.
- * A probe for per-op overhead work (bench/NOTES.md, "Per-op overhead");
+ * A probe for per-op overhead work (bench/notes/latency.md, "Per-op overhead");
  * the page's latency rows remain the figures of record.
  */
 import { register } from 'node:module';

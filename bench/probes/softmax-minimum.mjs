@@ -1,4 +1,4 @@
-// node bench/probes/softmax-minimum.mjs [R] > k.json: the hand-written softmax kernels of bench/NOTES.md
+// node bench/probes/softmax-minimum.mjs [R] > k.json: the hand-written softmax kernels of bench/notes/softmax.md
 // ("what a softmax forward costs here"), R vec4 per row (1024: rows of 4096 floats; 64: of 256),
 // for bench/probes/wgsl-probe.ts. No NaN/Inf handling: a probe of cost, not a kernel to ship.
 const N4 = 4 << 20;

@@ -72,7 +72,7 @@ fn tanh_derivative(x: f32) -> f32 {
 
 // The saturation guards below are selects, not early returns: SwiftShader
 // runs both sides of a branch its SIMD lanes may split on, so an `if` costs
-// the branch on top of both paths (10-18% of swiglu, bench/NOTES.md). Values
+// the branch on top of both paths (10-18% of swiglu, bench/notes/fused.md). Values
 // computed past the guards (-Inf * 0 and the like) are never selected.
 
 fn silu(x: f32) -> f32 {

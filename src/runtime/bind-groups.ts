@@ -1,6 +1,6 @@
 /**
  * Bind groups kept for reuse. Creating one is the largest single cost of
- * recording a small op (bench/NOTES.md, "Small work"), and small ops repeat
+ * recording a small op (bench/notes/latency.md, item 4), and small ops repeat
  * their bindings: uniform slots restart at the first slot after every
  * submission and the buffer pool hands the same buffers back, so a chain of
  * ops recorded twice asks for the same (pipeline, buffer, offset, size) lists.

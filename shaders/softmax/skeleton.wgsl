@@ -69,7 +69,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>,
         @builtin(local_invocation_index) lid: u32{{SUBGROUP_ARG}}) {
   // Grids wider than 65535 workgroups fold into y; `live` drops the overhang.
   let wg = wid.y * groups.x + wid.x;
-  let W = threads_per_row();
+  {{SUBGROUP_INIT}}let W = threads_per_row();
   let t = lid & (W - 1u);
   var row = wg * (WG / W) + lid / W;
   var lo = 0u;

@@ -9,10 +9,22 @@ import forwardSource from '../../shaders/softmax/forward.wgsl?raw';
 import backwardSource from '../../shaders/softmax/backward.wgsl?raw';
 import ceSource from '../../shaders/softmax/cross-entropy.wgsl?raw';
 import sumSource from '../../shaders/softmax/sum.wgsl?raw';
-import halfSource from '../../shaders/common/f16.wgsl?raw';
 import rowsSource from '../../shaders/softmax/rows.wgsl?raw';
 import type { DType } from '../core/tensor.js';
-import { loadElement } from '../wgsl/storage.js';
+import {
+  acrossLanes,
+  atomicHalfStore,
+  halfHelpers,
+  hsumHmax,
+  loadElement,
+  packWord,
+  unpackWord,
+  wordType,
+} from '../wgsl/storage.js';
+import { fill } from '../wgsl/template.js';
+
+const WHO = 'softmax codegen';
+const SUBGROUPS = 'enable subgroups;\ndiagnostic(off, subgroup_uniformity);\n';
 
 export type Mode = 'forward' | 'backward' | 'ce';
 
@@ -233,73 +245,50 @@ export function kernelKey(s: KernelSpec): string {
 /** Workgroup size of shaders/softmax-rows.wgsl (WG there). */
 export const ROWS_WG = 128;
 
-const ROWS_TYPES: Record<number, string> = {
-  4: `alias V = vec4<f32>;
-alias VU = vec4<u32>;
-const VW: u32 = 4u;
-fn hsum(v: V) -> f32 { return (v.x + v.y) + (v.z + v.w); }
-fn hmax(v: V) -> f32 { return max(max(v.x, v.y), max(v.z, v.w)); }
-fn hmaxu(v: VU) -> u32 { return max(max(v.x, v.y), max(v.z, v.w)); }`,
-  1: `alias V = f32;
-alias VU = u32;
-const VW: u32 = 1u;
-fn hsum(v: V) -> f32 { return v; }
-fn hmax(v: V) -> f32 { return v; }
-fn hmaxu(v: VU) -> u32 { return v; }`,
-};
-
-/**
- * A float16 store that may share its word with another workgroup's element
- * (odd rows, strided axes, a wrapped buffer's neighbour): the half is cleared
- * and set atomically, leaving the other half alone.
- */
-const ATOMIC_HALF_STORE = `fn store_out(g: u32, v: f32) {
-  let h = half_bits(vec2<f32>(v, 0.0)).x;
-  let shift = (g & 1u) * 16u;
-  atomicAnd(&out[g >> 1u], ~(0xffffu << shift));
-  atomicOr(&out[g >> 1u], h << shift);
-}`;
+/** V: what one lane of the rows kernel moves at a time, VW elements (VU: its bits). */
+const rowsTypes = (vw: 1 | 4) => `alias V = ${vw === 4 ? 'vec4<f32>' : 'f32'};
+alias VU = ${vw === 4 ? 'vec4<u32>' : 'u32'};
+const VW: u32 = ${vw}u;
+${hsumHmax('V', vw)}
+${acrossLanes('hmaxu', 'max', 'VU', 'u32', vw)}`;
 
 /**
  * Loads of each input and the store to `out`: of element q (vw 1: f32), or of
  * the vector of elements q * 4 .. q * 4 + 3 (vw 4: V, the rows kernel only).
  */
-function storage(dtype: DType, vw: number, inputs: string[]): { bindings: string[]; code: string } {
-  const word = vw === 4 ? (dtype === 'float32' ? 'vec4<u32>' : 'vec2<u32>') : 'u32';
+function storage(dtype: DType, vw: 1 | 4, inputs: string[]): { bindings: string[]; code: string } {
+  const vector = vw === 4;
+  const word = vector ? wordType(dtype, 'vector').word : 'u32';
   const bindings = inputs.map((name) => `var<storage, read> ${name}: array<${word}>;`);
   const code = inputs.map((name) =>
-    vw === 1
+    !vector
       ? loadElement(dtype, name)
       : dtype === 'float32'
-        ? `fn load_${name}(q: u32) -> V { return bitcast<V>(${name}[q]); }`
-        : `fn load_${name}(q: u32) -> V { let w = ${name}[q]; return vec4<f32>(unpack2x16float(w.x), unpack2x16float(w.y)); }`,
+        ? `fn load_${name}(q: u32) -> V { return ${unpackWord(dtype, 'vector', `${name}[q]`, 'V')}; }`
+        : `fn load_${name}(q: u32) -> V { let w = ${name}[q]; return ${unpackWord(dtype, 'vector', 'w')}; }`,
   );
   if (dtype === 'float32') {
     bindings.push(`var<storage, read_write> out: array<${word}>;`);
     code.push(
-      `fn store_out(q: u32, v: ${vw === 1 ? 'f32' : 'V'}) { out[q] = bitcast<${word}>(v); }`,
+      `fn store_out(q: u32, v: ${vector ? 'V' : 'f32'}) { ${packWord(dtype, vector ? 'vector' : 'scalar', 'v', 'out[q] = ')} }`,
     );
-  } else if (vw === 4) {
+  } else if (vector) {
     // Four halves are two whole words of one lane: plain stores.
-    bindings.push('var<storage, read_write> out: array<vec2<u32>>;');
+    bindings.push(`var<storage, read_write> out: array<${word}>;`);
     code.push(
-      halfSource,
-      `fn store_out(q: u32, v: V) {
-  let a = half_bits(v.xy);
-  let b = half_bits(v.zw);
-  out[q] = vec2<u32>(a.x | (a.y << 16u), b.x | (b.y << 16u));
-}`,
+      halfHelpers,
+      `fn store_out(q: u32, v: V) {\n  ${packWord(dtype, 'vector', 'v', 'out[q] = ', ['a', 'b'])}\n}`,
     );
   } else {
     // A word's two halves may belong to two rows, so to two workgroups or subgroups.
     bindings.push('var<storage, read_write> out: array<atomic<u32>>;');
-    code.push(halfSource, ATOMIC_HALF_STORE);
+    code.push(halfHelpers, atomicHalfStore('store_out', 'out', 'g'));
   }
   return { bindings, code: code.join('\n') };
 }
 
 function rowsShader(s: KernelSpec): string {
-  const vw = s.plan.vw ?? 1;
+  const vw = s.plan.vw === 4 ? 4 : 1;
   const inputs = s.mode === 'forward' ? ['in0'] : ['in0', 'in1'];
   const st = storage(s.dtype, vw, inputs);
   // The forward never reaches the backward's loads; WGSL still resolves them.
@@ -316,19 +305,21 @@ fn store_partial(i: u32, p: vec4<f32>) {}
 fn load_partial(i: u32) -> vec4<f32> { return vec4<f32>(0.0); }`;
   }
   return (
-    'enable subgroups;\ndiagnostic(off, subgroup_uniformity);\n' +
-    rowsSource
-      .replace(
-        '{{BINDINGS}}',
-        bindings.map((b, i) => `@group(0) @binding(${i + 1}) ${b}`).join('\n'),
-      )
-      .replace('{{TYPES}}', ROWS_TYPES[vw])
-      .replace('{{STORAGE}}', st.code)
-      .replace('{{LOG}}', String(s.log))
-      .replace('{{BACKWARD}}', String(s.mode === 'backward'))
-      .replace('{{PHASE}}', String(s.phase))
-      .replace('{{KV}}', String(s.plan.k))
-      .replace('{{UNIT}}', String(s.unit === true))
+    SUBGROUPS +
+    fill(
+      rowsSource,
+      {
+        BINDINGS: bindings.map((b, i) => `@group(0) @binding(${i + 1}) ${b}`).join('\n'),
+        TYPES: rowsTypes(vw),
+        STORAGE: st.code,
+        LOG: String(s.log),
+        BACKWARD: String(s.mode === 'backward'),
+        PHASE: String(s.phase),
+        KV: String(s.plan.k),
+        UNIT: String(s.unit === true),
+      },
+      WHO,
+    )
   );
 }
 
@@ -383,31 +374,35 @@ fn load_target(g: u32, j: u32) -> f32 { return select(0.0, 1.0, i32(j) == row_la
         : `fn begin_row(row: u32) {}
 fn load_target(g: u32, j: u32) -> f32 { return load_in1(g); }`;
   const bindings = [...st.bindings, ...extra].map((b, i) => `@group(0) @binding(${i + 1}) ${b}`);
+  const log = { LOG: String(s.log) };
   const op =
     s.mode === 'forward'
-      ? `${stateSource}\n${forwardSource}`
+      ? `${stateSource}\n${fill(forwardSource, log, WHO)}`
       : s.mode === 'backward'
-        ? backwardSource
+        ? fill(backwardSource, log, WHO)
         : `${stateSource}\n${ceSource}`;
   const reduce = { workgroup: REDUCE_WORKGROUP, single: REDUCE_SINGLE, subgroup: REDUCE_SUBGROUP }[
     s.plan.reduce
   ];
   const sub = s.plan.reduce === 'subgroup';
   return (
-    (sub ? 'enable subgroups;\ndiagnostic(off, subgroup_uniformity);\n' : '') +
-    skeleton
-      .replace('{{SUBGROUP_ARG}}', sub ? ',\n        @builtin(subgroup_size) sgs: u32' : '')
-      .replace('{{REDUCE}}', reduce)
-      .replace(
-        'let W = threads_per_row();',
-        sub ? 'sg_size = sgs;\n  let W = threads_per_row();' : 'let W = threads_per_row();',
-      )
-      .replace('{{BINDINGS}}', bindings.join('\n'))
-      .replace('{{STORAGE}}', `${st.code}\n${target}`)
-      .replace('{{OP}}', op.replace('{{LOG}}', String(s.log)))
-      .replace('{{PARTIALS}}', s.phase === 0 ? PARTIALS_NONE : PARTIALS_SPLIT)
-      .replace('{{K}}', String(s.plan.k))
-      .replace('{{PHASE}}', String(s.phase))
+    (sub ? SUBGROUPS : '') +
+    fill(
+      skeleton,
+      {
+        // The subgroup size is a builtin of main only: main hands it to REDUCE_SUBGROUP's private.
+        SUBGROUP_ARG: sub ? ',\n        @builtin(subgroup_size) sgs: u32' : '',
+        SUBGROUP_INIT: sub ? 'sg_size = sgs;\n  ' : '',
+        REDUCE: reduce,
+        BINDINGS: bindings.join('\n'),
+        STORAGE: `${st.code}\n${target}`,
+        OP: op,
+        PARTIALS: s.phase === 0 ? PARTIALS_NONE : PARTIALS_SPLIT,
+        K: String(s.plan.k),
+        PHASE: String(s.phase),
+      },
+      WHO,
+    )
   );
 }
 

@@ -5,16 +5,11 @@
  */
 import { BindGroupCache, type BufferRange } from './bind-groups.js';
 import { foldGrid } from './grid.js';
+import { failureError, Health } from './health.js';
 import { Pipelines } from './pipelines.js';
 import { Uniforms } from './uniforms.js';
 import type { DType } from '../elementwise/codegen.js';
-import {
-  ActivationsError,
-  DeviceLostError,
-  GPUError,
-  InvalidArgumentError,
-  OutOfMemoryError,
-} from '../core/errors.js';
+import { ActivationsError, GPUError, InvalidArgumentError } from '../core/errors.js';
 import { fromHalfArray } from '../core/f16.js';
 import { bytesPerElement, sizeOf, Tensor, type TensorOwner } from '../core/tensor.js';
 import { checkOutputOverlap, checkSameLayout, describe, shapeText } from '../core/validate.js';
@@ -60,23 +55,11 @@ export interface Stats {
  */
 const bufferDevices = new WeakMap<GPUBuffer, GPUDevice>();
 
-/** Why a buffer cannot be used: its allocation failed, or it belongs to another device. */
-interface BufferFailure {
-  code: 'OUT_OF_MEMORY' | 'DEVICE_MISMATCH';
-  message: string;
-}
-
-function failureError(f: BufferFailure, context = ''): ActivationsError {
-  const message = context ? `${context}: ${f.message}` : f.message;
-  return f.code === 'OUT_OF_MEMORY'
-    ? new OutOfMemoryError(message)
-    : new InvalidArgumentError(message, f.code);
-}
-
 export class Runtime implements TensorOwner {
   readonly device: GPUDevice;
   readonly limits: GPUSupportedLimits;
   readonly features: ReadonlySet<string>;
+  readonly #health: Health;
   readonly #pipelines: Pipelines;
   readonly #bindGroups = new BindGroupCache();
   readonly #uniforms: Uniforms;
@@ -85,13 +68,10 @@ export class Runtime implements TensorOwner {
   #dispatches = 0;
   /** Buffers whose destroy waits for the recorded work that uses them to be submitted. */
   #deferredDestroy: GPUBuffer[] = [];
-  #lost: DeviceLostError | null = null;
-  #lostWaiters = new Set<(e: DeviceLostError) => void>();
   #liveTensors = 0;
   #liveBytes = 0;
   /** Owned tensors, so dispose() can free what callers forgot. */
   #owned = new Set<Tensor>();
-  #disposed = false;
   /** The caller's encoder while encode() records into it. */
   #external: GPUCommandEncoder | null = null;
   /**
@@ -102,21 +82,6 @@ export class Runtime implements TensorOwner {
    */
   #externalUse = new WeakSet<GPUBuffer>();
 
-  /**
-   * Buffers not known good yet: large allocations whose out-of-memory scope,
-   * and wrapped buffers whose device probe, has not answered. Work that uses
-   * one runs inside a validation scope, so a failed buffer gives one clear
-   * error at the next read or flush, not uncaptured validation errors.
-   */
-  #unverified = new Map<GPUBuffer, Promise<BufferFailure | null>>();
-  /** Buffers that cannot be used, and why: checkTensor refuses them before any GPU work. */
-  #failed = new WeakMap<GPUBuffer, BufferFailure>();
-  /** Those checks, and scopes around work on unverified buffers, not answered yet. */
-  #checks = new Set<Promise<void>>();
-  /** What they found: the next read or flush rejects with the first (and forgets the rest). */
-  #failures: ActivationsError[] = [];
-  /** Verdicts of the unverified buffers the open encoder uses: its submission runs in a scope. */
-  #encoderRisk: Promise<BufferFailure | null>[] = [];
   /**
    * An allocation failed for lack of memory and no flush has succeeded since:
    * freed tensors go back to the device instead of the pool, so destroying
@@ -132,50 +97,17 @@ export class Runtime implements TensorOwner {
     this.keepAlive = keepAlive;
     this.limits = device.limits;
     this.features = new Set([...device.features] as string[]);
+    this.#health = new Health(device);
     this.#pipelines = new Pipelines(device);
     this.#uniforms = new Uniforms(device, this.#bindGroups);
-    device.lost.then((info) => {
-      this.#lost = new DeviceLostError(
-        `webgpu-activations: the GPU device was lost (${info.reason}): ${info.message || 'no message'}. ` +
-          'Create a new instance with createActivations().',
-      );
-      for (const reject of this.#lostWaiters) reject(this.#lost);
-      this.#lostWaiters.clear();
-    });
   }
 
   get lost(): boolean {
-    return this.#lost !== null;
+    return this.#health.lost !== null;
   }
 
   checkAlive(): void {
-    if (this.#lost) throw this.#lost;
-    if (this.#disposed) {
-      throw new InvalidArgumentError(
-        'webgpu-activations: this instance was disposed',
-        'TENSOR_DESTROYED',
-      );
-    }
-  }
-
-  /** Rejects when the device is lost, so no await on GPU work can hang past a loss. */
-  #untilLost<T>(p: Promise<T>): Promise<T> {
-    if (this.#lost) return Promise.reject(this.#lost);
-    return new Promise<T>((resolve, reject) => {
-      const onLost = (e: DeviceLostError) => reject(e);
-      this.#lostWaiters.add(onLost);
-      p.then(
-        (v) => {
-          this.#lostWaiters.delete(onLost);
-          if (this.#lost) reject(this.#lost);
-          else resolve(v);
-        },
-        (e) => {
-          this.#lostWaiters.delete(onLost);
-          reject(this.#lost ?? e);
-        },
-      );
-    });
+    this.#health.checkAlive();
   }
 
   // ---- pipelines ----------------------------------------------------------
@@ -246,8 +178,8 @@ export class Runtime implements TensorOwner {
     if (workgroups === 0) return;
     const u = this.#external ? this.#uniforms.immutable(uniforms) : this.#uniforms.slot(uniforms);
     if (this.#external) for (const r of ranges) this.#externalUse.add(r.buffer);
-    const bindGroup = this.#scoped(
-      this.#risk(
+    const bindGroup = this.#health.scoped(
+      this.#health.risk(
         ranges.map((r) => r.buffer),
         !this.#external,
       ),
@@ -266,7 +198,7 @@ export class Runtime implements TensorOwner {
   copy(src: BufferRange, dst: BufferRange): void {
     this.#endPass();
     // Encoder commands report errors at finish: only the submission needs the scope.
-    if (!this.#external) this.#risk([src.buffer, dst.buffer], true);
+    if (!this.#external) this.#health.risk([src.buffer, dst.buffer], true);
     else for (const b of [src.buffer, dst.buffer]) this.#externalUse.add(b);
     (this.#external ?? this.#encoderNow()).copyBufferToBuffer(
       src.buffer,
@@ -282,9 +214,9 @@ export class Runtime implements TensorOwner {
     if (!this.#encoder) return;
     this.#endPass();
     this.#uniforms.write();
-    const risk = this.#encoderRisk;
-    this.#encoderRisk = [];
-    this.#scoped(risk, 'submit', () => this.device.queue.submit([this.#encoder!.finish()]));
+    this.#health.scoped(this.#health.takeEncoderRisk(), 'submit', () =>
+      this.device.queue.submit([this.#encoder!.finish()]),
+    );
     // Queue order makes the arenas safe to overwrite for the next submission.
     this.#encoder = null;
     this.#dispatches = 0;
@@ -299,9 +231,9 @@ export class Runtime implements TensorOwner {
     if (this.#pressure && !this.#encoder) this.device.queue.submit([]);
     this.submit();
     await this.#pipelines.check();
-    const failure = await this.#failure();
+    const failure = await this.#health.failure();
     if (failure) throw failure;
-    await this.#untilLost(this.device.queue.onSubmittedWorkDone());
+    await this.#health.untilLost(this.device.queue.onSubmittedWorkDone());
     this.#pressure = false;
   }
 
@@ -319,90 +251,13 @@ export class Runtime implements TensorOwner {
     else b.destroy();
   }
 
-  // ---- buffers that may have failed -------------------------------------------
-
-  /** Waits for the checks made so far; the first failure they found (all are forgotten). */
-  async #failure(): Promise<ActivationsError | undefined> {
-    await Promise.all(this.#checks);
-    return this.#failures.splice(0)[0];
-  }
-
-  #check(p: Promise<ActivationsError | null>): void {
-    const c: Promise<void> = p.then(
-      (e) => {
-        this.#checks.delete(c);
-        if (e) this.#failures.push(e);
-      },
-      () => void this.#checks.delete(c),
-    );
-    this.#checks.add(c);
-  }
-
-  /** The verdicts of the unverified (or failed) buffers among `buffers`; `encoder`: the open encoder uses them. */
-  #risk(buffers: readonly GPUBuffer[], encoder: boolean): Promise<BufferFailure | null>[] {
-    const verdicts = [];
-    for (const b of buffers) {
-      const failed = this.#failed.get(b);
-      const v = this.#unverified.get(b) ?? (failed && Promise.resolve(failed));
-      if (v) verdicts.push(v);
-    }
-    if (encoder) this.#encoderRisk.push(...verdicts);
-    return verdicts;
-  }
-
-  /**
-   * Runs `record` (a device or queue call that validates at once) inside a
-   * validation scope when it uses a buffer not known good (`verdicts`); an
-   * error goes to the next read or flush, blamed on the failed buffer.
-   */
-  #scoped<T>(verdicts: Promise<BufferFailure | null>[], what: string, record: () => T): T {
-    if (verdicts.length === 0) return record();
-    this.device.pushErrorScope('validation');
-    try {
-      return record();
-    } finally {
-      const scope = this.device.popErrorScope();
-      this.#check(
-        Promise.all([scope, ...verdicts]).then(([err, ...fs]) => {
-          if (!err) return null;
-          const f = fs.find((v) => v);
-          return f ? failureError(f) : new GPUError(`${what}: ${err.message}`);
-        }),
-      );
-    }
-  }
-
-  /**
-   * Records `buffer` as unverified until `scope` answers; on an error it is
-   * failed (`failure` says why) and the next read or flush rejects.
-   */
-  #verify(
-    buffer: GPUBuffer,
-    scope: Promise<{ message: string } | null>,
-    failure: (message: string) => BufferFailure | null,
-    ok?: () => void,
-  ): void {
-    const verdict = scope.then(
-      (err) => {
-        this.#unverified.delete(buffer);
-        const f = err && failure(err.message.split('\n')[0]);
-        if (f) this.#failed.set(buffer, f);
-        else ok?.();
-        return f;
-      },
-      () => null,
-    );
-    this.#unverified.set(buffer, verdict);
-    this.#check(verdict.then((f) => f && failureError(f)));
-  }
-
   /** createBuffer, inside an out-of-memory scope when it is large. */
   #createBuffer(descriptor: GPUBufferDescriptor, what: string): GPUBuffer {
     // An error scope per buffer costs more than a small op: only large buffers realistically fail.
     if (descriptor.size < OOM_SCOPE_BYTES) return this.device.createBuffer(descriptor);
     this.device.pushErrorScope('out-of-memory');
     const buffer = this.device.createBuffer(descriptor);
-    this.#verify(buffer, this.device.popErrorScope(), (m) => {
+    this.#health.verify(buffer, this.device.popErrorScope(), (m) => {
       this.#outOfMemory();
       return {
         code: 'OUT_OF_MEMORY',
@@ -492,9 +347,9 @@ export class Runtime implements TensorOwner {
         'DEVICE_MISMATCH',
       );
     }
-    const failed = this.#failed.get(buffer);
+    const failed = this.#health.failureOf(buffer);
     if (failed) throw failureError(failed, 'wrap');
-    if (known === undefined && !this.#unverified.has(buffer)) this.#probe(buffer);
+    if (known === undefined && !this.#health.pending(buffer)) this.#probe(buffer);
     this.#liveTensors++;
     return new Tensor(this, buffer, shape, dtype, byteOffset, false);
   }
@@ -510,7 +365,7 @@ export class Runtime implements TensorOwner {
     this.device.pushErrorScope('validation');
     // Dawn checks the buffer's device first; other complaints (usage, mapped) do not concern wrap().
     this.device.queue.writeBuffer(buffer, 0, new Uint8Array(0));
-    this.#verify(
+    this.#health.verify(
       buffer,
       this.device.popErrorScope(),
       (m) =>
@@ -532,7 +387,7 @@ export class Runtime implements TensorOwner {
     // still read this buffer, freed and handed out again) must be submitted first.
     this.submit();
     // writeBuffer needs a multiple of 4 bytes.
-    this.#scoped(this.#risk([t.buffer], false), 'upload', () => {
+    this.#health.scoped(this.#health.risk([t.buffer], false), 'upload', () => {
       if (bytes % 4 === 0) {
         this.device.queue.writeBuffer(t.buffer, t.byteOffset, data.buffer, data.byteOffset, bytes);
       } else {
@@ -577,10 +432,10 @@ export class Runtime implements TensorOwner {
     const bytes = buffer.size;
     // Queue order makes reuse safe: later work on the buffer runs after the work recorded so far.
     if (
-      !this.#disposed &&
+      !this.#health.disposed &&
       !this.#pressure &&
-      !this.#failed.has(buffer) &&
-      !this.#unverified.has(buffer) &&
+      !this.#health.failureOf(buffer) &&
+      !this.#health.pending(buffer) &&
       this.#pooledBytes + bytes <= POOL_BYTES
     ) {
       let list = this.#pool.get(bytes);
@@ -615,13 +470,13 @@ export class Runtime implements TensorOwner {
       { buffer: staging, offset: 0, size: bytes },
     );
     this.submit();
-    const mapped = this.#scoped(this.#risk([staging], false), 'read', () =>
+    const mapped = this.#health.scoped(this.#health.risk([staging], false), 'read', () =>
       staging.mapAsync(GPUMapMode.READ),
     );
     // Work that failed validation (a buffer that could not be allocated) left stale data: say so.
-    const checked = this.#failure();
+    const checked = this.#health.failure();
     try {
-      const e = await this.#untilLost(mapped).then(
+      const e = await this.#health.untilLost(mapped).then(
         () => null,
         (e: Error) => e,
       );
@@ -631,7 +486,10 @@ export class Runtime implements TensorOwner {
       if (e) {
         // A browser may reject the map before it reports the loss: give the loss a moment to arrive.
         await Promise.race([this.device.lost, new Promise((r) => setTimeout(r, 1000))]);
-        throw this.#lost ?? new GPUError(`read: mapping the readback buffer failed: ${e.message}`);
+        throw (
+          this.#health.lost ??
+          new GPUError(`read: mapping the readback buffer failed: ${e.message}`)
+        );
       }
       const copy = staging.getMappedRange().slice(0, t.byteLength);
       staging.unmap();
@@ -662,7 +520,7 @@ export class Runtime implements TensorOwner {
         'DEVICE_MISMATCH',
       );
     }
-    const failed = this.#failed.get(t.buffer);
+    const failed = this.#health.failureOf(t.buffer);
     if (failed) throw failureError(failed, `${op}: ${arg}`);
     this.checkAlive();
   }
@@ -679,15 +537,14 @@ export class Runtime implements TensorOwner {
 
   /** Submits pending work, then frees every buffer the instance owns (tensors included). */
   dispose(): void {
-    if (this.#disposed) return;
-    if (!this.#lost) this.submit();
-    this.#disposed = true;
+    if (this.#health.disposed) return;
+    if (!this.#health.lost) this.submit();
+    this.#health.dispose();
     for (const t of [...this.#owned]) t.destroy();
     for (const list of this.#pool.values()) for (const b of list) b.destroy();
     this.#pool.clear();
     this.#pooledBytes = 0;
     this.#uniforms.destroy();
     this.#bindGroups.clear();
-    this.#disposed = true;
   }
 }

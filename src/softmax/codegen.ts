@@ -12,7 +12,6 @@ import sumSource from '../../shaders/softmax/sum.wgsl?raw';
 import rowsSource from '../../shaders/softmax/rows.wgsl?raw';
 import type { DType } from '../core/tensor.js';
 import {
-  acrossLanes,
   atomicHalfStore,
   halfHelpers,
   hsumHmax,
@@ -250,7 +249,7 @@ const rowsTypes = (vw: 1 | 4) => `alias V = ${vw === 4 ? 'vec4<f32>' : 'f32'};
 alias VU = ${vw === 4 ? 'vec4<u32>' : 'u32'};
 const VW: u32 = ${vw}u;
 ${hsumHmax('V', vw)}
-${acrossLanes('hmaxu', 'max', 'VU', 'u32', vw)}`;
+fn hmaxu(v: VU) -> u32 { return ${vw === 4 ? 'max(max(v.x, v.y), max(v.z, v.w))' : 'v'}; }`;
 
 /**
  * Loads of each input and the store to `out`: of element q (vw 1: f32), or of

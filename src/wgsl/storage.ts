@@ -34,26 +34,21 @@ export interface WordType {
   bytes: number;
 }
 
-const WORDS: Record<DType, Record<WordLayout, WordType>> = {
-  float32: {
-    vector: { word: 'vec4<u32>', lanes: 'vec4<f32>', count: 4, bytes: 16 },
-    scalar: { word: 'u32', lanes: 'f32', count: 1, bytes: 4 },
-  },
-  float16: {
-    vector: { word: 'vec2<u32>', lanes: 'vec4<f32>', count: 4, bytes: 8 },
-    scalar: { word: 'u32', lanes: 'vec2<f32>', count: 2, bytes: 4 },
-  },
-};
-
-export const wordType = (dtype: DType, layout: WordLayout): WordType => WORDS[dtype][layout];
+/** The word types of a layout (computed, not tabled: the shipped bundle keeps an object literal's layout). */
+export function wordType(dtype: DType, layout: WordLayout): WordType {
+  const half = dtype === 'float16';
+  return layout === 'vector'
+    ? { word: half ? 'vec2<u32>' : 'vec4<u32>', lanes: 'vec4<f32>', count: 4, bytes: half ? 8 : 16 }
+    : { word: 'u32', lanes: half ? 'vec2<f32>' : 'f32', count: half ? 2 : 1, bytes: 4 };
+}
 
 /** Elements per storage word: what each invocation of a word-wide kernel handles. */
 export const lanesPerWord = (dtype: DType, layout: WordLayout): number =>
-  WORDS[dtype][layout].count;
+  wordType(dtype, layout).count;
 
 /** Bytes per storage word. */
 export const bytesPerWord = (dtype: DType, layout: WordLayout): number =>
-  WORDS[dtype][layout].bytes;
+  wordType(dtype, layout).bytes;
 
 /** half_bits and half_mask (shaders/common/f16.wgsl), which every float16 pack and store calls. */
 export const halfHelpers: string = halfSource;
@@ -69,7 +64,7 @@ export function unpackWord(
   dtype: DType,
   layout: WordLayout,
   w: string,
-  lanes = WORDS[dtype][layout].lanes,
+  lanes = wordType(dtype, layout).lanes,
 ): string {
   if (dtype === 'float32') return `bitcast<${lanes}>(${w})`;
   return layout === 'vector'
@@ -93,7 +88,7 @@ export function packWord(
   sink: string,
   pair: readonly [string, string] = ['lo', 'hi'],
 ): string {
-  if (dtype === 'float32') return `${sink}bitcast<${WORDS[dtype][layout].word}>(${v});`;
+  if (dtype === 'float32') return `${sink}bitcast<${wordType(dtype, layout).word}>(${v});`;
   if (layout === 'scalar') return `let h = half_bits(${v});\n  ${sink}${halfPair('h')};`;
   const [lo, hi] = pair;
   return `let ${lo} = half_bits(${v}.xy);
@@ -109,26 +104,21 @@ export const unpackFn = (dtype: DType, layout: WordLayout, lanes = 'Lanes'): str
 export const packFn = (dtype: DType, layout: WordLayout, lanes = 'Lanes'): string =>
   `fn pack(v: ${lanes}) -> Word {\n  ${packWord(dtype, layout, 'v', 'return ')}\n}`;
 
-const MERGE_TAIL: Record<DType, Record<WordLayout, string>> = {
-  float32: {
-    vector: 'return select(old, fresh, vec4<u32>(0u, 1u, 2u, 3u) < vec4<u32>(valid));',
-    scalar: 'return select(old, fresh, valid > 0u);',
-  },
-  float16: {
-    vector:
-      'let m = vec2<u32>(half_mask(valid), half_mask(max(valid, 2u) - 2u));\n  return (fresh & m) | (old & ~m);',
-    scalar: 'let m = half_mask(valid);\n  return (fresh & m) | (old & ~m);',
-  },
-};
-
 /**
  * `fn merge_tail(old, fresh, valid) -> Word`: `fresh` in the first `valid`
  * lanes, `old` after them. A tensor's last word may run past its end (into a
  * wrapped buffer's neighbouring data), and those bits must survive a store.
  * float16 calls half_mask.
  */
-export const mergeTailFn = (dtype: DType, layout: WordLayout): string =>
-  `fn merge_tail(old: Word, fresh: Word, valid: u32) -> Word {\n  ${MERGE_TAIL[dtype][layout]}\n}`;
+export function mergeTailFn(dtype: DType, layout: WordLayout): string {
+  const vector = layout === 'vector';
+  const body =
+    dtype === 'float32'
+      ? `return select(old, fresh, ${vector ? 'vec4<u32>(0u, 1u, 2u, 3u) < vec4<u32>(valid)' : 'valid > 0u'});`
+      : `let m = ${vector ? 'vec2<u32>(half_mask(valid), half_mask(max(valid, 2u) - 2u))' : 'half_mask(valid)'};
+  return (fresh & m) | (old & ~m);`;
+  return `fn merge_tail(old: Word, fresh: Word, valid: u32) -> Word {\n  ${body}\n}`;
+}
 
 // ---- single elements --------------------------------------------------------
 
@@ -162,24 +152,13 @@ export const atomicHalfStore = (name: string, buf: string, i: string): string =>
 
 // ---- across the lanes of one value ------------------------------------------
 
-const ACROSS = {
-  sum: '(v.x + v.y) + (v.z + v.w)',
-  max: 'max(max(v.x, v.y), max(v.z, v.w))',
-};
-
 /**
- * `fn NAME(v: type) -> result`: the `kind` of a value's 4 lanes (pairwise, in
- * a fixed order), or the value itself at width 1, so one kernel body serves
- * vector words and single elements.
+ * hsum and hmax of an f32 value `type` of `width` lanes: pairwise, in a fixed
+ * order, or the value itself at width 1, so one kernel body serves vector
+ * words and single elements.
  */
-export const acrossLanes = (
-  name: string,
-  kind: keyof typeof ACROSS,
-  type: string,
-  result: string,
-  width: 1 | 4,
-): string => `fn ${name}(v: ${type}) -> ${result} { return ${width === 4 ? ACROSS[kind] : 'v'}; }`;
-
-/** hsum and hmax of an f32 value of `width` lanes, typed `type`. */
 export const hsumHmax = (type: string, width: 1 | 4): string =>
-  `${acrossLanes('hsum', 'sum', type, 'f32', width)}\n${acrossLanes('hmax', 'max', type, 'f32', width)}`;
+  width === 4
+    ? `fn hsum(v: ${type}) -> f32 { return (v.x + v.y) + (v.z + v.w); }
+fn hmax(v: ${type}) -> f32 { return max(max(v.x, v.y), max(v.z, v.w)); }`
+    : `fn hsum(v: ${type}) -> f32 { return v; }\nfn hmax(v: ${type}) -> f32 { return v; }`;

@@ -15,7 +15,7 @@ import type { ParamSpec } from '../src/elementwise/spec.js';
 register('../bench/raw-hooks.mjs', import.meta.url);
 const { activationNames, activations } = await import('../src/elementwise/table.js');
 const { opTableMarkdown } = await import('../src/docs.js');
-const { softmaxDocs, softmaxOps } = await import('../src/softmax/host.js');
+const { softmaxDocs, softmaxOps } = await import('../src/softmax/table.js');
 
 function example(op: string, params: Record<string, ParamSpec>): string {
   const entries = Object.entries(params);
@@ -80,7 +80,7 @@ const text = [
   '---',
   '# Ops',
   '',
-  'Generated from the activation table (`src/elementwise/table.ts`) and the softmax family (`src/softmax/host.ts`). ' +
+  'Generated from the activation table (`src/elementwise/table.ts`) and the softmax family (`src/softmax/table.ts`). ' +
     '`act` is an instance from `createActivations()`; `x` and `dy` are tensors from `act.tensor()` or `act.wrap()`.',
   '',
   opTableMarkdown(),

@@ -36,16 +36,15 @@ import {
   type ActivationParams,
 } from './elementwise/table.js';
 import { acquireDevice, Runtime, type CreateOptions, type Stats } from './runtime/runtime.js';
+import { softmaxCrossEntropy } from './softmax/cross-entropy.js';
+import { softmaxBackward, softmaxForward } from './softmax/host.js';
 import {
   isSoftmaxOp,
-  softmaxBackward,
-  softmaxCrossEntropy,
-  softmaxForward,
   softmaxOps,
   type CrossEntropyOptions,
   type SoftmaxOp,
   type SoftmaxParams,
-} from './softmax/host.js';
+} from './softmax/table.js';
 
 export type { ArrayOptions, CreateOptions, SlopeValue, Stats };
 

@@ -4,7 +4,7 @@
  */
 import type { ParamSpec } from './elementwise/spec.js';
 import { activationNames, activations } from './elementwise/table.js';
-import { softmaxDocs, softmaxOps } from './softmax/host.js';
+import { softmaxDocs, softmaxOps } from './softmax/table.js';
 
 function paramList(params: Record<string, ParamSpec>): string {
   const entries = Object.entries(params);

@@ -12,8 +12,8 @@ export type {
   CreateOptions,
   Stats,
 } from './api.js';
-export { softmaxOps } from './softmax/host.js';
-export type { SoftmaxOp, SoftmaxParams, CrossEntropyOptions } from './softmax/host.js';
+export { softmaxOps } from './softmax/table.js';
+export type { SoftmaxOp, SoftmaxParams, CrossEntropyOptions } from './softmax/table.js';
 export { Tensor } from './core/tensor.js';
 export { activations, activationNames } from './elementwise/table.js';
 export type { ActivationName, ActivationParams } from './elementwise/table.js';

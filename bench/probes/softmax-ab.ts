@@ -14,7 +14,7 @@ import { median, workerCpu } from './cpu-time.js';
 register('../raw-hooks.mjs', import.meta.url);
 const { createActivations } = await import('../../src/index.js');
 const { copyKernels } = await import('../kernels.js');
-const { softmaxTuning } = await import('../../src/softmax/codegen.js');
+const { softmaxTuning } = await import('../../src/softmax/plan.js');
 // Experiments: SOFTMAX_TUNING='{"rowsKv":4}' overrides the kernel choice.
 Object.assign(softmaxTuning, JSON.parse(process.env.SOFTMAX_TUNING ?? '{}'));
 

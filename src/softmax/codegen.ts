@@ -1,7 +1,9 @@
 /**
- * Softmax-family kernels: WGSL assembly (pure string work) and the choice of
- * kernel from the shape. The skeleton is shaders/softmax.wgsl; the op files
- * plug in what a row reduces to and what each element becomes.
+ * WGSL of the softmax family's kernels (pure string work: runs without a
+ * GPU). Two templates: shaders/softmax/skeleton.wgsl, into which the op files
+ * (state, forward, backward, cross-entropy) plug what a row reduces to and
+ * what each element becomes, and the reduction a plan names; and
+ * shaders/softmax/rows.wgsl, the subgroup kernel of contiguous rows.
  */
 import skeleton from '../../shaders/softmax/skeleton.wgsl?raw';
 import stateSource from '../../shaders/softmax/state.wgsl?raw';
@@ -11,6 +13,7 @@ import ceSource from '../../shaders/softmax/cross-entropy.wgsl?raw';
 import sumSource from '../../shaders/softmax/sum.wgsl?raw';
 import rowsSource from '../../shaders/softmax/rows.wgsl?raw';
 import type { DType } from '../core/tensor.js';
+import type { Plan } from './plan.js';
 import {
   atomicHalfStore,
   halfHelpers,
@@ -25,126 +28,8 @@ import { fill } from '../wgsl/template.js';
 const WHO = 'softmax codegen';
 const SUBGROUPS = 'enable subgroups;\ndiagnostic(off, subgroup_uniformity);\n';
 
+/** What a kernel computes: the forward, the backward from y, or the fused cross-entropy. */
 export type Mode = 'forward' | 'backward' | 'ce';
-
-/**
- * Where the automatic choice switches kernels. Mutable only so tests can move
- * a boundary down and exercise every path on small shapes.
- */
-export const softmaxTuning = {
-  /** Rows up to this long are held in registers (read once): 256 threads x 16. */
-  cacheMax: 4096,
-  /** Rows at least this long, when there are few, are split across workgroups. */
-  splitMinLen: 65536,
-  /** "Few rows": below this many, one workgroup per row would leave most of a GPU idle. */
-  splitMaxRows: 128,
-  /** Elements per split chunk (64 per thread): [8 x 2M] makes 1024 workgroups. */
-  chunkLen: 16384,
-  /** A strided axis with at least this many rows gets one thread per row (coalesced across rows). */
-  columnMinRows: 2048,
-  /** Contiguous rows up to this long get one thread each (no reduction at all). */
-  threadMaxLen: 8,
-  /** Contiguous rows up to this long get one subgroup each, where the adapter has subgroups. */
-  subgroupMaxLen: 1024,
-  /**
-   * Contiguous rows (forward and backward) take shaders/softmax-rows.wgsl, one
-   * subgroup per row and no barrier, where the adapter has subgroups. False
-   * forces the workgroup-memory kernels (what an adapter without subgroups runs).
-   */
-  rowsKernel: true,
-  /** Vectors (of 4 or 1 elements) each lane of the rows kernel keeps in registers. */
-  rowsKv: 16,
-};
-
-/**
- * How a row's threads meet: a workgroup-memory tree (W threads per row, W a
- * uniform), one subgroup per row (shuffles, no barrier), or one thread per
- * row (nothing to meet). SwiftShader runs a shader with any barrier as
- * coroutines, about 1000x slower, so the last two are also what keeps it fast.
- */
-export type Reduce = 'workgroup' | 'subgroup' | 'single' | 'rows';
-
-export interface Plan {
-  reduce: Reduce;
-  /** Threads per row (power of two); 256 / w rows per workgroup. */
-  w: number;
-  /** Elements per thread kept in registers (4 or 16: few pipelines); 0 streams the row twice. */
-  k: number;
-  /** Workgroups per row (> 1: split into two phases). */
-  chunks: number;
-  chunkLen: number;
-  /** The rows kernel: elements per vector (4 where the row length allows, else 1). */
-  vw?: number;
-}
-
-const nextPow2 = (n: number) => 2 ** Math.ceil(Math.log2(Math.max(1, n)));
-
-/** The kernel for `rows` rows of `len` elements spaced `inner` apart. */
-export function planRows(
-  rows: number,
-  len: number,
-  inner: number,
-  options: { split?: boolean; subgroups?: boolean; rows?: boolean } = {},
-): Plan {
-  const t = softmaxTuning;
-  const single = { chunks: 1, chunkLen: len };
-  if ((inner > 1 && rows >= t.columnMinRows) || (inner === 1 && len <= t.threadMaxLen)) {
-    // One thread per row: on a strided axis neighbouring threads read neighbouring addresses.
-    return { reduce: 'single', w: 1, k: 0, ...single };
-  }
-  if (options.rows && options.subgroups && t.rowsKernel && inner === 1) {
-    const vw = len % 4 === 0 ? 4 : 1;
-    const split = options.split !== false && len >= t.splitMinLen && rows < t.splitMaxRows;
-    // A chunk is a whole number of vectors.
-    const chunkLen = split ? Math.ceil(t.chunkLen / vw) * vw : len;
-    return {
-      reduce: 'rows',
-      w: 0,
-      k: t.rowsKv,
-      vw,
-      chunks: split ? Math.ceil(len / chunkLen) : 1,
-      chunkLen,
-    };
-  }
-  if (options.subgroups && inner === 1 && len <= t.subgroupMaxLen) {
-    // The subgroup size is known only in the shader: keep registers for rows a 4-wide subgroup holds.
-    return { reduce: 'subgroup', w: 0, k: len <= 16 ? 4 : 0, ...single };
-  }
-  if (len <= t.cacheMax) {
-    // At most 4 elements per thread up to 1024, so short rows pack several to a workgroup.
-    const w = Math.min(256, nextPow2(Math.ceil(len / 4)));
-    return { reduce: 'workgroup', w, k: len <= 1024 ? 4 : 16, ...single };
-  }
-  if (options.split !== false && len >= t.splitMinLen && rows < t.splitMaxRows) {
-    return {
-      reduce: 'workgroup',
-      w: 256,
-      k: 0,
-      chunks: Math.ceil(len / t.chunkLen),
-      chunkLen: t.chunkLen,
-    };
-  }
-  return { reduce: 'workgroup', w: 256, k: 0, ...single };
-}
-
-/**
- * Workgroups of one dispatch of the plan. A subgroup plan is sized for the
- * adapter's largest subgroup; workgroups past the last row exit at once.
- */
-export function workgroupsOf(
-  plan: Plan,
-  rows: number,
-  subgroupMaxSize: number,
-  subgroupMinSize = 4,
-): number {
-  if (plan.reduce === 'rows') {
-    // Segments go to subgroups in a grid-stride loop: size for the smallest subgroup.
-    return Math.ceil((rows * plan.chunks) / (ROWS_WG / Math.min(subgroupMinSize, ROWS_WG)));
-  }
-  if (plan.chunks > 1) return rows * plan.chunks;
-  const w = plan.reduce === 'subgroup' ? subgroupMaxSize : plan.w;
-  return Math.ceil(rows / (256 / w));
-}
 
 // group_reduce merges the W States of each row in a full-width tree: every
 // lane takes part (idle ones hold the identity), so no element is skipped at
@@ -240,9 +125,6 @@ export interface KernelSpec {
 export function kernelKey(s: KernelSpec): string {
   return `softmax|${s.mode}|${s.log}|${s.dtype}|${s.labels}|${s.plan.reduce}|${s.plan.k}|${s.plan.vw ?? 1}|${s.phase}|${s.unit === true}`;
 }
-
-/** Workgroup size of shaders/softmax-rows.wgsl (WG there). */
-export const ROWS_WG = 128;
 
 /** V: what one lane of the rows kernel moves at a time, VW elements (VU: its bits). */
 const rowsTypes = (vw: 1 | 4) => `alias V = ${vw === 4 ? 'vec4<f32>' : 'f32'};
@@ -406,32 +288,3 @@ fn load_target(g: u32, j: u32) -> f32 { return load_in1(g); }`;
 }
 
 export const lossSumShader = (): string => sumSource;
-
-export interface Uniforms {
-  rows: number;
-  len: number;
-  inner: number;
-  plan: Plan;
-  signBit: number;
-  invT: number;
-  factor: number;
-  smoothC: number;
-  keep: number;
-}
-
-/** The 64-byte Params block of shaders/softmax.wgsl. */
-export function packUniforms(u: Uniforms): ArrayBuffer {
-  const buf = new ArrayBuffer(64);
-  new Uint32Array(buf, 0, 8).set([
-    u.rows,
-    u.len,
-    u.inner,
-    u.plan.chunks,
-    u.plan.chunkLen,
-    u.signBit,
-    Math.log2(u.plan.w),
-    0,
-  ]);
-  new Float32Array(buf, 32, 8).set([u.invT, u.factor, u.smoothC, u.keep, -Infinity, NaN, 0, 0]);
-  return buf;
-}

@@ -9,7 +9,7 @@ import { activationNames, type ActivationName } from '../../src/elementwise/tabl
 import { OutOfMemoryError, type Tensor } from '../../src/index.js';
 import { foldGrid } from '../../src/runtime/runtime.js';
 import * as ref from '../../src/elementwise/reference.js';
-import type { SoftmaxOp } from '../../src/softmax/host.js';
+import type { SoftmaxOp } from '../../src/softmax/table.js';
 import * as sref from '../../src/softmax/reference.js';
 import { noGpuErrors, sharedActivations } from '../helpers/gpu.js';
 import { uniform } from '../helpers/inputs.js';

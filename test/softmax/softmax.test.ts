@@ -1,13 +1,12 @@
 /**
  * The softmax family and the fused cross-entropy on real WebGPU, against the
- * float64 reference (src/softmax-reference.ts). Outputs are poisoned with NaN
+ * float64 reference (src/softmax/reference.ts). Outputs are poisoned with NaN
  * first, so an element no kernel wrote fails.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { InvalidArgumentError, type Activations, type Tensor } from '../../src/index.js';
 import { fromHalfArray, toHalfArray } from '../../src/core/f16.js';
-import { softmaxTuning } from '../../src/softmax/host.js';
-import { planRows } from '../../src/softmax/codegen.js';
+import { planRows, softmaxTuning } from '../../src/softmax/plan.js';
 import * as ref from '../../src/softmax/reference.js';
 import { noGpuErrors, sharedActivations } from '../helpers/gpu.js';
 import { rng, uniform } from '../helpers/inputs.js';

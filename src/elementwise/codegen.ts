@@ -190,9 +190,3 @@ export function elementwiseShader(k: ElementwiseKernel): string {
     'elementwise codegen',
   );
 }
-
-/** Number of bindings (after the uniform at 0) an elementwise kernel uses, for bind groups. */
-export function elementwiseOperandCount(k: ElementwiseKernel): number {
-  const inputs = k.direction === 'forward' ? 1 : 2;
-  return inputs - (k.inPlace === null ? 0 : 1) + 1 + (k.broadcastParam ? 1 : 0);
-}

@@ -205,7 +205,7 @@ fn load_partial(i: u32) -> vec4<f32> { return vec4<f32>(0.0); }`;
 }
 
 /** Bindings 1..n of a kernel, in order; the host binds ranges in the same order. */
-export function bindingNames(s: KernelSpec): string[] {
+function bindingNames(s: KernelSpec): string[] {
   const names =
     s.mode === 'forward'
       ? ['in0']

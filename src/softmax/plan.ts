@@ -40,7 +40,7 @@ export const softmaxTuning = {
  * row (nothing to meet). SwiftShader runs a shader with any barrier as
  * coroutines, about 1000x slower, so the last two are also what keeps it fast.
  */
-export type Reduce = 'workgroup' | 'subgroup' | 'single' | 'rows';
+type Reduce = 'workgroup' | 'subgroup' | 'single' | 'rows';
 
 export interface Plan {
   reduce: Reduce;
@@ -113,7 +113,7 @@ export function planRows(
 }
 
 /** Workgroup size of shaders/softmax/rows.wgsl (WG there). */
-export const ROWS_WG = 128;
+const ROWS_WG = 128;
 
 /**
  * Workgroups of one dispatch of the plan. A subgroup plan is sized for the

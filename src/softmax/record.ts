@@ -9,7 +9,7 @@ import { writeThrough } from '../runtime/scratch.js';
 import { kernelKey, softmaxShader, type KernelSpec, type Mode } from './codegen.js';
 import { workgroupsOf, type Plan } from './plan.js';
 
-export interface Uniforms {
+interface Uniforms {
   rows: number;
   len: number;
   inner: number;
@@ -22,7 +22,7 @@ export interface Uniforms {
 }
 
 /** The 64-byte Params block of shaders/softmax/skeleton.wgsl and rows.wgsl. */
-export function packUniforms(u: Uniforms): ArrayBuffer {
+function packUniforms(u: Uniforms): ArrayBuffer {
   const buf = new ArrayBuffer(64);
   new Uint32Array(buf, 0, 8).set([
     u.rows,

@@ -123,14 +123,10 @@ export function mergeTailFn(dtype: DType, layout: WordLayout): string {
 // ---- single elements --------------------------------------------------------
 
 /** Element `i` of `buf`, an array<u32> of float32 or of float16 two to a word, as an f32. */
-export const elementAt = (dtype: DType, buf: string, i: string): string =>
+const elementAt = (dtype: DType, buf: string, i: string): string =>
   dtype === 'float32'
     ? `bitcast<f32>(${buf}[${i}])`
     : `unpack2x16float(${buf}[${i} >> 1u])[${i} & 1u]`;
-
-/** float16 element `i` of `buf`, an array<atomic<u32>> (an output read back in place), as an f32. */
-export const atomicHalfAt = (buf: string, i: string): string =>
-  `unpack2x16float(atomicLoad(&${buf}[${i} >> 1u]))[${i} & 1u]`;
 
 /** `fn load_NAME(g: u32) -> f32`: element g of the array<u32> binding `name`. */
 export const loadElement = (dtype: DType, name: string): string =>

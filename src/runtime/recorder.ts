@@ -13,7 +13,7 @@ import { InvalidArgumentError } from '../core/errors.js';
 /**
  * Submit on our own after this many dispatches: the GPU starts on them while
  * the caller records the rest, and the encoder and arenas stay bounded
- * (bench/NOTES.md has the per-op cost with and without). ONNX Runtime Web and
+ * (bench/notes/latency.md, item 5). ONNX Runtime Web and
  * TensorFlow.js flush at 16 and 15 as well.
  */
 const MAX_RECORDED_DISPATCHES = 16;

@@ -16,6 +16,7 @@ import {
   sizeOf,
 } from '../core/validate.js';
 import type { BufferRange, Runtime } from '../runtime/runtime.js';
+import { fill } from '../wgsl/template.js';
 import { bytesPerWord, lanesPerWord, loadElement } from '../wgsl/storage.js';
 import {
   elementwiseShader,
@@ -83,9 +84,10 @@ export function preluSlopeGradient(
   if (a.size === 0) return out;
   const dtype = a.dtype;
   const pipeline = rt.pipeline(`broadcast-grad|prelu|${dtype}`, 'prelu slope gradient', () =>
-    broadcastGradTemplate.replace(
-      '{{LOAD}}',
-      `${loadElement(dtype, 'x')}\n${loadElement(dtype, 'dy')}`,
+    fill(
+      broadcastGradTemplate,
+      { LOAD: `${loadElement(dtype, 'x')}\n${loadElement(dtype, 'dy')}` },
+      'prelu slope gradient',
     ),
   );
   const count = sizeOf(pshape);

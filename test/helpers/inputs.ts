@@ -1,5 +1,5 @@
 /** Test inputs: the special values every op must handle, and seeded random values. */
-import type { DType } from '../../src/elementwise/codegen.js';
+import type { DType } from '../../src/core/tensor.js';
 import { halfRounded } from './tolerance.js';
 
 /** float32 special values: +-0, subnormals, tiny and huge magnitudes, the largest finite, Inf. */

@@ -4,7 +4,7 @@
  */
 export { close, ELEMENTWISE, SOFTMAX, type Tolerance } from '../../src/core/tolerance.js';
 import { expect } from 'vitest';
-import type { DType } from '../../src/elementwise/codegen.js';
+import type { DType } from '../../src/core/tensor.js';
 import { fromHalfArray, toHalfArray } from '../../src/core/f16.js';
 import { close, type Tolerance } from '../../src/core/tolerance.js';
 

@@ -118,17 +118,7 @@ export async function prepareElementwise(
     checkOp(op);
     for (const dtype of dtypes) {
       for (const direction of ['forward', 'backward'] as const) {
-        const k = kernelSpec({
-          op,
-          direction,
-          dtype,
-          layout: 'vector',
-          inPlace: null,
-          broadcastParam: false,
-          workgroupSize: WORKGROUP_SIZE,
-          enums: [],
-          wholeWords: true,
-        });
+        const k = kernelSpec(op, direction, dtype, 'vector', null, false, [], true);
         work.push(rt.prepare(k.key, k.label, k.code));
       }
     }
@@ -185,10 +175,30 @@ function backwardInputs(
   return { a, direction: from === 'x' ? 'backward' : 'backwardFromY' };
 }
 
-function kernelSpec(k: ElementwiseKernel) {
+function kernelSpec(
+  op: ActivationName,
+  direction: Direction,
+  dtype: DType,
+  layout: Layout,
+  inPlace: 0 | 1 | null,
+  broadcastParam: boolean,
+  enums: readonly number[],
+  wholeWords: boolean,
+) {
+  const k: ElementwiseKernel = {
+    op,
+    direction,
+    dtype,
+    layout,
+    inPlace,
+    broadcastParam,
+    workgroupSize: WORKGROUP_SIZE,
+    enums,
+    wholeWords,
+  };
   return {
-    key: `elementwise|${k.op}|${k.direction}|${k.dtype}|${k.layout}|${k.inPlace}|${k.broadcastParam}|${k.workgroupSize}|${enumKey(k.op, k.enums)}|${k.wholeWords}`,
-    label: `${k.op} ${k.direction} ${k.dtype} ${k.layout}`,
+    key: `elementwise|${op}|${direction}|${dtype}|${layout}|${inPlace}|${broadcastParam}|${WORKGROUP_SIZE}|${enumKey(op, enums)}|${wholeWords}`,
+    label: `${op} ${direction} ${dtype} ${layout}`,
     code: () => elementwiseShader(k),
   };
 }
@@ -232,17 +242,7 @@ function record(
   const inPlace = inPlaceIndex < 0 ? null : (inPlaceIndex as 0 | 1);
   const slots = paramSlots(op, values);
   // The library's own tensors are padded to whole words that nobody else uses.
-  const k = kernelSpec({
-    op,
-    direction,
-    dtype,
-    layout,
-    inPlace,
-    broadcastParam: slope !== null,
-    workgroupSize: WORKGROUP_SIZE,
-    enums: slots,
-    wholeWords: out.owned,
-  });
+  const k = kernelSpec(op, direction, dtype, layout, inPlace, slope !== null, slots, out.owned);
   const pipeline = rt.pipeline(k.key, k.label, k.code);
   const lanes = lanesPerWord(dtype, layout);
   const wordBytes = bytesPerWord(dtype, layout);

@@ -9,7 +9,7 @@
  * - recorder.ts: the command encoder that records work until a submit
  * - memory.ts: tensor allocation, wrapped buffers, the pool of freed buffers
  * - health.ts: device loss, dispose, buffers whose allocation may have failed
- * - transfer.ts: upload and readback
+ * - upload and readback: methods here (a class of their own weighs on the size budget)
  * - grid.ts: workgroup counts folded into a 2-D grid
  * - scratch.ts: outputs that alias an input, written through a scratch copy (used by the hosts)
  */
@@ -18,9 +18,8 @@ import { failureError, Health } from './health.js';
 import { Memory } from './memory.js';
 import { Pipelines } from './pipelines.js';
 import { Recorder } from './recorder.js';
-import { Transfer } from './transfer.js';
 import { Uniforms } from './uniforms.js';
-import { InvalidArgumentError } from '../core/errors.js';
+import { ActivationsError, GPUError, InvalidArgumentError } from '../core/errors.js';
 import { fromHalfArray } from '../core/f16.js';
 import { Tensor, type DType, type TensorOwner } from '../core/tensor.js';
 import { checkOutputOverlap, checkSameLayout, describe } from '../core/validate.js';
@@ -58,7 +57,6 @@ export class Runtime implements TensorOwner {
   readonly #uniforms: Uniforms;
   readonly #recorder: Recorder;
   readonly #memory: Memory;
-  readonly #transfer: Transfer;
 
   constructor(device: GPUDevice, keepAlive: unknown[] = []) {
     this.device = device;
@@ -76,7 +74,6 @@ export class Runtime implements TensorOwner {
       this.#bindGroups,
     );
     this.#memory = new Memory(this, this.limits, this.#health, this.#recorder, this.#bindGroups);
-    this.#transfer = new Transfer(device, this.#health, this.#memory, this.#recorder);
   }
 
   get lost(): boolean {
@@ -185,7 +182,73 @@ export class Runtime implements TensorOwner {
 
   /** Uploads bytes into a tensor's range (queued now, ahead of any later submission). */
   upload(t: Tensor, data: ArrayBufferView): void {
-    this.#transfer.upload(t, data);
+    const bytes = data.byteLength;
+    if (bytes === 0) return;
+    // writeBuffer reaches the queue at once: work recorded before it (which may
+    // still read this buffer, freed and handed out again) must be submitted first.
+    this.#recorder.submit();
+    // writeBuffer needs a multiple of 4 bytes.
+    this.#health.scoped(this.#health.risk([t.buffer], false), 'upload', () => {
+      if (bytes % 4 === 0) {
+        this.device.queue.writeBuffer(t.buffer, t.byteOffset, data.buffer, data.byteOffset, bytes);
+      } else {
+        const padded = new Uint8Array(Math.ceil(bytes / 4) * 4);
+        padded.set(new Uint8Array(data.buffer, data.byteOffset, bytes));
+        this.device.queue.writeBuffer(t.buffer, t.byteOffset, padded);
+      }
+    });
+  }
+
+  /** A checked tensor's stored values: copied to a staging buffer now, mapped when the GPU is done. */
+  async #read(t: Tensor): Promise<Uint16Array | Float32Array> {
+    if (t.size === 0) return t.dtype === 'float32' ? new Float32Array(0) : new Uint16Array(0);
+    if (!(t.buffer.usage & GPUBufferUsage.COPY_SRC)) {
+      throw new InvalidArgumentError(
+        'read: the wrapped buffer lacks COPY_SRC usage, so it cannot be read back',
+        'BUFFER_USAGE',
+      );
+    }
+    const bytes = Math.ceil(t.byteLength / 4) * 4;
+    const staging = this.#memory.createBuffer(
+      {
+        label: 'webgpu-activations readback',
+        size: bytes,
+        usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+      },
+      'read: the readback buffer',
+    );
+    this.#recorder.copy(
+      { buffer: t.buffer, offset: t.byteOffset, size: bytes },
+      { buffer: staging, offset: 0, size: bytes },
+    );
+    this.#recorder.submit();
+    const mapped = this.#health.scoped(this.#health.risk([staging], false), 'read', () =>
+      staging.mapAsync(GPUMapMode.READ),
+    );
+    // Work that failed validation (a buffer that could not be allocated) left stale data: say so.
+    const checked = this.#health.failure();
+    try {
+      const e = await this.#health.untilLost(mapped).then(
+        () => null,
+        (e: Error) => e,
+      );
+      const failure = await checked;
+      if (failure) throw failure;
+      if (e instanceof ActivationsError) throw e;
+      if (e) {
+        // A browser may reject the map before it reports the loss: give the loss a moment to arrive.
+        await Promise.race([this.device.lost, new Promise((r) => setTimeout(r, 1000))]);
+        throw (
+          this.#health.lost ??
+          new GPUError(`read: mapping the readback buffer failed: ${e.message}`)
+        );
+      }
+      const copy = staging.getMappedRange().slice(0, t.byteLength);
+      staging.unmap();
+      return t.dtype === 'float32' ? new Float32Array(copy) : new Uint16Array(copy);
+    } finally {
+      staging.destroy();
+    }
   }
 
   releaseTensor(t: Tensor): void {
@@ -194,7 +257,7 @@ export class Runtime implements TensorOwner {
 
   async readTensorBits(t: Tensor): Promise<Uint16Array | Float32Array> {
     this.checkTensor('read', 'tensor', t);
-    return this.#transfer.read(t);
+    return this.#read(t);
   }
 
   async readTensor(t: Tensor): Promise<Float32Array> {

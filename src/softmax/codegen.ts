@@ -12,6 +12,10 @@ import backwardSource from '../../shaders/softmax/backward.wgsl?raw';
 import ceSource from '../../shaders/softmax/cross-entropy.wgsl?raw';
 import sumSource from '../../shaders/softmax/sum.wgsl?raw';
 import rowsSource from '../../shaders/softmax/rows.wgsl?raw';
+// The reduction a plan names: group_reduce and group_sum over a row's threads.
+import reduceWorkgroup from '../../shaders/softmax/reduce-workgroup.wgsl?raw';
+import reduceSingle from '../../shaders/softmax/reduce-single.wgsl?raw';
+import reduceSubgroup from '../../shaders/softmax/reduce-subgroup.wgsl?raw';
 import type { DType } from '../core/tensor.js';
 import type { Plan } from './plan.js';
 import {
@@ -30,80 +34,6 @@ const SUBGROUPS = 'enable subgroups;\ndiagnostic(off, subgroup_uniformity);\n';
 
 /** What a kernel computes: the forward, the backward from y, or the fused cross-entropy. */
 export type Mode = 'forward' | 'backward' | 'ce';
-
-// group_reduce merges the W States of each row in a full-width tree: every
-// lane takes part (idle ones hold the identity), so no element is skipped at
-// odd lengths and the order, hence the result, is fixed. group_sum is the same
-// tree for a plain sum (the cross-entropy row loss).
-const REDUCE_WORKGROUP = `var<workgroup> sh: array<State, WG>;
-var<workgroup> shl: array<f32, WG>;
-
-fn threads_per_row() -> u32 {
-  return 1u << P.w_log2;
-}
-
-fn group_reduce(st: State, lid: u32) -> State {
-  sh[lid] = st;
-  workgroupBarrier();
-  let t = lid & ((1u << P.w_log2) - 1u);
-  for (var width = (1u << P.w_log2) >> 1u; width > 0u; width >>= 1u) {
-    if (t < width) {
-      sh[lid] = combine(sh[lid], sh[lid + width]);
-    }
-    workgroupBarrier();
-  }
-  let r = sh[lid - t];
-  workgroupBarrier();
-  return r;
-}
-
-fn group_sum(v: f32, lid: u32) -> f32 {
-  shl[lid] = v;
-  workgroupBarrier();
-  let t = lid & ((1u << P.w_log2) - 1u);
-  for (var width = (1u << P.w_log2) >> 1u; width > 0u; width >>= 1u) {
-    if (t < width) {
-      shl[lid] += shl[lid + width];
-    }
-    workgroupBarrier();
-  }
-  let r = shl[lid - t];
-  workgroupBarrier();
-  return r;
-}`;
-
-const REDUCE_SINGLE = `fn threads_per_row() -> u32 {
-  return 1u;
-}
-fn group_reduce(st: State, lid: u32) -> State {
-  return st;
-}
-fn group_sum(v: f32, lid: u32) -> f32 {
-  return v;
-}`;
-
-// Assumes subgroups are consecutive runs of local_invocation_index (true of
-// the adapters seen; a full workgroup of 256 is a whole number of subgroups).
-// A butterfly leaves every lane with the same State: combine is commutative.
-const REDUCE_SUBGROUP = `var<private> sg_size: u32;
-
-fn threads_per_row() -> u32 {
-  return sg_size;
-}
-fn group_reduce(st: State, lid: u32) -> State {
-  var r = st;
-  for (var o = 1u; o < sg_size; o <<= 1u) {
-    r = combine(r, from_partial(subgroupShuffleXor(to_partial(r), o)));
-  }
-  return r;
-}
-fn group_sum(v: f32, lid: u32) -> f32 {
-  var r = v;
-  for (var o = 1u; o < sg_size; o <<= 1u) {
-    r += subgroupShuffleXor(r, o);
-  }
-  return r;
-}`;
 
 export interface KernelSpec {
   mode: Mode;
@@ -262,7 +192,7 @@ fn load_target(g: u32, j: u32) -> f32 { return load_in1(g); }`;
       : s.mode === 'backward'
         ? fill(backwardSource, log, WHO)
         : `${stateSource}\n${ceSource}`;
-  const reduce = { workgroup: REDUCE_WORKGROUP, single: REDUCE_SINGLE, subgroup: REDUCE_SUBGROUP }[
+  const reduce = { workgroup: reduceWorkgroup, single: reduceSingle, subgroup: reduceSubgroup }[
     s.plan.reduce
   ];
   const sub = s.plan.reduce === 'subgroup';
@@ -271,7 +201,7 @@ fn load_target(g: u32, j: u32) -> f32 { return load_in1(g); }`;
     fill(
       skeleton,
       {
-        // The subgroup size is a builtin of main only: main hands it to REDUCE_SUBGROUP's private.
+        // The subgroup size is a builtin of main only: main hands it to reduce-subgroup.wgsl's private.
         SUBGROUP_ARG: sub ? ',\n        @builtin(subgroup_size) sgs: u32' : '',
         SUBGROUP_INIT: sub ? 'sg_size = sgs;\n  ' : '',
         REDUCE: reduce,

@@ -1,6 +1,7 @@
 import { defineConfig } from 'vitest/config';
 import { playwright } from '@vitest/browser-playwright';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from './bench/chromium.js';
+import { wgslMinifyPlugin } from './scripts/wgsl-minify.mjs';
 
 const shared = ['test/**/*.test.ts'];
 const nodeOnly = ['test/**/*.node.test.ts'];
@@ -23,6 +24,8 @@ export default defineConfig({
       },
       {
         extends: true,
+        // Chromium runs the shaders minified, as the package ships them; Node runs them as written.
+        plugins: [wgslMinifyPlugin()],
         // Pre-bundled up front: otherwise Vite discovers them mid-run and reloads the test page.
         optimizeDeps: {
           include: [

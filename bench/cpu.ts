@@ -63,9 +63,12 @@ const CPU_MAX_ELEMENTS = 1 << 20;
 export function cpuPeer(): PeerImpl {
   return {
     name: 'cpu',
+    lacks: (_op, _dir, shape) =>
+      elements(shape) > CPU_MAX_ELEMENTS
+        ? 'the CPU loop does not run above 1M elements (seconds per call)'
+        : null,
     make(op, dir, shape, data, dy) {
       const n = elements(shape);
-      if (n > CPU_MAX_ELEMENTS) return null;
       const out = new Float32Array(n);
       let step: (rep: number) => void;
       if ((softmaxOps as readonly string[]).includes(op)) {

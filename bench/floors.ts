@@ -2,9 +2,11 @@
  * The performance issue's floors, read off one run's results: each of our
  * float32 rows against its floor, against the faster peer, and beside what
  * bounds it on this adapter (the exp-kernel ceiling: the copy kernel plus one
- * exp per element). Printed by `npm run bench` under the table.
+ * exp per element). Printed by `npm run bench -- --table` (or --full) under
+ * the table; rows reported per call (below THROUGHPUT_MIN) are not judged.
  */
 import { activations, type ActivationName } from '../src/elementwise/table.js';
+import { THROUGHPUT_MIN } from './rows.js';
 import type { LatencyRow, Row } from './types.js';
 
 const SOFTMAX = ['softmax', 'logSoftmax', 'softmin'];
@@ -62,7 +64,8 @@ function checkFloors(rows: Row[]): FloorCheck[] {
   }
   const out: FloorCheck[] = [];
   for (const r of rows) {
-    if (r.impl !== 'ours' || r.dtype !== 'float32') continue;
+    // Per-call rows (below THROUGHPUT_MIN elements) time a dispatch, not the kernel: never judged.
+    if (r.impl !== 'ours' || r.dtype !== 'float32' || r.perCall) continue;
     const floor = floorOf(r);
     if (floor === null) continue;
     const peer = peers.get(key(r));
@@ -109,7 +112,7 @@ export function formatFloors(rows: Row[], latency: LatencyRow[]): string {
       ? `small work: 100 chained 1K ops ${(chained / raw).toFixed(2)}x the raw figure per op (floor <= ${SMALL_WORK}x: ${chained / raw <= SMALL_WORK ? 'met' : 'MISSED'})`
       : 'small work: not measured (--latency 0)';
   return [
-    'floors (float32, ratio to the copy kernel; vs peer = ours / the faster of TF.js and ORT Web;',
+    `floors (float32 rows of ${THROUGHPUT_MIN >> 20}M elements and more, ratio to the copy kernel; vs peer = ours / the faster of TF.js and ORT Web;`,
     'exp ceiling = copy kernel + one exp per element; vs cpu = CPU loop time / ours; f16 = float16 / float32 elements per second)',
     `${'op'.padEnd(26)}  ${'shape'.padEnd(12)}  ratio  floor          vs peer          exp ceiling  vs cpu  f16/f32`,
     ...lines,

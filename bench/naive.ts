@@ -55,8 +55,11 @@ ${storageDecls('f32', inputs)}`,
 export function naivePeer(device: GPUDevice): PeerImpl {
   return {
     name: 'naive',
+    lacks: (op) =>
+      (softmaxOps as readonly string[]).includes(op)
+        ? 'the naive WGSL kernel is elementwise only'
+        : null,
     make(op, dir, shape, data, dyData) {
-      if ((softmaxOps as readonly string[]).includes(op)) return null;
       const n = elements(shape);
       const bytes = n * 4;
       const p = pipeline(device, `naive ${op} ${dir}`, () =>

@@ -1,7 +1,10 @@
 /**
  * The benchmark's options: which ops, sizes, dtypes, peers and softmax
  * shapes, read from the page's URL query or the Node runner's flags (both
- * come in as key -> value, see bench/flags.ts).
+ * come in as key -> value, see bench/flags.ts). With no selection the run
+ * is the headline (HEADLINE, a few minutes at most on a 2-core SwiftShader
+ * machine); `full` makes every op, size, dtype and fused row the default
+ * instead. A flag given always wins over either default.
  */
 import { activationNames, softmaxOps, type DType } from '../src/index.js';
 
@@ -27,20 +30,54 @@ export const FUSED_OPS = ['biasAct', 'biasActBackward', 'swiglu', 'causalSoftmax
 export type FusedOp = (typeof FUSED_OPS)[number];
 /** Selects every fused op. */
 export const FUSED_GROUP = 'fused';
+/** The activations biasAct and biasActBackward are measured with. */
+export const BIAS_ACTS = ['relu', 'gelu'] as const;
+export type BiasAct = (typeof BIAS_ACTS)[number];
+
+/**
+ * What `npm run bench` measures with no flags: five elementwise ops forward
+ * and backward and the softmax family on a short-row and a long-row shape
+ * (headlineShapes), at one size large enough to be a throughput row and
+ * small enough for the CPU loop, float32 (the peers' dtype), two fused rows.
+ */
+const HEADLINE = {
+  ops: [
+    'relu',
+    'sigmoid',
+    'gelu',
+    'tanh',
+    'silu',
+    'softmax',
+    'logSoftmax',
+    'biasAct',
+    'causalSoftmax',
+  ],
+  biasActs: ['gelu'] as BiasAct[],
+  sizes: ['1M'],
+  dtypes: ['float32'] as DType[],
+};
+/** Softmax rows that fit in workgroup memory, and rows that do not. */
+const SHORT_ROW = 256;
+const LONG_ROW = 65536;
 
 export interface BenchOptions {
+  /** Every op, size, dtype and fused row unless selected (--full); else the headline. */
+  full: boolean;
   ops: string[];
   sizes: string[];
   dtypes: DType[];
   peers: PeerName[];
-  /** Softmax shapes; default derived from sizes (the issue's five shapes at 16M). */
+  /** Softmax shapes; default derived from sizes (softmaxShapes). */
   shapes: number[][] | null;
+  /** The activations of the biasAct rows. */
+  biasActs: BiasAct[];
   samples: number;
   /** Skip the small-work latency section. */
   latency: boolean;
 }
 
 export function parseOptions(get: (key: string) => string | null): BenchOptions {
+  const full = get('full') !== null && get('full') !== '0';
   const list = (key: string) =>
     (get(key) ?? '')
       .split(',')
@@ -78,19 +115,31 @@ export function parseOptions(get: (key: string) => string | null): BenchOptions 
   if (!Number.isInteger(samples) || samples < 1)
     throw new Error(`bench: samples must be a positive integer`);
   return {
-    ops: ops.length ? ops : allOps,
-    sizes: sizes.length ? sizes : Object.keys(SIZES),
-    dtypes: dtypes.length ? dtypes : ['float32', 'float16'],
+    full,
+    ops: ops.length ? ops : full ? allOps : HEADLINE.ops,
+    sizes: sizes.length ? sizes : full ? Object.keys(SIZES) : HEADLINE.sizes,
+    dtypes: dtypes.length ? dtypes : full ? ['float32', 'float16'] : HEADLINE.dtypes,
     peers,
     shapes,
+    biasActs: ops.length || full ? [...BIAS_ACTS] : HEADLINE.biasActs,
     samples,
     latency: get('latency') !== '0',
   };
 }
 
-/** Softmax shapes for the chosen sizes: the issue's five at 16M, the same aspect kinds scaled down otherwise. */
+/**
+ * Softmax shapes for the chosen sizes. Headline (no --full): a short-row
+ * and a long-row shape per size ([4096 x 256] and [16 x 65536] at 1M).
+ * --full: the issue's five at 16M, one square shape below.
+ */
 export function softmaxShapes(o: BenchOptions): number[][] {
   if (o.shapes) return o.shapes;
+  if (!o.full) {
+    const shapes = o.sizes.flatMap((s) =>
+      [SHORT_ROW, LONG_ROW].filter((c) => c <= SIZES[s]).map((c) => [SIZES[s] / c, c]),
+    );
+    return shapes.filter((a, i) => shapes.findIndex((b) => b.join() === a.join()) === i);
+  }
   const out: number[][] = [];
   for (const s of o.sizes) {
     const n = SIZES[s];

@@ -25,6 +25,19 @@ const OPS: Record<string, Unary> = {
   logSoftmax: (x) => tf.logSoftmax(x, -1),
 };
 
+/** Activations tfjs-core has no op for. */
+const NOT_IN_TFJS = new Set([
+  'gelu',
+  'silu',
+  'mish',
+  'celu',
+  'softsign',
+  'hardSigmoid',
+  'hardSwish',
+  'thresholdedRelu',
+  'softmin',
+]);
+
 export async function tfPeer(device: GPUDevice): Promise<PeerImpl> {
   const info = (device as GPUDevice & { adapterInfo?: GPUAdapterInfo }).adapterInfo;
   tf.removeBackend('webgpu');
@@ -35,9 +48,14 @@ export async function tfPeer(device: GPUDevice): Promise<PeerImpl> {
   const backend = tf.backend() as WebGPUBackend;
   return {
     name: 'tf',
+    lacks(op) {
+      if (OPS[op]) return null;
+      return NOT_IN_TFJS.has(op)
+        ? `TF.js has no ${op} op`
+        : `TF.js: the bench does not run ${op} there (bench/peer-tf.ts)`;
+    },
     make(op, dir, shape, data, dyData) {
       const f = OPS[op];
-      if (!f) return null;
       const xs = data.map((d) => tf.tensor(d, shape));
       const dy = tf.tensor(dyData, shape);
       const g = dir === 'backward' ? tf.grad(f) : null;

@@ -1,6 +1,14 @@
-/** Result rows: an empty row for a workload, its byte count, and how an error lands in it. */
+/** Result rows: an empty row for a workload, its byte count, and how an error lands in it. No library import (the runner stays light). */
 import type { DType } from '../src/index.js';
 import type { Direction, Row, Workload } from './types.js';
+
+/**
+ * From this many elements up, a row is a throughput row (GB/s, a ratio to
+ * the copy kernel, judged against the floors). Below it (1K, 64K) one
+ * kernel takes about what the timer resolves or one dispatch costs, so the
+ * row is reported as time per call instead.
+ */
+export const THROUGHPUT_MIN = 1 << 20;
 
 /** Elements of a shape. */
 export const elements = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
@@ -29,10 +37,15 @@ export function emptyRow(impl: string, w: Workload): Row {
     gbps: null,
     ceiling: null,
     ratio: null,
+    perCall: elements(w.shape) < THROUGHPUT_MIN,
+    skipped: null,
     check: null,
     error: null,
   };
 }
+
+/** A row's identity: implementation, op, direction, dtype and shape (the charts' marks carry it). */
+export const rowKey = (r: Row) => `${r.impl}|${r.op}|${r.dir}|${r.dtype}|${r.shape.join('x')}`;
 
 /** An error as a row shows it: the library's error code first, when it has one. */
 export function describeError(e: unknown): string {

@@ -42,6 +42,32 @@ function ourCase(act: Activations, w: Workload, data: Float32Array[], dyData: Fl
   };
 }
 
+/**
+ * Rough weights of the run's parts, for the progress line's estimate of the
+ * time left: a workload weighs its elements (at least 256K's worth: small
+ * ones still pay for setup) times the implementations that run it, twice
+ * for the softmax family (its peers are the slowest rows); a fused pair
+ * weighs two implementations; the latency section a fixed share.
+ */
+const LATENCY_SHARE = 0.06;
+function progressPlan(
+  options: BenchOptions,
+  peers: PeerImpl[],
+  all: Workload[],
+  fused: FusedWorkload[],
+): { workload: number[]; fused: number[]; total: number } {
+  const size = (shape: number[]) => Math.max(elements(shape), 1 << 18) / (1 << 20);
+  const workload = all.map((w) => {
+    const impls =
+      2 + (w.dtype === 'float32' ? peers.filter((p) => !p.lacks(w.op, w.dir, w.shape)).length : 0);
+    return size(w.shape) * impls * (isSoftmax(w.op) ? 2 : 1);
+  });
+  const pairs = fused.map((f) => 2 * size(f.shape));
+  const measured = [...workload, ...pairs].reduce((a, b) => a + b, 0);
+  const total = options.latency ? measured / (1 - LATENCY_SHARE) : measured;
+  return { workload, fused: pairs, total: Math.max(total, 1e-9) };
+}
+
 interface RunContext {
   env: BenchEnv;
   act: Activations;
@@ -97,7 +123,7 @@ async function runAll(ctx: RunContext): Promise<Row[]> {
           row.error = describeError(e);
         }
         // The exp kernel is read against the copy kernel, as our rows are.
-        if (kind === 'exp-kernel' && result?.gbps && row.gbps) {
+        if (kind === 'exp-kernel' && result?.gbps && row.gbps && !row.perCall) {
           row.ceiling = result.op;
           row.ratio = row.gbps / result.gbps;
         }
@@ -109,16 +135,28 @@ async function runAll(ctx: RunContext): Promise<Row[]> {
     return result!;
   };
 
+  // A per-call row keeps its ceiling's name but no ratio: at that size the ratio is one dispatch over another.
   const finishRow = (row: Row, t: Timed, ceiling: Row) => {
     Object.assign(row, { ms: t.ms, spreadPct: t.spreadPct, samples: t.samples, reps: t.reps });
     row.gbps = row.bytes / (t.ms * 1e6);
     row.ceiling = ceiling.op;
-    row.ratio = ceiling.gbps ? row.gbps / ceiling.gbps : null;
+    row.ratio = ceiling.gbps && !row.perCall ? row.gbps / ceiling.gbps : null;
   };
 
-  for (const w of all) {
+  const fusedAll = fusedWorkloads(options.ops, options.dtypes, options.sizes, options.biasActs);
+  const plan = progressPlan(options, ctx.peers, all, fusedAll);
+  let planned = 0;
+  const step = (line: string, weight: number) => {
+    env.progress(line, planned / plan.total);
+    planned += weight;
+  };
+
+  for (const [wi, w] of all.entries()) {
     const n = elements(w.shape);
-    env.progress(`[${++done}/${all.length}] ${w.op} ${w.dir} ${w.dtype} [${w.shape.join('x')}]`);
+    step(
+      `[${++done}/${all.length}] ${w.op} ${w.dir} ${w.dtype} [${w.shape.join('x')}]`,
+      plan.workload[wi],
+    );
     await env.breathe?.();
     const ceiling = await ceilingFor(w);
     const data = Array.from({ length: INPUTS }, (_, i) =>
@@ -160,17 +198,15 @@ async function runAll(ctx: RunContext): Promise<Row[]> {
 
     if (w.dtype !== 'float32') continue; // peers run float32 only
     for (const peer of ctx.peers) {
-      let made: Promise<Case> | null;
-      try {
-        made = peer.make(w.op, w.dir, w.shape, data, dyData);
-      } catch (e) {
-        made = Promise.reject(e);
-      }
-      if (!made) continue;
       const row = emptyRow(peer.name, w);
+      row.skipped = peer.lacks(w.op, w.dir, w.shape);
+      if (row.skipped) {
+        push(row);
+        continue;
+      }
       device.pushErrorScope('validation');
       try {
-        const c = await made;
+        const c = await peer.make(w.op, w.dir, w.shape, data, dyData);
         try {
           finishRow(row, await time(env, c, options.samples), ceiling);
           if (c.output) {
@@ -190,10 +226,10 @@ async function runAll(ctx: RunContext): Promise<Row[]> {
     }
   }
 
-  const fusedAll = fusedWorkloads(options.ops, options.dtypes, options.sizes);
   for (const [i, fw] of fusedAll.entries()) {
-    env.progress(
+    step(
       `[fused ${i + 1}/${fusedAll.length}] ${fw.name} ${fw.dtype} [${fw.shape.join('x')}]`,
+      plan.fused[i],
     );
     await env.breathe?.();
     const ceiling = await ceilingFor(fw, fw.inputs);
@@ -268,7 +304,13 @@ export async function runBench(run: BenchRun): Promise<Results> {
   const startedAt = new Date().toISOString();
   const started = env.now();
   const rows = await runAll(run);
-  const latency = options.latency ? await runLatency(env, act, options.samples) : [];
+  const latency = options.latency
+    ? await runLatency(
+        { ...env, progress: (line) => env.progress(line, 1 - LATENCY_SHARE) },
+        act,
+        options.samples,
+      )
+    : [];
   return {
     env: run.envName,
     adapter: run.adapter,

@@ -34,7 +34,16 @@ export interface Row {
   gbps: number | null;
   /** Which ceiling the ratio is against ('copy-kernel' or 'copy2-kernel'). */
   ceiling: string | null;
+  /** GB/s over the ceiling's; null for a per-call row. */
   ratio: number | null;
+  /**
+   * A row below THROUGHPUT_MIN elements (bench/options.ts): one call takes
+   * about what the timer resolves or a dispatch costs, so it is read as time
+   * per call (ms), never as a ratio or against a floor.
+   */
+  perCall: boolean;
+  /** Why this implementation does not run this op (a peer without the op); no figures then. */
+  skipped: string | null;
   /** Peer check against our output: 'ok', 'mismatch ...', or null (not checked). */
   check: string | null;
   error: string | null;
@@ -83,7 +92,8 @@ export interface BenchEnv {
   now(): number;
   /** Called before a sample with the expected wall time of its wait (Node sleeps instead of spinning). */
   expect?(ms: number): void;
-  progress(line: string): void;
+  /** What runs now, and the share of the run's estimated work done before it (0 to 1). */
+  progress(line: string, done?: number): void;
   /** Lets the page repaint between rows. */
   breathe?(): Promise<void>;
 }
@@ -101,13 +111,18 @@ export interface Case {
 
 export interface PeerImpl {
   name: string;
-  /** Null when the peer has no such op (no row is made). */
+  /**
+   * Why the peer cannot run this op (a sentence its row shows once, as
+   * "ORT Web's WebGPU EP has no LogSoftmax kernel"), or null when it can.
+   */
+  lacks(op: string, dir: Direction, shape: number[]): string | null;
+  /** Only called where lacks() gave null. */
   make(
     op: string,
     dir: Direction,
     shape: number[],
     data: Float32Array[],
     dy: Float32Array,
-  ): Promise<Case> | null;
+  ): Promise<Case>;
   dispose?(): void;
 }

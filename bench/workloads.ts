@@ -5,11 +5,13 @@
  */
 import { softmaxOps, type DType } from '../src/index.js';
 import {
+  BIAS_ACTS,
   FUSED_GROUP,
   FUSED_OPS,
   SIZES,
   softmaxShapes,
   type BenchOptions,
+  type BiasAct,
   type FusedOp,
 } from './options.js';
 import type { Direction, Workload } from './types.js';
@@ -57,8 +59,6 @@ const FUSED_FLOORS: Record<FusedOp, number> = {
   swiglu: 0.6,
   causalSoftmax: 0.75,
 };
-/** The activations biasAct is measured with. */
-const BIAS_ACTS = ['relu', 'gelu'] as const;
 /** Columns of the [rows, C] shapes (the issue's [65536 x 256] at 16M elements). */
 const FUSED_COLS = 256;
 
@@ -66,7 +66,7 @@ export interface FusedWorkload {
   op: FusedOp;
   /** The row's op name: biasAct(relu), biasActBackward(gelu)+dbias, swiglu, causalSoftmax. */
   name: string;
-  act: (typeof BIAS_ACTS)[number] | null;
+  act: BiasAct | null;
   dir: Direction;
   dtype: DType;
   shape: number[];
@@ -83,8 +83,13 @@ function causalShape(n: number): number[] {
   return [n / (s * s), s, s];
 }
 
-/** The fused workloads of the selected ops, dtypes and sizes (shape [n / 256, 256]). */
-export function fusedWorkloads(ops: string[], dtypes: DType[], sizes: string[]): FusedWorkload[] {
+/** The fused workloads of the selected ops, dtypes and sizes (shape [n / 256, 256]); biasAct with `acts`. */
+export function fusedWorkloads(
+  ops: string[],
+  dtypes: DType[],
+  sizes: string[],
+  acts: readonly BiasAct[] = BIAS_ACTS,
+): FusedWorkload[] {
   const out: FusedWorkload[] = [];
   const chosen = FUSED_OPS.filter((op) => ops.includes(op) || ops.includes(FUSED_GROUP));
   for (const dtype of dtypes) {
@@ -100,7 +105,7 @@ export function fusedWorkloads(ops: string[], dtypes: DType[], sizes: string[]):
         if (op === 'biasAct' || op === 'biasActBackward') {
           // The backward reads x and dy, writes dx, and reads the bias and writes dbias ([C] each).
           const backward = op === 'biasActBackward';
-          for (const act of BIAS_ACTS)
+          for (const act of acts)
             out.push({
               ...base,
               op,

@@ -78,11 +78,11 @@ export async function openBench(
   }
 }
 
-/** Waits until the page says done or error; calls tick with its progress line meanwhile. */
+/** Waits until the page says done or error; calls tick with its progress line and share done meanwhile. */
 export async function waitForBench(
   page: Page,
   timeoutMs: number,
-  tick?: (progress: string) => void,
+  tick?: (progress: string, done: number) => void,
 ) {
   const end = Date.now() + timeoutMs;
   for (;;) {
@@ -91,17 +91,17 @@ export async function waitForBench(
       .evaluate(() => {
         const b = (
           window as unknown as {
-            __bench?: { state: string; progress: string; error: string | null };
+            __bench?: { state: string; progress: string; done: number; error: string | null };
           }
         ).__bench;
-        return b ? { state: b.state, progress: b.progress, error: b.error } : null;
+        return b ? { state: b.state, progress: b.progress, done: b.done, error: b.error } : null;
       })
       .catch((e: Error) => {
         if (/context was destroyed|navigation/i.test(e.message)) return null;
         throw e;
       });
     if (s && s.state !== 'running') return s;
-    if (s) tick?.(s.progress);
+    if (s) tick?.(s.progress, s.done);
     if (Date.now() > end)
       throw new Error(
         `bench: the page did not finish within ${timeoutMs / 1000} s (last: ${s?.progress})`,

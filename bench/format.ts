@@ -1,4 +1,5 @@
 /** Text forms of the results, for the terminal and the notes (no library import, so the runner stays light). */
+import { perCallText } from './summary.js';
 import type { LatencyRow, Row } from './types.js';
 
 const fmt = (v: number | null, digits: number) => (v === null ? '-' : v.toFixed(digits));
@@ -20,7 +21,7 @@ export function formatTable(rows: Row[]): string {
     'dir',
     'dtype',
     'shape',
-    'ms',
+    'time/call',
     '±%',
     'GB/s',
     'ratio',
@@ -33,30 +34,37 @@ export function formatTable(rows: Row[]): string {
     r.dir,
     r.dtype,
     r.shape.join('x'),
-    r.ms === null ? '-' : r.ms < 1 ? r.ms.toFixed(4) : r.ms.toFixed(2),
+    r.ms === null ? '-' : perCallText(r.ms),
     fmt(r.spreadPct, 0),
     fmt(r.gbps, 3),
-    fmt(r.ratio, 2),
+    // Per-call rows have no ratio by design: say so rather than leave a gap.
+    r.perCall && r.ms !== null && r.impl !== 'fused' && r.impl !== 'unfused'
+      ? 'per call'
+      : fmt(r.ratio, 2),
     ...(fused ? [vsUnfusedText(r)] : []),
-    r.error
-      ? `ERROR ${r.error.slice(0, 90)}`
-      : r.check === 'ok' || r.check === null
-        ? (r.check ?? '')
-        : r.check.slice(0, 90),
+    r.skipped
+      ? `n/a: ${r.skipped}`
+      : r.error
+        ? `ERROR ${r.error.slice(0, 90)}`
+        : r.check === 'ok' || r.check === null
+          ? (r.check ?? '')
+          : r.check.slice(0, 90),
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
   const line = (cells: string[]) =>
     cells
       .map((c, i) => (i >= 5 && i <= 8 ? c.padStart(widths[i]) : c.padEnd(widths[i])))
-      .join('  ');
+      .join('  ')
+      .trimEnd();
   return [line(head), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n');
 }
 
+/** The latency rows as text, each as time per op. */
 export function formatLatency(rows: LatencyRow[]): string {
   return rows
     .map(
       (r) =>
-        `${r.name.padEnd(52)} ${r.error ? `ERROR ${r.error}` : `${fmt(r.msPerOp, 4)} ms/op (±${fmt(r.spreadPct, 0)}%)`}`,
+        `${r.name.padEnd(52)} ${r.error ? `ERROR ${r.error}` : `${r.msPerOp === null ? '-' : perCallText(r.msPerOp).padStart(8)} per op (±${fmt(r.spreadPct, 0)}%)`}`,
     )
     .join('\n');
 }

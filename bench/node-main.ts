@@ -10,6 +10,7 @@ import { formatLatency, formatTable } from './format.js';
 import { parseOptions } from './options.js';
 import { makePeers } from './peers.js';
 import { runBench } from './runner.js';
+import { summarize, summaryText } from './summary.js';
 import { METHOD } from './timing.js';
 import type { BenchEnv } from './types.js';
 
@@ -34,8 +35,9 @@ export async function main(argv: string[]): Promise<void> {
     name: 'node',
     now: () => performance.now(),
     expect: sleepBeforeWaits(device.queue),
-    progress(line) {
-      const s = `bench:node ${((Date.now() - t0) / 1000).toFixed(0).padStart(4)} s  ${line}`;
+    progress(line, done) {
+      const pct = done === undefined ? '' : ` ${(done * 100).toFixed(0).padStart(3)}%`;
+      const s = `bench:node${pct} ${((Date.now() - t0) / 1000).toFixed(0).padStart(4)} s  ${line}`;
       process.stderr.write(isTTY ? `\r${s.slice(0, 118).padEnd(118)}` : `${s}\n`);
     },
   };
@@ -59,9 +61,10 @@ export async function main(argv: string[]): Promise<void> {
   console.log(
     `adapter: ${a.vendor} ${a.architecture} ${a.description} (fallback: ${a.isFallbackAdapter})`,
   );
-  console.log(formatTable(results.rows));
-  console.log('\nsmall-work latency');
-  console.log(formatLatency(results.latency));
+  console.log(`\n${summaryText(summarize(results))}`);
+  if (results.latency.length)
+    console.log(`\nsmall-work latency\n${formatLatency(results.latency)}`);
+  if (flags.has('table') || flags.has('full')) console.log(`\n${formatTable(results.rows)}`);
   console.log(
     `\n${results.rows.length} rows in ${(results.durationMs / 1000).toFixed(1)} s; wrote bench/results/node.json`,
   );

@@ -52,10 +52,14 @@ export function renderTable(table: HTMLTableElement, all: Row[]): void {
     `<thead><tr>${COLUMNS.map((c) => `<th class="${c.left ? 'l' : ''}" data-key="${c.key}">${c.label}${sortKey === c.key ? (sortDir > 0 ? ' ▲' : ' ▼') : ''}</th>`).join('')}</tr></thead>` +
     `<tbody>${rows
       .map((r) => {
-        const status = r.error
-          ? `<td class="err">ERROR ${escape(r.error)}</td>`
-          : `<td class="${r.check && r.check !== 'ok' ? 'bad' : 'l'}">${escape(r.check ?? '')}</td>`;
-        return `<tr class="${r.impl === 'ceiling' ? 'ceiling' : r.impl === 'ours' ? 'ours' : ''}"><td class="l">${r.impl}</td><td class="l">${r.op}</td><td class="l">${r.dir}</td><td class="l">${r.dtype}</td><td class="l">${r.shape.join('x')}</td><td>${r.size}</td><td>${r.ms === null ? '–' : r.ms.toPrecision(4)}</td><td>${num(r.spreadPct, 0)}</td><td>${r.samples}</td><td>${r.reps}</td><td>${num(r.gbps, 3)}</td><td>${num(r.ratio, 3)}</td><td class="l${r.floor != null && r.vsUnfused != null && r.vsUnfused > r.floor ? ' bad' : ''}" title="${escape(r.note ?? '')}">${escape(vsUnfusedText(r))}</td>${status}</tr>`;
+        const status = r.skipped
+          ? `<td class="skip">n/a: ${escape(r.skipped)}</td>`
+          : r.error
+            ? `<td class="err">ERROR ${escape(r.error)}</td>`
+            : `<td class="${r.check && r.check !== 'ok' ? 'bad' : 'l'}">${escape(r.check ?? '')}</td>`;
+        const ratio =
+          r.perCall && r.ms !== null && r.vsUnfused === undefined ? 'per call' : num(r.ratio, 3);
+        return `<tr class="${r.impl === 'ceiling' ? 'ceiling' : r.impl === 'ours' ? 'ours' : ''}"><td class="l">${r.impl}</td><td class="l">${r.op}</td><td class="l">${r.dir}</td><td class="l">${r.dtype}</td><td class="l">${r.shape.join('x')}</td><td>${r.size}</td><td>${r.ms === null ? '–' : r.ms.toPrecision(4)}</td><td>${num(r.spreadPct, 0)}</td><td>${r.samples}</td><td>${r.reps}</td><td>${num(r.gbps, 3)}</td><td>${ratio}</td><td class="l${r.floor != null && r.vsUnfused != null && r.vsUnfused > r.floor ? ' bad' : ''}" title="${escape(r.note ?? '')}">${escape(vsUnfusedText(r))}</td>${status}</tr>`;
       })
       .join('')}</tbody>`;
   table.querySelectorAll('th').forEach((th) =>

@@ -1,39 +1,57 @@
 /**
- * npm run bench [-- --ops relu,softmax --sizes 1M --dtypes float32 --peers tf,ort --shapes 4096x4096 --samples 7]
- * Fused ops beside their unfused sequences: --ops fused (or biasAct,biasActBackward,swiglu,causalSoftmax);
- * --peers none skips the peers, --latency 0 the latency section.
+ * npm run bench                 the headline: a few minutes at most (bench/options.ts, HEADLINE)
+ * npm run bench -- --full       every op, size, dtype and fused row (tens of minutes here)
+ * npm run bench -- --table      the headline, and every row and the floors after the summary
+ * Selection (with or without --full): --ops relu,softmax --sizes 1M --dtypes float32
+ * --peers tf,ort,naive,cpu --shapes 4096x4096 --samples 7 --latency 0; fused ops beside their
+ * unfused sequences: --ops fused (or biasAct,biasActBackward,swiglu,causalSoftmax);
+ * --peers none skips the peers.
  *
  * Serves bench/ with Vite on 127.0.0.1, drives the page in headless Chromium,
- * prints a progress line and then the table, and writes
- * bench/results/latest.json and bench/results/charts.png.
+ * prints a progress line with the time left, then the summary, the small-work
+ * latency and (with --full or --table) every row and the floors; writes
+ * bench/results/latest.json, summary.md and charts.png.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { openBench, ROOT, waitForBench } from './browser.js';
 import { parseFlags } from './flags.js';
 import { formatFloors } from './floors.js';
 import { formatLatency, formatTable } from './format.js';
+import { summarize, summaryMarkdown, summaryText } from './summary.js';
 import type { Results } from './types.js';
 
-const TIMEOUT_MS = 40 * 60_000;
+const TIMEOUT_MS = 60 * 60_000;
+
+const clock = (s: number) =>
+  s >= 60 ? `${Math.floor(s / 60)} min ${Math.round(s % 60)} s` : `${Math.round(s)} s`;
 
 async function main() {
-  const query = parseFlags(process.argv.slice(2)).toString();
-  const errors: string[] = [];
+  const argv = process.argv.slice(2);
+  const flags = parseFlags(argv);
+  const table = flags.has('full') || flags.has('table');
+  const errors = new Map<string, number>();
   const tty = process.stderr.isTTY;
-  const session = await openBench(query, (type, text) => {
-    if (type === 'error') errors.push(text);
-    if (type === 'error' && !text.startsWith('[bench]'))
-      process.stderr.write(`\n[page ${type}] ${text}\n`);
-  });
   const t0 = Date.now();
+  const session = await openBench(flags.toString(), (type, text) => {
+    // Said once at the end, counted: a failing peer's row already carries its error.
+    if (type === 'error') errors.set(text, (errors.get(text) ?? 0) + 1);
+  });
   let last = '';
+  let started = 0;
   try {
     process.stderr.write(`bench: ${session.url}\n`);
-    const s = await waitForBench(session.page, TIMEOUT_MS, (p) => {
-      if (p === last) return;
+    const s = await waitForBench(session.page, TIMEOUT_MS, (p, done) => {
+      const now = Date.now();
+      if (!started && p.startsWith('[')) started = now;
+      const left =
+        started && done > 0 && (done > 0.03 || now - started > 20_000)
+          ? `  about ${clock(((now - started) / 1000) * ((1 - done) / done))} left`
+          : '';
+      const line = `bench ${clock((now - t0) / 1000).padStart(12)}  ${p}${left}`;
+      // A terminal's line is rewritten in place; a log gets a line per step only.
+      if (tty) process.stderr.write(`\r${line.slice(0, 118).padEnd(118)}`);
+      else if (p !== last) process.stderr.write(`${line}\n`);
       last = p;
-      const line = `bench ${((Date.now() - t0) / 1000).toFixed(0).padStart(4)} s  ${p}`;
-      process.stderr.write(tty ? `\r${line.slice(0, 118).padEnd(118)}` : `${line}\n`);
     });
     if (tty) process.stderr.write('\n');
     if (s.state === 'error') throw new Error(`the page failed: ${s.error}`);
@@ -44,19 +62,27 @@ async function main() {
     mkdirSync(out, { recursive: true });
     writeFileSync(`${out}/latest.json`, JSON.stringify(results, null, 2));
     await session.page.locator('#charts').screenshot({ path: `${out}/charts.png` });
-    const a = results.adapter;
+    const summary = summarize(results);
+    const command = `npm run bench${argv.length ? ` -- ${argv.join(' ')}` : ''}`;
+    writeFileSync(`${out}/summary.md`, summaryMarkdown(summary, command));
+
+    console.log(`\n${summaryText(summary)}`);
+    if (results.latency.length) {
+      console.log('\nsmall-work latency (1K elements)');
+      console.log(formatLatency(results.latency));
+    }
+    if (table) {
+      console.log(`\nevery row\n${formatTable(results.rows)}`);
+      console.log(`\n${formatFloors(results.rows, results.latency)}`);
+    }
     console.log(
-      `adapter: ${a.vendor} ${a.architecture} ${a.description} (fallback: ${a.isFallbackAdapter}); ` +
-        `timestamp-query: ${a.timestampQuery}`,
+      `\n${clock((Date.now() - t0) / 1000)} in all; wrote bench/results/summary.md, charts.png and latest.json` +
+        (table ? '' : ' (every row: --table)'),
     );
-    console.log(formatTable(results.rows));
-    console.log('\nsmall-work latency');
-    console.log(formatLatency(results.latency));
-    console.log(`\n${formatFloors(results.rows, results.latency)}`);
-    console.log(
-      `\n${results.rows.length} rows in ${(results.durationMs / 1000).toFixed(1)} s; wrote bench/results/latest.json and bench/results/charts.png`,
-    );
-    if (errors.length) console.log(`page console errors:\n${errors.join('\n')}`);
+    if (errors.size) {
+      console.log(`page console errors (${[...errors.values()].reduce((a, b) => a + b, 0)}):`);
+      for (const [text, n] of errors) console.log(`${n > 1 ? `${n}x ` : ''}${text.slice(0, 300)}`);
+    }
   } finally {
     await session.close();
   }

@@ -1,170 +1,597 @@
-/** The page's two charts, drawn on <canvas> with no library. */
+/**
+ * The page's charts, drawn with Chart.js (a dev dependency of the bench
+ * page only), the same in the page and in bench/results/charts.png:
+ *
+ * 1. Throughput as a share of the copy kernel, per op and direction
+ *    (one panel per direction): grouped bars of ours, TF.js, ORT Web, the
+ *    naive kernel and the CPU loop, the value beside each bar.
+ * 2. Effective GB/s against elements (log-log), every measured row a point,
+ *    the copy kernels as reference lines (copyBufferToBuffer, a memcpy
+ *    about 10x a shader here, is left out: it would set the scale).
+ * 3. Where fused rows ran: fused against unfused time per call (each op
+ *    and dtype at its largest size).
+ *
+ * Every mark carries its row's key (rowKey), and every text drawn is
+ * recorded with its box, so bench/page.check.ts can prove the charts hold
+ * one mark per measured row and that no two labels overlap (chartReport).
+ */
+import {
+  BarController,
+  BarElement,
+  CategoryScale,
+  Chart,
+  Legend,
+  LinearScale,
+  LineElement,
+  LogarithmicScale,
+  PointElement,
+  ScatterController,
+  SubTitle,
+  Title,
+  type ChartConfiguration,
+  type ChartDataset,
+  type Plugin,
+} from 'chart.js';
+import { rowKey } from './rows.js';
+import { perCallText } from './summary.js';
 import type { Row } from './types.js';
 
-const COLORS: Record<string, string> = {
-  ours: '#2a9d3a',
-  tf: '#e07b00',
-  ort: '#3465d4',
-  naive: '#999999',
-  cpu: '#a0306e',
-  'copy-kernel': '#000000',
-  'copy2-kernel': '#555555',
-  'exp-kernel': '#7a5c00',
-  copyBufferToBuffer: '#bbbbbb',
-  fused: '#0b5d8c',
-  unfused: '#8cc2e0',
+/** The implementations the bar and point charts show, in legend order. */
+const IMPLS = ['ours', 'tf', 'ort', 'naive', 'cpu'] as const;
+const LABEL: Record<string, string> = {
+  ours: 'ours',
+  tf: 'TF.js',
+  ort: 'ORT Web',
+  naive: 'naive WGSL',
+  cpu: 'CPU loop',
+  fused: 'fused',
+  unfused: 'unfused (our kernels in sequence)',
+  'copy-kernel': 'copy kernel (1 in, 1 out)',
+  'copy2-kernel': 'copy kernel (2 in, 1 out)',
 };
-const IMPLS = ['ours', 'tf', 'ort', 'naive', 'cpu', 'fused', 'unfused'];
+const COLOR: Record<string, string> = {
+  ours: '#1a9641',
+  tf: '#e66101',
+  ort: '#3a64c8',
+  naive: '#999999',
+  cpu: '#8e3b8e',
+  fused: '#0b5d8c',
+  unfused: '#9ecae1',
+  'copy-kernel': '#111111',
+  'copy2-kernel': '#777777',
+};
+const FONT = { family: 'system-ui, sans-serif' };
+const WIDTH = 620;
+/** The ratio axis ends at most here; longer bars are cut at the edge, their value inside. */
+const RATIO_CAP = 2;
 
-function frame(canvas: HTMLCanvasElement, title: string) {
-  const ctx = canvas.getContext('2d')!;
-  ctx.fillStyle = '#fff';
-  ctx.fillRect(0, 0, canvas.width, canvas.height);
-  ctx.fillStyle = '#222';
-  ctx.font = '14px sans-serif';
-  ctx.fillText(title, 10, 18);
-  return ctx;
+/** A text Chart.js drew, and its box in canvas pixels. */
+export interface TextBox {
+  text: string;
+  x0: number;
+  y0: number;
+  x1: number;
+  y1: number;
 }
 
-function legend(ctx: CanvasRenderingContext2D, names: string[], x: number) {
-  ctx.font = '11px sans-serif';
-  names.forEach((n, i) => {
-    ctx.fillStyle = COLORS[n] ?? '#444';
-    ctx.fillRect(x + i * 110, 8, 10, 10);
-    ctx.fillStyle = '#222';
-    ctx.fillText(n, x + 14 + i * 110, 17);
-  });
+/** What bench/page.check.ts asserts on, per chart. */
+export interface ChartReport {
+  id: string;
+  width: number;
+  height: number;
+  /** rowKey of each drawn mark (a bar or a point), per dataset label. */
+  marks: Record<string, string[]>;
+  texts: TextBox[];
+  axisTitles: string[];
+  legend: string[];
 }
 
-/** Ratio to the copy ceiling per op and direction (float32, the largest size measured), ours beside each peer. */
-export function drawRatioBars(canvas: HTMLCanvasElement, rows: Row[]): void {
-  const ctx = frame(
-    canvas,
-    'ratio to copy-kernel ceiling, float32, largest size (softmax: first shape)',
-  );
-  const f32 = rows.filter((r) => r.dtype === 'float32' && r.impl !== 'ceiling');
-  const largest = new Map<string, number>();
-  for (const r of f32) {
-    const k = `${r.op} ${r.dir}`;
-    if (!largest.has(k) || (r.size > largest.get(k)! && r.shape.length === 1))
-      largest.set(k, r.size);
-  }
-  const groups = [...largest.keys()];
-  const firstShape = new Map<string, string>();
-  for (const r of f32)
-    if (!firstShape.has(`${r.op} ${r.dir}`)) firstShape.set(`${r.op} ${r.dir}`, r.shape.join('x'));
-  const pick = (g: string, impl: string) =>
-    f32.find(
-      (r) =>
-        `${r.op} ${r.dir}` === g &&
-        r.impl === impl &&
-        r.size === largest.get(g) &&
-        r.shape.join('x') === firstShape.get(g),
-    );
-  const impls = IMPLS.filter((i) => f32.some((r) => r.impl === i));
-  legend(ctx, impls, 420);
-  const top = 30;
-  const bottom = canvas.height - 70;
-  const left = 40;
-  const max = Math.max(1, ...f32.map((r) => r.ratio ?? 0).filter(Number.isFinite));
-  const scale = (v: number) => bottom - (Math.min(v, max) / max) * (bottom - top);
-  ctx.strokeStyle = '#ccc';
-  ctx.fillStyle = '#444';
-  ctx.font = '10px sans-serif';
-  for (let v = 0; v <= max + 1e-9; v += max > 2 ? 1 : 0.25) {
-    ctx.beginPath();
-    ctx.moveTo(left, scale(v));
-    ctx.lineTo(canvas.width - 10, scale(v));
-    ctx.stroke();
-    ctx.fillText(v.toFixed(2), 4, scale(v) + 3);
-  }
-  const gw = (canvas.width - left - 10) / Math.max(1, groups.length);
-  const bw = Math.max(2, (gw - 6) / Math.max(1, impls.length));
-  groups.forEach((g, gi) => {
-    const x0 = left + gi * gw + 3;
-    impls.forEach((impl, ii) => {
-      const r = pick(g, impl);
-      if (!r) return;
-      const x = x0 + ii * bw;
-      if (r.ratio === null) {
-        ctx.fillStyle = '#b00';
-        ctx.fillText('×', x, bottom - 2);
-        return;
-      }
-      ctx.fillStyle = COLORS[impl];
-      ctx.fillRect(x, scale(r.ratio), bw - 1, bottom - scale(r.ratio));
-    });
+interface Point {
+  x: number | null;
+  y: number | string | null;
+  key: string;
+  label?: string;
+  dir?: string;
+}
+
+// ---- plugins: record every text drawn; write the value beside each bar ---------
+
+const drawnTexts = new WeakMap<Chart, TextBox[]>();
+const plainFillText = new WeakMap<Chart, CanvasRenderingContext2D['fillText']>();
+
+/** Wraps fillText while the chart draws, keeping each text's box (for the overlap check). */
+const recordTexts: Plugin = {
+  id: 'recordTexts',
+  beforeDraw(chart) {
+    const ctx = chart.ctx;
+    const boxes: TextBox[] = [];
+    drawnTexts.set(chart, boxes);
+    const fill = ctx.fillText;
+    plainFillText.set(chart, fill);
+    ctx.fillText = (text: string, x: number, y: number, maxWidth?: number) => {
+      const m = ctx.measureText(text);
+      const t = ctx.getTransform();
+      const corners = [
+        [x - m.actualBoundingBoxLeft, y - m.actualBoundingBoxAscent],
+        [x + m.actualBoundingBoxRight, y - m.actualBoundingBoxAscent],
+        [x - m.actualBoundingBoxLeft, y + m.actualBoundingBoxDescent],
+        [x + m.actualBoundingBoxRight, y + m.actualBoundingBoxDescent],
+      ].map(([px, py]) => new DOMPoint(px, py).matrixTransform(t));
+      if (String(text).trim())
+        boxes.push({
+          text: String(text),
+          x0: Math.min(...corners.map((p) => p.x)),
+          y0: Math.min(...corners.map((p) => p.y)),
+          x1: Math.max(...corners.map((p) => p.x)),
+          y1: Math.max(...corners.map((p) => p.y)),
+        });
+      if (maxWidth === undefined) fill.call(ctx, text, x, y);
+      else fill.call(ctx, text, x, y, maxWidth);
+    };
+  },
+  afterDraw(chart) {
+    const fill = plainFillText.get(chart);
+    if (fill) chart.ctx.fillText = fill;
+  },
+};
+
+/** The value of each horizontal bar beside its end (inside the bar, in white, where it runs off the axis). */
+const valueLabels: Plugin<'bar'> = {
+  id: 'valueLabels',
+  afterDatasetsDraw(chart) {
+    const ctx = chart.ctx;
+    const area = chart.chartArea;
     ctx.save();
-    ctx.translate(x0 + gw / 2, bottom + 6);
-    ctx.rotate(Math.PI / 5);
-    ctx.fillStyle = '#222';
-    ctx.fillText(g, 0, 0);
+    ctx.font = `10px ${FONT.family}`;
+    ctx.textBaseline = 'middle';
+    chart.data.datasets.forEach((ds, i) => {
+      const meta = chart.getDatasetMeta(i);
+      if (meta.hidden || meta.type !== 'bar') return;
+      (ds.data as unknown as Point[]).forEach((p, j) => {
+        const el = meta.data[j] as unknown as { x: number; y: number; base: number };
+        if (!p || p.x === null || !p.label || !Number.isFinite(el?.y)) return;
+        const w = ctx.measureText(p.label).width;
+        const outside = el.x + 4 + w <= area.right;
+        ctx.fillStyle = outside ? '#222' : '#fff';
+        ctx.textAlign = outside ? 'left' : 'right';
+        ctx.fillText(p.label, outside ? el.x + 4 : Math.min(el.x, area.right) - 4, el.y);
+      });
+    });
     ctx.restore();
-  });
+  },
+};
+
+Chart.register(
+  BarController,
+  BarElement,
+  CategoryScale,
+  LinearScale,
+  LogarithmicScale,
+  LineElement,
+  PointElement,
+  ScatterController,
+  Legend,
+  Title,
+  SubTitle,
+  recordTexts,
+);
+
+// ---- what each chart shows ---------------------------------------------------
+
+/** The dtype the charts show: float32 (the peers' dtype) when it ran. */
+function chartDtype(rows: Row[]): string {
+  return rows.some((r) => r.dtype === 'float32') || !rows.length ? 'float32' : rows[0].dtype;
 }
 
-/** Effective GB/s against size (log scale), float32: ceilings, ours per op, peers per op (dashed). */
-export function drawGbpsLines(canvas: HTMLCanvasElement, rows: Row[]): void {
-  const ctx = frame(
-    canvas,
-    'effective GB/s vs elements, float32 elementwise (thick: ceilings, solid: ours, dashed: peers)',
+/**
+ * Chart 1's rows: ours and the peers with a ratio, the largest elementwise
+ * size (every softmax shape worth a ratio), the chart's dtype.
+ */
+function ratioRows(rows: Row[]): Row[] {
+  const dtype = chartDtype(rows);
+  const withRatio = rows.filter(
+    (r) => r.dtype === dtype && r.ratio !== null && (IMPLS as readonly string[]).includes(r.impl),
   );
-  const pts = rows.filter((r) => r.dtype === 'float32' && r.gbps !== null && r.shape.length === 1);
-  const series = new Map<string, Row[]>();
-  for (const r of pts) {
-    const k = r.impl === 'ceiling' ? r.op : `${r.impl}|${r.op}|${r.dir}`;
-    if (!series.has(k)) series.set(k, []);
-    series.get(k)!.push(r);
-  }
-  legend(
-    ctx,
-    [
-      'copyBufferToBuffer',
-      'copy-kernel',
-      'copy2-kernel',
-      ...IMPLS.filter((i) => pts.some((r) => r.impl === i)),
-    ],
-    560,
+  const largest = Math.max(0, ...withRatio.filter((r) => r.shape.length === 1).map((r) => r.size));
+  return withRatio.filter((r) => r.shape.length > 1 || r.size === largest);
+}
+
+/** Chart 2's rows: every row of ours and the peers with a GB/s figure, the chart's dtype. */
+function gbpsRows(rows: Row[]): Row[] {
+  const dtype = chartDtype(rows);
+  return rows.filter(
+    (r) => r.dtype === dtype && r.gbps !== null && (IMPLS as readonly string[]).includes(r.impl),
   );
-  const top = 30;
-  const bottom = canvas.height - 30;
-  const left = 50;
-  const right = canvas.width - 20;
-  const sizes = pts.map((r) => Math.log2(r.size));
-  const lo = Math.min(...sizes, 10);
-  const hi = Math.max(...sizes, lo + 1);
-  const maxG = Math.max(1e-3, ...pts.map((r) => r.gbps!));
-  const X = (n: number) => left + ((Math.log2(n) - lo) / (hi - lo || 1)) * (right - left);
-  const Y = (g: number) => bottom - (g / maxG) * (bottom - top);
-  ctx.strokeStyle = '#ccc';
-  ctx.fillStyle = '#444';
-  ctx.font = '10px sans-serif';
-  for (let i = 0; i <= 4; i++) {
-    const g = (maxG * i) / 4;
-    ctx.beginPath();
-    ctx.moveTo(left, Y(g));
-    ctx.lineTo(right, Y(g));
-    ctx.stroke();
-    ctx.fillText(g.toFixed(2), 4, Y(g) + 3);
+}
+
+/** Chart 2's reference lines: the copy kernels of the chart's dtype. */
+function ceilingRows(rows: Row[]): Row[] {
+  const dtype = chartDtype(rows);
+  return rows.filter(
+    (r) =>
+      r.impl === 'ceiling' &&
+      r.dtype === dtype &&
+      r.gbps !== null &&
+      (r.op === 'copy-kernel' || r.op === 'copy2-kernel'),
+  );
+}
+
+/** Chart 3's rows: fused and unfused rows with a time, each op and dtype at its largest size. */
+function fusedRows(rows: Row[]): Row[] {
+  const timed = rows.filter((r) => (r.impl === 'fused' || r.impl === 'unfused') && r.ms !== null);
+  const largest = (r: Row) =>
+    Math.max(...timed.filter((x) => x.op === r.op && x.dtype === r.dtype).map((x) => x.size));
+  return timed.filter((r) => r.size === largest(r));
+}
+
+const sizeText = (n: number) =>
+  n >= 1 << 20 ? `${n / (1 << 20)}M` : n >= 1024 ? `${n / 1024}K` : `${n}`;
+const shapeText = (s: number[]) => (s.length > 1 ? s.join('x') : sizeText(s[0]));
+
+const axisTitle = (text: string) => ({
+  display: true,
+  text,
+  font: { ...FONT, size: 12 },
+  color: '#333',
+});
+const titles = (title: string, subtitle: string) => ({
+  title: {
+    display: true,
+    text: title,
+    align: 'start' as const,
+    font: { ...FONT, size: 14, weight: 'bold' as const },
+    color: '#222',
+    padding: { top: 4, bottom: 2 },
+  },
+  subtitle: {
+    display: true,
+    text: subtitle,
+    align: 'start' as const,
+    font: { ...FONT, size: 11 },
+    color: '#555',
+    padding: { bottom: 6 },
+  },
+  legend: {
+    position: 'top' as const,
+    align: 'start' as const,
+    labels: { font: { ...FONT, size: 11 }, boxWidth: 12, boxHeight: 12, padding: 10 },
+  },
+  tooltip: { enabled: false },
+});
+
+/** Chart 1, one panel: the rows of one direction as horizontal bars grouped by op (and shape). */
+function ratioConfig(dir: string, rows: Row[], xMax: number): ChartConfiguration<'bar', Point[]> {
+  const mine = rows.filter((r) => r.dir === dir);
+  const groups = [
+    ...new Set(mine.map((r) => (r.shape.length > 1 ? `${r.op} ${shapeText(r.shape)}` : r.op))),
+  ];
+  const group = (r: Row) => (r.shape.length > 1 ? `${r.op} ${shapeText(r.shape)}` : r.op);
+  const impls = IMPLS.filter((i) => mine.some((r) => r.impl === i));
+  const size = mine.find((r) => r.shape.length === 1)?.size;
+  const datasets: ChartDataset<'bar', Point[]>[] = impls.map((impl) => ({
+    label: LABEL[impl],
+    backgroundColor: COLOR[impl],
+    data: groups.map((g) => {
+      const r = mine.find((x) => x.impl === impl && group(x) === g);
+      return r
+        ? {
+            x: Math.min(r.ratio!, xMax),
+            y: g,
+            key: rowKey(r),
+            label: `${r.ratio!.toFixed(2)}${r.ratio! > xMax ? ' >' : ''}`,
+          }
+        : { x: null, y: g, key: '' };
+    }),
+  }));
+  const ceiling = dir === 'forward' ? 'copy kernel' : 'two-input copy kernel';
+  return {
+    type: 'bar',
+    data: { labels: groups, datasets },
+    options: {
+      indexAxis: 'y',
+      responsive: false,
+      animation: false,
+      skipNull: true,
+      datasets: { bar: { maxBarThickness: 14, categoryPercentage: 0.86, barPercentage: 0.92 } },
+      layout: { padding: { right: 12, left: 4, bottom: 4 } },
+      plugins: titles(
+        `${dir === 'forward' ? 'Forward' : 'Backward'}: share of the ${ceiling}`,
+        `${rows[0]?.dtype ?? ''}${size ? `, elementwise at ${sizeText(size)} elements` : ''}; 1.00 = as fast as a copy of the same bytes`,
+      ),
+      scales: {
+        x: {
+          min: 0,
+          max: xMax,
+          ticks: {
+            stepSize: xMax > 1.5 ? 0.5 : 0.25,
+            callback: (v) => `${+Number(v).toFixed(2)}`,
+            font: { ...FONT, size: 10 },
+          },
+          grid: {
+            color: (c) => (c.tick?.value === 1 ? '#444' : '#e6e6e6'),
+            lineWidth: (c) => (c.tick?.value === 1 ? 1.5 : 1),
+          },
+          title: axisTitle(`GB/s over the same-run ${ceiling}'s`),
+        },
+        y: {
+          ticks: { autoSkip: false, font: { ...FONT, size: 11 }, color: '#222' },
+          grid: { display: false },
+          title: axisTitle('op (softmax family: rows x columns)'),
+        },
+      },
+    },
+    plugins: [valueLabels as unknown as Plugin<'bar', Point[]>],
+  };
+}
+
+/** Where an implementation's points sit beside the others' at the same size (in octaves). */
+const DODGE_OCTAVES = 0.2;
+
+function gbpsConfig(rows: Row[], ceilings: Row[]): ChartConfiguration<'scatter', Point[]> {
+  const impls = IMPLS.filter((i) => rows.some((r) => r.impl === i));
+  const sizes = [...new Set([...rows, ...ceilings].map((r) => r.size))].sort((a, b) => a - b);
+  const values = [...rows, ...ceilings].map((r) => r.gbps!).filter((g) => g > 0);
+  const lo = 10 ** Math.floor(Math.log10(Math.min(...values, 1)));
+  const hi = 10 ** Math.ceil(Math.log10(Math.max(...values, 1)));
+  const datasets: ChartDataset<'scatter', Point[]>[] = impls.map((impl, k) => {
+    const shift = 2 ** ((k - (impls.length - 1) / 2) * DODGE_OCTAVES);
+    return {
+      label: LABEL[impl],
+      backgroundColor: COLOR[impl],
+      borderColor: COLOR[impl],
+      pointStyle: (c) =>
+        ((c.raw as Point | undefined)?.dir === 'backward' ? 'triangle' : 'circle') as 'circle',
+      pointRadius: 4,
+      // Forward a little left of backward, so the two shapes of one implementation part.
+      data: rows
+        .filter((r) => r.impl === impl)
+        .map((r) => ({
+          x: r.size * shift * 2 ** ((r.dir === 'forward' ? -0.25 : 0.25) * DODGE_OCTAVES),
+          y: r.gbps!,
+          key: rowKey(r),
+          dir: r.dir,
+        })),
+    };
+  });
+  // Each copy kernel a flat segment across the points of its size (visible with one size too),
+  // joined to the next size's; the segment's first point is the row's mark.
+  const span = 2 ** (((impls.length + 1) / 2) * DODGE_OCTAVES);
+  for (const op of ['copy-kernel', 'copy2-kernel']) {
+    const line = ceilings.filter((r) => r.op === op).sort((a, b) => a.size - b.size);
+    if (!line.length) continue;
+    datasets.push({
+      label: LABEL[op],
+      borderColor: COLOR[op],
+      backgroundColor: COLOR[op],
+      borderDash: [6, 4],
+      borderWidth: 1.5,
+      pointRadius: 0,
+      pointStyle: 'line',
+      showLine: true,
+      data: line.flatMap((r) => [
+        { x: r.size / span, y: r.gbps!, key: rowKey(r) },
+        { x: r.size * span, y: r.gbps!, key: '' },
+      ]),
+    });
   }
-  for (const n of [...new Set(pts.map((r) => r.size))])
-    ctx.fillText(n >= 1 << 20 ? `${n >> 20}M` : `${n >> 10}K`, X(n) - 8, bottom + 14);
-  for (const [k, s] of series) {
-    const impl = k.split('|')[0];
-    s.sort((a, b) => a.size - b.size);
-    ctx.strokeStyle = COLORS[impl] ?? '#444';
-    ctx.lineWidth = impl in COLORS && !IMPLS.includes(impl) ? 3 : 1;
-    ctx.setLineDash(impl === 'ours' || !IMPLS.includes(impl) ? [] : [4, 3]);
-    ctx.beginPath();
-    s.forEach((r, i) =>
-      i ? ctx.lineTo(X(r.size), Y(r.gbps!)) : ctx.moveTo(X(r.size), Y(r.gbps!)),
-    );
-    ctx.stroke();
-    for (const r of s) {
-      ctx.fillStyle = ctx.strokeStyle;
-      ctx.fillRect(X(r.size) - 2, Y(r.gbps!) - 2, 4, 4);
-    }
+  const decades: number[] = [];
+  for (let d = lo; d <= hi * 1.001; d *= 10)
+    for (const m of [1, 2, 5]) if (d * m <= hi * 1.001) decades.push(d * m);
+  return {
+    type: 'scatter',
+    data: { datasets },
+    options: {
+      responsive: false,
+      animation: false,
+      layout: { padding: { right: 16, left: 4, bottom: 4 } },
+      plugins: {
+        ...titles(
+          'Effective GB/s against elements',
+          `${rows[0]?.dtype ?? ''}, every row: circle forward, triangle backward; dashed: the copy kernels`,
+        ),
+        legend: {
+          ...titles('', '').legend,
+          labels: {
+            ...titles('', '').legend.labels,
+            usePointStyle: true,
+            // A circle per implementation, a line per copy kernel (the points' own shapes vary).
+            generateLabels: (chart) =>
+              Chart.defaults.plugins.legend.labels.generateLabels(chart).map((item) => ({
+                ...item,
+                pointStyle: /copy kernel/.test(item.text) ? 'line' : 'circle',
+              })),
+          },
+        },
+      },
+      scales: {
+        x: {
+          type: 'logarithmic',
+          min: sizes[0] / 4,
+          max: sizes[sizes.length - 1] * 4,
+          afterBuildTicks: (s) => {
+            s.ticks = sizes.map((value) => ({ value }));
+          },
+          ticks: { callback: (v) => sizeText(Number(v)), font: { ...FONT, size: 10 } },
+          grid: { color: '#e6e6e6' },
+          title: axisTitle('elements (log scale)'),
+        },
+        y: {
+          type: 'logarithmic',
+          min: lo,
+          max: hi,
+          afterBuildTicks: (s) => {
+            s.ticks = decades.map((value) => ({ value }));
+          },
+          ticks: { callback: (v) => `${Number(v)}`, font: { ...FONT, size: 10 } },
+          grid: { color: (c) => (/^1/.test(`${c.tick?.value}`) ? '#d0d0d0' : '#eeeeee') },
+          title: axisTitle('GB/s: minimum bytes / median time (log)'),
+        },
+      },
+    },
+  };
+}
+
+function fusedConfig(rows: Row[]): ChartConfiguration<'bar', Point[]> {
+  const name = (r: Row) =>
+    `${r.op} ${shapeText(r.shape)}${rows.some((x) => x.dtype !== r.dtype) ? ` ${r.dtype}` : ''}`;
+  const groups = [...new Set(rows.map(name))];
+  const datasets: ChartDataset<'bar', Point[]>[] = (['fused', 'unfused'] as const).map((impl) => ({
+    label: LABEL[impl],
+    backgroundColor: COLOR[impl],
+    data: groups.map((g) => {
+      const r = rows.find((x) => x.impl === impl && name(x) === g);
+      if (!r) return { x: null, y: g, key: '' };
+      const ratio = impl === 'fused' && r.vsUnfused != null ? ` (${r.vsUnfused.toFixed(2)}x)` : '';
+      return { x: r.ms, y: g, key: rowKey(r), label: `${perCallText(r.ms!)}${ratio}` };
+    }),
+  }));
+  return {
+    type: 'bar',
+    data: { labels: groups, datasets },
+    options: {
+      indexAxis: 'y',
+      responsive: false,
+      animation: false,
+      skipNull: true,
+      datasets: { bar: { maxBarThickness: 16, categoryPercentage: 0.8 } },
+      layout: { padding: { right: 12, left: 4, bottom: 4 } },
+      plugins: titles(
+        'Fused against unfused: time per call',
+        'shorter is faster; in brackets: fused time / unfused time, same run',
+      ),
+      scales: {
+        x: {
+          min: 0,
+          // Room for the labels beside the longest bar.
+          grace: '40%',
+          ticks: {
+            callback: (v) => (Number(v) === 0 ? '0' : perCallText(Number(v))),
+            maxTicksLimit: 6,
+            font: { ...FONT, size: 10 },
+          },
+          grid: { color: '#e6e6e6' },
+          title: axisTitle('median time per call'),
+        },
+        y: {
+          ticks: { autoSkip: false, font: { ...FONT, size: 11 }, color: '#222' },
+          grid: { display: false },
+          title: axisTitle('fused op and shape'),
+        },
+      },
+    },
+    plugins: [valueLabels as unknown as Plugin<'bar', Point[]>],
+  };
+}
+
+// ---- drawing -----------------------------------------------------------------
+
+const CHARTS = ['ratio-forward', 'ratio-backward', 'gbps', 'fused'] as const;
+
+function place(id: string, height: number): HTMLCanvasElement {
+  const box = document.getElementById(`chart-${id}`)!;
+  let canvas = box.querySelector('canvas');
+  if (!canvas) {
+    canvas = document.createElement('canvas');
+    canvas.id = `${id}-chart`;
+    box.appendChild(canvas);
   }
-  ctx.setLineDash([]);
-  ctx.lineWidth = 1;
+  box.hidden = false;
+  Chart.getChart(canvas)?.destroy();
+  canvas.style.width = `${WIDTH}px`;
+  canvas.style.height = `${height}px`;
+  canvas.width = WIDTH;
+  canvas.height = height;
+  return canvas;
+}
+
+function hide(id: string) {
+  const box = document.getElementById(`chart-${id}`)!;
+  const canvas = box.querySelector('canvas');
+  if (canvas) Chart.getChart(canvas)?.destroy();
+  box.hidden = true;
+}
+
+/** Draws (or redraws) every chart from the rows so far; a chart with nothing to show is hidden. */
+export function drawCharts(rows: Row[]): void {
+  const ratio = ratioRows(rows);
+  // The scale is set by the GPU rows (and 1.0, the copy kernel): a CPU loop faster than the
+  // shaders here runs off the edge with its value written inside the bar.
+  const gpuMax = Math.max(1, ...ratio.filter((r) => r.impl !== 'cpu').map((r) => r.ratio!));
+  const xMax = Math.ceil(Math.min(gpuMax, RATIO_CAP) * 1.1 * 4) / 4;
+  const dirs = ['forward', 'backward'];
+  const categories = dirs.map(
+    (d) => new Set(ratio.filter((r) => r.dir === d).map((r) => `${r.op} ${r.shape.join()}`)).size,
+  );
+  const perGroup = Math.max(
+    1,
+    ...dirs.map((d) => {
+      const counts = new Map<string, number>();
+      for (const r of ratio.filter((x) => x.dir === d)) {
+        const k = `${r.op} ${r.shape.join()}`;
+        counts.set(k, (counts.get(k) ?? 0) + 1);
+      }
+      return Math.max(0, ...counts.values());
+    }),
+  );
+  // Both panels the same height, so their rows of bars line up; 15 px per bar keeps labels apart.
+  const height = 150 + Math.max(...categories) * (perGroup * 15 + 8);
+  dirs.forEach((d, i) => {
+    if (categories[i]) {
+      new Chart(place(`ratio-${d}`, height), ratioConfig(d, ratio, xMax));
+    } else hide(`ratio-${d}`);
+  });
+  const g = gbpsRows(rows);
+  if (g.length) new Chart(place('gbps', 460), gbpsConfig(g, ceilingRows(rows)));
+  else hide('gbps');
+  const f = fusedRows(rows);
+  if (f.length) {
+    const groups = new Set(f.map((r) => `${r.op}|${r.dtype}|${r.shape.join()}`)).size;
+    new Chart(place('fused', Math.max(260, 150 + groups * 44)), fusedConfig(f));
+  } else hide('fused');
+}
+
+/** Each drawn chart's marks, texts, axis titles and legend entries (for bench/page.check.ts). */
+export function chartReport(): ChartReport[] {
+  const out: ChartReport[] = [];
+  for (const id of CHARTS) {
+    const canvas = document.getElementById(`${id}-chart`) as HTMLCanvasElement | null;
+    const chart = canvas ? Chart.getChart(canvas) : undefined;
+    if (!chart || !canvas) continue;
+    const area = chart.chartArea;
+    const marks: Record<string, string[]> = {};
+    chart.data.datasets.forEach((ds, i) => {
+      const meta = chart.getDatasetMeta(i);
+      const keys: string[] = [];
+      (ds.data as unknown as Point[]).forEach((p, j) => {
+        const el = meta.data[j] as unknown as { x: number; y: number; base?: number };
+        if (!p || p.x === null || !p.key || !el) return;
+        const x = meta.type === 'bar' ? el.base! : el.x;
+        const inside =
+          Number.isFinite(x) &&
+          Number.isFinite(el.y) &&
+          x >= area.left - 1 &&
+          x <= area.right + 1 &&
+          el.y >= area.top - 1 &&
+          el.y <= area.bottom + 1;
+        if (inside) keys.push(p.key);
+      });
+      marks[ds.label ?? `dataset ${i}`] = keys;
+    });
+    const scales = chart.options.scales as Record<
+      string,
+      { title?: { display?: boolean; text?: string } }
+    >;
+    out.push({
+      id,
+      width: canvas.width,
+      height: canvas.height,
+      marks,
+      texts: drawnTexts.get(chart) ?? [],
+      axisTitles: Object.values(scales)
+        .filter((s) => s.title?.display)
+        .map((s) => String(s.title!.text)),
+      legend: (chart.legend?.legendItems ?? []).map((l) => l.text),
+    });
+  }
+  return out;
 }

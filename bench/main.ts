@@ -1,27 +1,33 @@
 /**
  * The benchmark page: reads options from the URL query
- * (?ops=relu,softmax&sizes=1M&dtypes=float32&peers=tf,ort,naive,cpu&shapes=4096x4096&samples=7&latency=0),
- * runs the benchmark (bench/runner.ts) on one GPUDevice shared with the peers, and shows the
- * adapter, a sortable table, the latency figures, two charts and a JSON download.
- * window.__bench tells a driver (bench/run.ts, bench/page.check.ts) how far it got.
+ * (?full=1&ops=relu,softmax&sizes=1M&dtypes=float32&peers=tf,ort,naive,cpu&shapes=4096x4096&samples=7&latency=0;
+ * none: the headline run), runs the benchmark (bench/runner.ts) on one GPUDevice shared with
+ * the peers, and shows the adapter, the summary, the charts (bench/charts.ts), the latency
+ * figures, a sortable table and a JSON download. window.__bench tells a driver (bench/run.ts,
+ * bench/page.check.ts) how far it got, and reports on the charts drawn.
  */
 import { createActivations } from '../src/index.js';
 import { adapterSummary } from './adapter.js';
-import { drawGbpsLines, drawRatioBars } from './charts.js';
+import { chartReport, drawCharts, type ChartReport } from './charts.js';
 import { formatLatency } from './format.js';
 import { parseOptions } from './options.js';
 import { renderLatency, renderTable } from './page-tables.js';
 import { makePeers } from './peers.js';
 import { runBench } from './runner.js';
+import { summarize, summaryText } from './summary.js';
 import { METHOD } from './timing.js';
 import type { BenchEnv, Results, Row } from './types.js';
 
 interface BenchState {
   state: 'running' | 'done' | 'error';
   progress: string;
+  /** Estimated share of the run done (0 to 1). */
+  done: number;
   rows: Row[];
   results: Results | null;
   error: string | null;
+  /** What the charts drew (marks, texts, axis titles, legends). */
+  charts(): ChartReport[];
 }
 declare global {
   interface Window {
@@ -30,13 +36,16 @@ declare global {
 }
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
-const state: BenchState = { state: 'running', progress: '', rows: [], results: null, error: null };
+const state: BenchState = {
+  state: 'running',
+  progress: '',
+  done: 0,
+  rows: [],
+  results: null,
+  error: null,
+  charts: chartReport,
+};
 window.__bench = state;
-
-function drawCharts() {
-  drawRatioBars($<HTMLCanvasElement>('ratio-chart'), state.rows);
-  drawGbpsLines($<HTMLCanvasElement>('gbps-chart'), state.rows);
-}
 
 async function main() {
   const q = new URLSearchParams(location.search);
@@ -57,8 +66,9 @@ async function main() {
   const env: BenchEnv = {
     name: 'browser',
     now: () => performance.now(),
-    progress(line) {
+    progress(line, done) {
       state.progress = line;
+      if (done !== undefined) state.done = done;
       $('progress').textContent = line;
       console.log(`[bench] ${line}`);
     },
@@ -83,13 +93,14 @@ async function main() {
       state.rows.push(r);
       renderTable(table, state.rows);
       if (performance.now() - lastDraw > 2000) {
-        drawCharts();
+        drawCharts(state.rows);
         lastDraw = performance.now();
       }
     },
   });
   renderLatency($<HTMLTableElement>('latency'), results.latency);
-  drawCharts();
+  drawCharts(results.rows);
+  $('summary').textContent = summaryText(summarize(results));
   state.results = results;
   const button = $<HTMLButtonElement>('download');
   button.disabled = false;
@@ -101,7 +112,10 @@ async function main() {
     a.download = 'webgpu-activations-bench.json';
     a.click();
   };
-  env.progress(`done: ${results.rows.length} rows in ${(results.durationMs / 1000).toFixed(1)} s`);
+  env.progress(
+    `done: ${results.rows.length} rows in ${(results.durationMs / 1000).toFixed(1)} s`,
+    1,
+  );
   console.log(`[bench] latency\n${formatLatency(results.latency)}`);
   state.state = 'done';
 }

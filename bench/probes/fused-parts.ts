@@ -16,7 +16,7 @@ import { median, workerCpu } from './cpu-time.js';
 register('../raw-hooks.mjs', import.meta.url);
 const { createActivations } = await import('../../src/index.js');
 const fused = await import('../../src/fused/index.js');
-const { fusedTuning } = await import('../../src/fused/host.js');
+const { fusedTuning } = await import('../../src/fused/table.js');
 Object.assign(fusedTuning, JSON.parse(process.env.FUSED_TUNING ?? '{}'));
 
 Object.assign(globalThis, globals);

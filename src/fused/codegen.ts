@@ -15,6 +15,7 @@ import softmaxForwardBody from '../../shaders/fused/masked-softmax-forward.wgsl?
 import softmaxBackwardBody from '../../shaders/fused/masked-softmax-backward.wgsl?raw';
 import { defOf, type ActivationName } from '../elementwise/table.js';
 import { opArguments, opFunctions, type DType } from '../elementwise/codegen.js';
+import { gluVariants, type GluKind } from './table.js';
 
 /**
  * How an operand is addressed: 'vector' words of 4 lanes (16 bytes of
@@ -320,20 +321,6 @@ export function biasMergeShader(dtype: DType, layout: FusedLayout, final: boolea
 }
 
 // ---- gated linear units ---------------------------------------------------------
-
-/** Each GLU variant: the table activation it applies and which half it gates. */
-export const gluVariants = {
-  glu: { op: 'sigmoid', gated: 'b', formula: 'a * sigmoid(b)' },
-  swiglu: { op: 'silu', gated: 'a', formula: 'silu(a) * b' },
-  geglu: {
-    op: 'gelu',
-    gated: 'a',
-    formula: "gelu(a) * b (approximate: 'none' erf form, or 'tanh')",
-  },
-  reglu: { op: 'relu', gated: 'a', formula: 'relu(a) * b' },
-} as const satisfies Record<string, { op: ActivationName; gated: 'a' | 'b'; formula: string }>;
-
-export type GluKind = keyof typeof gluVariants;
 
 export interface GluKernel {
   kind: GluKind;

@@ -18,7 +18,6 @@ import {
   biasMergeShader,
   gluOperands,
   gluShader,
-  gluVariants,
   inPlaceKey,
   maskedSoftmaxOperands,
   maskedSoftmaxShader,
@@ -27,7 +26,6 @@ import {
   type BiasForwardKernel,
   type FusedLayout,
   type GluKernel,
-  type GluKind,
   type MaskedSoftmaxKernel,
   type MaskKind,
   type Operand,
@@ -51,20 +49,7 @@ import {
   sameShape,
 } from '../core/validate.js';
 import { backwardSource, checkOp, paramSlots, resolveParams } from '../elementwise/params.js';
-
-export { gluVariants, type GluKind } from './codegen.js';
-
-/** Tuning of the fused kernels; mutable so tests can force every path on small shapes. */
-export const fusedTuning = {
-  /** biasAct: aim for about this many invocations (runs of rows x column words). */
-  targetThreads: 65536,
-  /** biasAct backward: at least this many rows per invocation. */
-  minRowsPerSlice: 8,
-  /** biasAct forward: at most this many rows per invocation. */
-  maxForwardRows: 16,
-  /** scaledMaskedSoftmax: one subgroup per row where the adapter has subgroups. */
-  useSubgroups: true,
-};
+import { fusedTuning, gluKinds, gluVariants, type GluKind } from './table.js';
 
 const WG = 256;
 /** Binding offsets are kept multiples of this (the largest minStorageBufferOffsetAlignment). */
@@ -528,8 +513,6 @@ export function biasActBackward(
 }
 
 // ---- gated linear units -------------------------------------------------------------
-
-export const gluKinds = Object.keys(gluVariants) as GluKind[];
 
 /** GLU parameters: geglu takes gelu's { approximate: 'none' | 'tanh' }; the others none. */
 export interface GluParams {

@@ -20,13 +20,13 @@ import type { ActivationName, ActivationParams } from '../elementwise/table.js';
 import { Activations, type ArrayOptions, type CallOptions } from '../api.js';
 import { InvalidArgumentError } from '../core/errors.js';
 import * as kernels from './host.js';
+import type { GluKind } from './table.js';
 import type { Runtime } from '../runtime/runtime.js';
 import type { Tensor } from '../core/tensor.js';
 import { describe } from '../core/validate.js';
 
-export { gluKinds, fusedTuning } from './host.js';
+export { gluKinds, fusedTuning, type GluKind } from './table.js';
 export type {
-  GluKind,
   GluParams,
   GluInput,
   MaskedSoftmaxOptions,
@@ -88,7 +88,7 @@ export function biasActBackward<Op extends ActivationName>(
  */
 export function glu(
   act: Activations,
-  kind: kernels.GluKind,
+  kind: GluKind,
   input: kernels.GluInput,
   params?: kernels.GluParams,
 ): Tensor {
@@ -101,19 +101,19 @@ export function glu(
  */
 export function gluBackward(
   act: Activations,
-  kind: kernels.GluKind,
+  kind: GluKind,
   inputs: { x: Tensor; dy: Tensor },
   params?: kernels.GluParams,
 ): Tensor;
 export function gluBackward(
   act: Activations,
-  kind: kernels.GluKind,
+  kind: GluKind,
   inputs: { a: Tensor; b: Tensor; dy: Tensor },
   params?: kernels.GluParams,
 ): { da: Tensor; db: Tensor };
 export function gluBackward(
   act: Activations,
-  kind: kernels.GluKind,
+  kind: GluKind,
   inputs: { x: Tensor; dy: Tensor } | { a: Tensor; b: Tensor; dy: Tensor },
   params?: kernels.GluParams,
 ): Tensor | { da: Tensor; db: Tensor } {
@@ -177,7 +177,7 @@ export function gradBiasAct<Op extends ActivationName>(
 /** A GLU on a plain array x of params.shape [..., 2H]: returns [..., H]. */
 export function applyGlu(
   act: Activations,
-  kind: kernels.GluKind,
+  kind: GluKind,
   x: Float32Array,
   params?: kernels.GluParams & ArrayOptions,
 ): Promise<Float32Array> {
@@ -187,7 +187,7 @@ export function applyGlu(
 /** A GLU's gradient on plain arrays: dx [..., 2H] from x [..., 2H] and dy [..., H]. */
 export function gradGlu(
   act: Activations,
-  kind: kernels.GluKind,
+  kind: GluKind,
   x: Float32Array,
   dy: Float32Array,
   params?: kernels.GluParams & ArrayOptions,

@@ -7,7 +7,7 @@
  */
 import type { ParamValues } from '../elementwise/spec.js';
 import { activations, type ActivationName } from '../elementwise/table.js';
-import { gluVariants, type GluKind } from './codegen.js';
+import { gluVariants, type GluKind } from './table.js';
 import { withDefaults } from '../elementwise/reference.js';
 import { softmaxRow } from '../softmax/reference.js';
 import { broadcastIndex } from '../core/broadcast.js';

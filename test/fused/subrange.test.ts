@@ -16,7 +16,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { fromHalfArray } from '../../src/core/f16.js';
 import * as fref from '../../src/fused/reference.js';
-import { fusedTuning } from '../../src/fused/host.js';
+import { fusedTuning } from '../../src/fused/table.js';
 import { createActivations, type Activations, type Tensor } from '../../src/index.js';
 import { limitedView, noGpuErrors, testGPU } from '../helpers/gpu.js';
 import { uniformAs } from '../helpers/inputs.js';

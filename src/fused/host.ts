@@ -10,26 +10,24 @@
 import { defOf, type ActivationName } from '../elementwise/table.js';
 import { enumKey, type DType } from '../elementwise/codegen.js';
 import { InvalidArgumentError } from '../core/errors.js';
+import { inPlaceKey, WG, wordBytes, type FusedLayout, type Operand } from './codegen.js';
 import {
   biasBackwardOperands,
   biasBackwardShader,
   biasForwardOperands,
   biasForwardShader,
   biasMergeShader,
-  gluOperands,
-  gluShader,
-  inPlaceKey,
-  maskedSoftmaxOperands,
-  maskedSoftmaxShader,
   MERGE_FAN,
   type BiasBackwardKernel,
   type BiasForwardKernel,
-  type FusedLayout,
-  type GluKernel,
+} from './bias-act/codegen.js';
+import { gluOperands, gluShader, type GluKernel } from './glu/codegen.js';
+import {
+  maskedSoftmaxOperands,
+  maskedSoftmaxShader,
   type MaskedSoftmaxKernel,
   type MaskKind,
-  type Operand,
-} from './codegen.js';
+} from './masked-softmax/codegen.js';
 import type { BufferRange, Runtime } from '../runtime/runtime.js';
 import { bytesPerElement, Tensor, tensorRange } from '../core/tensor.js';
 import { writeThrough } from '../runtime/scratch.js';
@@ -51,7 +49,6 @@ import {
 import { backwardSource, checkOp, paramSlots, resolveParams } from '../elementwise/params.js';
 import { fusedTuning, gluKinds, gluVariants, type GluKind } from './table.js';
 
-const WG = 256;
 /** Binding offsets are kept multiples of this (the largest minStorageBufferOffsetAlignment). */
 const ALIGN = 256;
 
@@ -297,7 +294,7 @@ export function biasActForward(
   if (x.size === 0) return out;
   writeThrough(rt, out, plan.scratch, `${label} output scratch`, (target) => {
     const rowsShape = c % 4 === 0;
-    const vbytes = Math.ceil(x.size / 4) * wordBytesOf(dtype, 'vector');
+    const vbytes = Math.ceil(x.size / 4) * wordBytes(dtype, 'vector');
     const layout: FusedLayout =
       rowsShape || (fitsWords(x, vbytes) && fitsWords(target, vbytes)) ? 'vector' : 'element';
     const k: BiasForwardKernel = {
@@ -320,7 +317,7 @@ export function biasActForward(
     const per = rowsShape
       ? Math.min(t.maxForwardRows, Math.max(1, Math.ceil((rows * cw) / t.targetThreads)))
       : 1;
-    const wb = wordBytesOf(dtype, layout);
+    const wb = wordBytes(dtype, layout);
     const lanes = layout === 'vector' ? 4 : 1;
     for (const [r0, nr] of chunks(rows, perChunk)) {
       const n = nr * c;
@@ -341,9 +338,6 @@ export function biasActForward(
   });
   return out;
 }
-
-const wordBytesOf = (dtype: DType, layout: FusedLayout): number =>
-  layout === 'element' ? bytesPerElement(dtype) : dtype === 'float32' ? 16 : 8;
 
 export interface BiasActBackwardInputs {
   /** The forward input (then bias is needed), or */
@@ -492,7 +486,7 @@ export function biasActBackward(
       size: count * cw * partialBytes,
     };
     if (final) {
-      const wb = wordBytesOf(dtype, layout);
+      const wb = wordBytes(dtype, layout);
       rt.dispatch(merge, mu.buffer, [src, sub(dbias, 0, cw * wb)], Math.ceil(cw / WG));
       partials.destroy();
       break;

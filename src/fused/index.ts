@@ -19,20 +19,22 @@
 import type { ActivationName, ActivationParams } from '../elementwise/table.js';
 import { Activations, type ArrayOptions, type CallOptions } from '../api.js';
 import { InvalidArgumentError } from '../core/errors.js';
-import * as kernels from './host.js';
-import type { GluKind } from './table.js';
 import type { Runtime } from '../runtime/runtime.js';
 import type { Tensor } from '../core/tensor.js';
 import { describe } from '../core/validate.js';
+import type { GluKind } from './table.js';
+import * as biasActHost from './bias-act/host.js';
+import * as gluHost from './glu/host.js';
+import * as maskedSoftmaxHost from './masked-softmax/host.js';
+import type { BiasActBackwardInputs } from './bias-act/host.js';
+import type { GluInput, GluParams } from './glu/host.js';
+import type { MaskedSoftmaxOptions } from './masked-softmax/options.js';
+import * as arrays from './arrays.js';
 
 export { gluKinds, fusedTuning, type GluKind } from './table.js';
-export type {
-  GluParams,
-  GluInput,
-  MaskedSoftmaxOptions,
-  MaskValue,
-  BiasActBackwardInputs,
-} from './host.js';
+export type { BiasActBackwardInputs } from './bias-act/host.js';
+export type { GluParams, GluInput } from './glu/host.js';
+export type { MaskedSoftmaxOptions, MaskValue } from './masked-softmax/options.js';
 
 /** The instance's runtime; a wrong first argument is named as such, not met later as a TypeError. */
 function runtimeOf(fn: string, act: unknown): Runtime {
@@ -61,7 +63,7 @@ export function biasAct<Op extends ActivationName>(
   bias: Tensor,
   params?: ActivationParams<Op> & CallOptions,
 ): Tensor {
-  return kernels.biasActForward(runtimeOf('biasAct', act), op, x, bias, params);
+  return biasActHost.biasActForward(runtimeOf('biasAct', act), op, x, bias, params);
 }
 
 /**
@@ -74,10 +76,10 @@ export function biasAct<Op extends ActivationName>(
 export function biasActBackward<Op extends ActivationName>(
   act: Activations,
   op: Op,
-  inputs: kernels.BiasActBackwardInputs,
+  inputs: BiasActBackwardInputs,
   params?: ActivationParams<Op> & CallOptions,
 ): { dx: Tensor; dbias: Tensor } {
-  return kernels.biasActBackward(runtimeOf('biasActBackward', act), op, inputs, params);
+  return biasActHost.biasActBackward(runtimeOf('biasActBackward', act), op, inputs, params);
 }
 
 /**
@@ -86,13 +88,8 @@ export function biasActBackward<Op extends ActivationName>(
  * (params.approximate 'none' | 'tanh'), reglu relu(a) * b. Returns [..., H];
  * `params.out` takes it (from { a, b } it may be a or b: in place).
  */
-export function glu(
-  act: Activations,
-  kind: GluKind,
-  input: kernels.GluInput,
-  params?: kernels.GluParams,
-): Tensor {
-  return kernels.gluForward(runtimeOf('glu', act), kind, input, params);
+export function glu(act: Activations, kind: GluKind, input: GluInput, params?: GluParams): Tensor {
+  return gluHost.gluForward(runtimeOf('glu', act), kind, input, params);
 }
 
 /**
@@ -103,21 +100,21 @@ export function gluBackward(
   act: Activations,
   kind: GluKind,
   inputs: { x: Tensor; dy: Tensor },
-  params?: kernels.GluParams,
+  params?: GluParams,
 ): Tensor;
 export function gluBackward(
   act: Activations,
   kind: GluKind,
   inputs: { a: Tensor; b: Tensor; dy: Tensor },
-  params?: kernels.GluParams,
+  params?: GluParams,
 ): { da: Tensor; db: Tensor };
 export function gluBackward(
   act: Activations,
   kind: GluKind,
   inputs: { x: Tensor; dy: Tensor } | { a: Tensor; b: Tensor; dy: Tensor },
-  params?: kernels.GluParams,
+  params?: GluParams,
 ): Tensor | { da: Tensor; db: Tensor } {
-  return kernels.gluBackward(runtimeOf('gluBackward', act), kind, inputs, params);
+  return gluHost.gluBackward(runtimeOf('gluBackward', act), kind, inputs, params);
 }
 
 /**
@@ -130,9 +127,9 @@ export function gluBackward(
 export function scaledMaskedSoftmax(
   act: Activations,
   x: Tensor,
-  options?: kernels.MaskedSoftmaxOptions,
+  options?: MaskedSoftmaxOptions,
 ): Tensor {
-  return kernels.maskedSoftmaxForward(runtimeOf('scaledMaskedSoftmax', act), x, options);
+  return maskedSoftmaxHost.maskedSoftmaxForward(runtimeOf('scaledMaskedSoftmax', act), x, options);
 }
 
 /**
@@ -142,9 +139,9 @@ export function scaledMaskedSoftmax(
 export function scaledMaskedSoftmaxBackward(
   act: Activations,
   inputs: { y: Tensor; dy: Tensor },
-  options?: kernels.MaskedSoftmaxOptions,
+  options?: MaskedSoftmaxOptions,
 ): Tensor {
-  return kernels.maskedSoftmaxBackward(
+  return maskedSoftmaxHost.maskedSoftmaxBackward(
     runtimeOf('scaledMaskedSoftmaxBackward', act),
     inputs,
     options,
@@ -159,7 +156,7 @@ export function applyBiasAct<Op extends ActivationName>(
   bias: Float32Array,
   params?: ActivationParams<Op> & ArrayOptions,
 ): Promise<Float32Array> {
-  return kernels.applyBiasAct(hostOf('applyBiasAct', act), op, x, bias, params);
+  return arrays.applyBiasAct(hostOf('applyBiasAct', act), op, x, bias, params);
 }
 
 /** biasAct's gradients on plain arrays: { dx, dbias }. */
@@ -171,7 +168,7 @@ export function gradBiasAct<Op extends ActivationName>(
   dy: Float32Array,
   params?: ActivationParams<Op> & ArrayOptions,
 ): Promise<{ dx: Float32Array; dbias: Float32Array }> {
-  return kernels.gradBiasAct(hostOf('gradBiasAct', act), op, x, bias, dy, params);
+  return arrays.gradBiasAct(hostOf('gradBiasAct', act), op, x, bias, dy, params);
 }
 
 /** A GLU on a plain array x of params.shape [..., 2H]: returns [..., H]. */
@@ -179,9 +176,9 @@ export function applyGlu(
   act: Activations,
   kind: GluKind,
   x: Float32Array,
-  params?: kernels.GluParams & ArrayOptions,
+  params?: GluParams & ArrayOptions,
 ): Promise<Float32Array> {
-  return kernels.applyGlu(hostOf('applyGlu', act), kind, x, params);
+  return arrays.applyGlu(hostOf('applyGlu', act), kind, x, params);
 }
 
 /** A GLU's gradient on plain arrays: dx [..., 2H] from x [..., 2H] and dy [..., H]. */
@@ -190,18 +187,18 @@ export function gradGlu(
   kind: GluKind,
   x: Float32Array,
   dy: Float32Array,
-  params?: kernels.GluParams & ArrayOptions,
+  params?: GluParams & ArrayOptions,
 ): Promise<Float32Array> {
-  return kernels.gradGlu(hostOf('gradGlu', act), kind, x, dy, params);
+  return arrays.gradGlu(hostOf('gradGlu', act), kind, x, dy, params);
 }
 
 /** scaledMaskedSoftmax on a plain array x of options.shape. */
 export function applyScaledMaskedSoftmax(
   act: Activations,
   x: Float32Array,
-  options?: kernels.MaskedSoftmaxOptions & ArrayOptions,
+  options?: MaskedSoftmaxOptions & ArrayOptions,
 ): Promise<Float32Array> {
-  return kernels.applyMaskedSoftmax(hostOf('applyScaledMaskedSoftmax', act), x, null, options);
+  return arrays.applyMaskedSoftmax(hostOf('applyScaledMaskedSoftmax', act), x, null, options);
 }
 
 /** scaledMaskedSoftmax's gradient dx on plain arrays (runs the forward, then the backward). */
@@ -209,7 +206,7 @@ export function gradScaledMaskedSoftmax(
   act: Activations,
   x: Float32Array,
   dy: Float32Array,
-  options?: kernels.MaskedSoftmaxOptions & ArrayOptions,
+  options?: MaskedSoftmaxOptions & ArrayOptions,
 ): Promise<Float32Array> {
-  return kernels.applyMaskedSoftmax(hostOf('gradScaledMaskedSoftmax', act), x, dy, options);
+  return arrays.applyMaskedSoftmax(hostOf('gradScaledMaskedSoftmax', act), x, dy, options);
 }

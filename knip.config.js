@@ -1,5 +1,5 @@
 // knip: no unused file, export or dependency (`npm run check`). Every entry
-// below is a way the code is reached from outside: the package's four
+// below is a way the code is reached from outside: the package's five
 // entries, what npm scripts, tests and pages run, and one-off probes.
 // Vitest's test files and setup files and the scripts that package.json's
 // scripts run (scripts/build.mjs, setup.mjs, test.mjs, with-webgpu.mjs,
@@ -12,6 +12,7 @@ export default {
     'src/index.ts',
     'src/fused/index.ts',
     'src/interop/index.ts',
+    'src/interop/tfjs-kernels/index.ts',
     'src/reference-entry.ts',
     // Pages served by Vite: their module scripts (see the html compiler below).
     'bench/index.html',

@@ -24,6 +24,7 @@ await build({
         reference: 'src/reference-entry.ts',
         fused: 'src/fused/index.ts',
         interop: 'src/interop/index.ts',
+        tfjs: 'src/interop/tfjs-kernels/index.ts',
       },
       formats: ['es'],
       fileName: (_format, name) => `${name}.js`,

@@ -19,7 +19,7 @@ const keep = process.argv.includes('--keep');
 
 // The public API, written out from the entry files as of the folder move
 // (src/index.ts, src/fused/index.ts, src/interop/index.ts,
-// src/reference-entry.ts at 4cbe67c). `values` are checked at run time and
+// src/reference-entry.ts at 4cbe67c; src/interop/tfjs-kernels/index.ts since). `values` are checked at run time and
 // by tsc; `types` by tsc only, each used in a type position (with type
 // arguments where it takes some). `namespaces`: the members of a namespace
 // export (`export * as reference`), checked the same way.
@@ -97,6 +97,23 @@ const API = {
       'OrtTensorLike',
       'OrtFromGpuBufferOptions',
       'OrtLike<unknown>',
+    ],
+  },
+  'webgpu-activations/tfjs': {
+    values: ['registerTfjsKernels'],
+    types: [
+      'TfjsKernelName',
+      'TfjsKernelsHandle',
+      'TfjsKernelsOptions',
+      'TfjsKernelStats',
+      'TfjsOps',
+      'TfMaskedSoftmaxOptions<unknown>',
+      'TfGradConfig',
+      'TfKernelArgs',
+      'TfKernelConfig',
+      'TfKernelFunc',
+      'TfNamespaceLike',
+      'TfTensorInfo',
     ],
   },
   'webgpu-activations/reference': {

@@ -2,7 +2,7 @@
  * The fused ops' `out` option on real WebGPU (Node and Chromium): results
  * written into a NaN-poisoned tensor, in place over an input, and into a
  * range of an input's own buffer, each checked against the float64
- * reference (src/fused-reference.ts); bad `out` refused before any dispatch
+ * reference (src/fused/reference.ts); bad `out` refused before any dispatch
  * with the inputs unchanged.
  */
 import { describe, expect, it } from 'vitest';

@@ -1,7 +1,7 @@
 /**
  * The fused ops on tensors larger than the binding limit: each op runs in
  * sub-ranges of whole rows (several dispatches per call, checked), against
- * the float64 reference (src/fused-reference.ts); dbias summed across
+ * the float64 reference (src/fused/reference.ts); dbias summed across
  * sub-ranges stays bitwise identical run to run. Rows too wide for an aligned
  * sub-range, and masks over the limit, are refused with UNSUPPORTED before
  * any GPU work.
@@ -9,9 +9,10 @@
  * WebGPU raises a requested limit below its default to the default (Dawn
  * gives 128 MiB for a request of 64 KiB), so the instance here runs on the
  * real device seen through a 64 KiB maxStorageBufferBindingSize (limitedView
- * in test/gpu.ts), and every bind group it creates is checked against that
- * limit and the 256-byte offset alignment (an oversized or misaligned binding
- * throws). The real 128 MiB limit is crossed in test/fused.node.test.ts.
+ * in test/helpers/gpu.ts), and every bind group it creates is checked
+ * against that limit and the 256-byte offset alignment (an oversized or
+ * misaligned binding throws). The real 128 MiB limit is crossed in
+ * test/fused/fused.node.test.ts.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { fromHalfArray } from '../../src/core/f16.js';

@@ -198,7 +198,11 @@ run() {
   fi
 
   local failed=0 name flags left rc t0 stdout stderr exitcode adapter
-  for p in "${phases[@]}"; do
+  [ ${#phases[@]} -gt 0 ] || {
+    echo "device-bench: no phase named in DEVICE_BENCH_PHASES=${DEVICE_BENCH_PHASES:-}"
+    failed=1
+  }
+  for p in ${phases[@]+"${phases[@]}"}; do
     name=${p%%|*}
     flags=${p#*|}
     left=$((budget - (SECONDS - start)))
@@ -216,7 +220,7 @@ run() {
     # shellcheck disable=SC2086 # the flags are words
     local limit=()
     command -v timeout >/dev/null 2>&1 && limit=(timeout -k 5 "$left")
-    WEBGPU_ACT_EXIT_FILE=$work/exit-code "${limit[@]}" "$work/node" "$work/bench.mjs" $flags \
+    WEBGPU_ACT_EXIT_FILE=$work/exit-code ${limit[@]+"${limit[@]}"} "$work/node" "$work/bench.mjs" $flags \
       2>&1 >"$stdout" | tee "$stderr"
     rc=${PIPESTATUS[0]}
     cat "$stdout"

@@ -6,10 +6,23 @@
  * (bias-act/codegen.ts, glu/codegen.ts, masked-softmax/codegen.ts) fills its
  * templates in shaders/fused/ with these.
  */
-import halfSource from '../../shaders/common/f16.wgsl?raw';
 import { defOf, type ActivationName } from '../elementwise/table.js';
 import type { DType } from '../core/tensor.js';
 import { opArguments, opFunctions } from '../elementwise/codegen.js';
+import {
+  atomicHalfAt,
+  atomicHalfStore,
+  bytesPerWord,
+  elementAt,
+  halfHelpers,
+  lanesPerWord,
+  mergeTailFn,
+  packFn,
+  packWord,
+  unpackFn,
+  wordType,
+} from '../wgsl/storage.js';
+import { fill as fillSlots } from '../wgsl/template.js';
 
 /** The templates' workgroup size (const WG in shaders/fused/*.wgsl): dispatches count groups of it. */
 export const WG = 256;
@@ -21,12 +34,13 @@ export const WG = 256;
  */
 export type FusedLayout = 'vector' | 'element';
 
-/** Bytes per storage word of a layout. */
+/** Bytes per storage word of a layout (an element layout's word is one element). */
 export const wordBytes = (dtype: DType, layout: FusedLayout): number =>
-  layout === 'element' ? (dtype === 'float32' ? 4 : 2) : dtype === 'float32' ? 16 : 8;
+  layout === 'element' ? (dtype === 'float32' ? 4 : 2) : bytesPerWord(dtype, 'vector');
 
 /** Elements per storage word. */
-export const wordLanes = (layout: FusedLayout): number => (layout === 'vector' ? 4 : 1);
+export const wordLanes = (layout: FusedLayout): number =>
+  layout === 'vector' ? lanesPerWord('float32', 'vector') : 1;
 
 /**
  * The op's functions from the table (elementwise/codegen.ts: enum parameters compiled
@@ -108,34 +122,13 @@ export function storageSource(
     layout === 'vector' ? 'alias Lanes = vec4<f32>;' : 'alias Lanes = f32;',
     `const LANES: u32 = ${wordLanes(layout)}u;`,
   );
-  if (f16) code.push(halfSource);
-  const hasVector = operands.some((o) => o.layout === 'vector');
-  if (hasVector) {
+  if (f16) code.push(halfHelpers);
+  if (operands.some((o) => o.layout === 'vector')) {
     code.push(
-      f16
-        ? `alias Word = vec2<u32>;
-fn unpack(w: Word) -> vec4<f32> {
-  return vec4<f32>(unpack2x16float(w.x), unpack2x16float(w.y));
-}
-fn pack(v: vec4<f32>) -> Word {
-  let lo = half_bits(v.xy);
-  let hi = half_bits(v.zw);
-  return vec2<u32>(lo.x | (lo.y << 16u), hi.x | (hi.y << 16u));
-}
-fn merge_tail(old: Word, fresh: Word, valid: u32) -> Word {
-  let m = vec2<u32>(half_mask(valid), half_mask(max(valid, 2u) - 2u));
-  return (fresh & m) | (old & ~m);
-}`
-        : `alias Word = vec4<u32>;
-fn unpack(w: Word) -> vec4<f32> {
-  return bitcast<vec4<f32>>(w);
-}
-fn pack(v: vec4<f32>) -> Word {
-  return bitcast<vec4<u32>>(v);
-}
-fn merge_tail(old: Word, fresh: Word, valid: u32) -> Word {
-  return select(old, fresh, vec4<u32>(0u, 1u, 2u, 3u) < vec4<u32>(valid));
-}`,
+      `alias Word = ${wordType(dtype, 'vector').word};`,
+      unpackFn(dtype, 'vector', 'vec4<f32>'),
+      packFn(dtype, 'vector', 'vec4<f32>'),
+      mergeTailFn(dtype, 'vector'),
     );
   }
   operands.forEach((o, i) => {
@@ -156,17 +149,15 @@ fn merge_tail(old: Word, fresh: Word, valid: u32) -> Word {
       // Two halves share a word and may belong to different invocations:
       // each half is cleared and set atomically, leaving the other alone.
       bindings.push(`${at} var<storage, read_write> ${n}: array<atomic<u32>>;`);
-      code.push(`fn st_${n}(i: u32, v: f32) {
-  let h = half_bits(vec2<f32>(v, 0.0)).x;
-  let shift = (i & 1u) * 16u;
-  atomicAnd(&${n}[i >> 1u], ~(0xffffu << shift));
-  atomicOr(&${n}[i >> 1u], h << shift);
-}`);
-      load = `unpack2x16float(atomicLoad(&${n}[i >> 1u]))[i & 1u]`;
+      code.push(atomicHalfStore(`st_${n}`, n, 'i'));
+      load = atomicHalfAt(n, 'i');
     } else {
       bindings.push(`${at} var<storage, ${o.write ? 'read_write' : 'read'}> ${n}: array<u32>;`);
-      if (o.write) code.push(`fn st_${n}(i: u32, v: f32) { ${n}[i] = bitcast<u32>(v); }`);
-      load = f16 ? `unpack2x16float(${n}[i >> 1u])[i & 1u]` : `bitcast<f32>(${n}[i])`;
+      if (o.write)
+        code.push(
+          `fn st_${n}(i: u32, v: f32) { ${packWord('float32', 'scalar', 'v', `${n}[i] = `)} }`,
+        );
+      load = elementAt(dtype, n, 'i');
     }
     const lanes = o.layout === 'vector' ? 'vec4<f32>' : 'f32';
     for (const name of o.write ? reads : [n]) {
@@ -191,10 +182,5 @@ export function laneMap(name: string, fn: string, args: string[], layout: FusedL
 }
 
 /** The template with every {{SLOT}} filled; a slot left unfilled is a generator bug. */
-export function fill(template: string, slots: Record<string, string>): string {
-  let out = template;
-  for (const [k, v] of Object.entries(slots)) out = out.replaceAll(`{{${k}}}`, v);
-  const left = /\{\{[A-Z_]+\}\}/.exec(out);
-  if (left) throw new Error(`fused codegen: slot ${left[0]} left unfilled`);
-  return out;
-}
+export const fill = (template: string, slots: Record<string, string>): string =>
+  fillSlots(template, slots, 'fused codegen');

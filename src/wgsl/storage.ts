@@ -123,7 +123,7 @@ export function mergeTailFn(dtype: DType, layout: WordLayout): string {
 // ---- single elements --------------------------------------------------------
 
 /** Element `i` of `buf`, an array<u32> of float32 or of float16 two to a word, as an f32. */
-const elementAt = (dtype: DType, buf: string, i: string): string =>
+export const elementAt = (dtype: DType, buf: string, i: string): string =>
   dtype === 'float32'
     ? `bitcast<f32>(${buf}[${i}])`
     : `unpack2x16float(${buf}[${i} >> 1u])[${i} & 1u]`;
@@ -145,6 +145,10 @@ export const atomicHalfStore = (name: string, buf: string, i: string): string =>
   atomicAnd(&${buf}[${i} >> 1u], ~(0xffffu << shift));
   atomicOr(&${buf}[${i} >> 1u], h << shift);
 }`;
+
+/** Element `i` of `buf`, an array<atomic<u32>> of float16 two to a word, as an f32. */
+export const atomicHalfAt = (buf: string, i: string): string =>
+  `unpack2x16float(atomicLoad(&${buf}[${i} >> 1u]))[${i} & 1u]`;
 
 // ---- across the lanes of one value ------------------------------------------
 

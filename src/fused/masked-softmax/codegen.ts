@@ -3,6 +3,7 @@
  * the forward forming the logits scale * x + mask (additive, boolean or none;
  * causal in the template), the backward dx = scale * y * (dy - sum(dy * y)).
  */
+import { hsumHmax } from '../../wgsl/storage.js';
 import softmaxTemplate from '../../../shaders/fused/masked-softmax.wgsl?raw';
 import softmaxForwardBody from '../../../shaders/fused/masked-softmax-forward.wgsl?raw';
 import softmaxBackwardBody from '../../../shaders/fused/masked-softmax-backward.wgsl?raw';
@@ -35,13 +36,11 @@ const SOFTMAX_LANES = {
   vector: `alias LU = vec4<u32>;
 alias LB = vec4<bool>;
 const LANE_IDX = vec4<u32>(0u, 1u, 2u, 3u);
-fn hsum(v: vec4<f32>) -> f32 { return (v.x + v.y) + (v.z + v.w); }
-fn hmax(v: vec4<f32>) -> f32 { return max(max(v.x, v.y), max(v.z, v.w)); }`,
+${hsumHmax('vec4<f32>', 4)}`,
   element: `alias LU = u32;
 alias LB = bool;
 const LANE_IDX = 0u;
-fn hsum(v: f32) -> f32 { return v; }
-fn hmax(v: f32) -> f32 { return v; }`,
+${hsumHmax('f32', 1)}`,
 };
 
 export function maskedSoftmaxShader(k: MaskedSoftmaxKernel): string {

@@ -283,4 +283,21 @@ describe('refused over the limit, before any GPU work', () => {
     expect(act.stats().recordedDispatches).toBe(before);
     for (const t of [wide, bias, odd, bigMask, x]) t.destroy();
   });
+
+  it('biasAct backward whose dbias partials cannot fit one binding (it used to loop forever)', async () => {
+    const act = await limited();
+    // Rows of 96 float32 go 170 to a sub-range: 29,000 rows are 171 sub-ranges, and one
+    // slice each is 171 x 384 bytes of partials, over 64 KiB.
+    const x = act.tensor(new Float32Array(29_000 * 96), [29_000, 96]);
+    const bias = act.tensor(new Float32Array(96));
+    const before = act.stats().recordedDispatches;
+    expect(() => biasActBackward(act, 'relu', { x, bias, dy: x })).toThrow(
+      expect.objectContaining({
+        code: 'UNSUPPORTED',
+        message: expect.stringMatching(/dbias's partial sums \(171 sub-ranges/),
+      }),
+    );
+    expect(act.stats().recordedDispatches).toBe(before);
+    for (const t of [x, bias]) t.destroy();
+  });
 });

@@ -210,6 +210,14 @@ export function biasActBackward(
       'UNSUPPORTED',
     );
   }
+  // Every sub-range of rows has at least one slice: past that, no slice length fits.
+  const ranges = chunks(rows, perChunk).length;
+  if (ranges * c * 4 > max) {
+    throw new InvalidArgumentError(
+      `${label}: dbias's partial sums (${ranges} sub-ranges of rows x ${c * 4} bytes) are over maxStorageBufferBindingSize (${max})`,
+      'UNSUPPORTED',
+    );
+  }
   while (sliceCount() * c * 4 > max) per *= 2;
   const slices = sliceCount();
 

@@ -1,6 +1,6 @@
 /** Line charts on a 2-D canvas for the learning page (no chart library). */
 
-export interface Series {
+interface Series {
   ys: ArrayLike<number>;
   colour: string;
   dashed?: boolean;

@@ -16,8 +16,6 @@ import {
 } from '../wgsl/storage.js';
 import { fill } from '../wgsl/template.js';
 
-export type { DType };
-
 /** How operands are read: 16/8-byte words of 4 lanes, or one 32-bit word per invocation. */
 export type Layout = WordLayout;
 

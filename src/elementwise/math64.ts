@@ -67,7 +67,7 @@ export function erfc64(x: number): number {
 export const sigmoid64 = (x: number) =>
   x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x));
 export const softplus64 = (x: number) => Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x)));
-export const SQRT1_2 = Math.SQRT1_2;
+const SQRT1_2 = Math.SQRT1_2;
 export const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
 export const GELU_TANH_K = Math.sqrt(2 / Math.PI);
 export const gaussCdf64 = (x: number) =>

@@ -9,7 +9,7 @@ import { checkKeys, checkObject, describe } from '../core/validate.js';
 import { acceptsY, activationNames, activations, type ActivationName } from './table.js';
 import type { NumberParam, ParamSpec, ParamValues } from './spec.js';
 
-export function isActivationName(op: unknown): op is ActivationName {
+function isActivationName(op: unknown): op is ActivationName {
   return typeof op === 'string' && Object.prototype.hasOwnProperty.call(activations, op);
 }
 

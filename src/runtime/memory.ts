@@ -15,7 +15,7 @@ export const PAD_BYTES = 16;
 /** Buffers at least this large are allocated inside an out-of-memory error scope. */
 const OOM_SCOPE_BYTES = 1 << 20;
 /** The most bytes of freed tensor buffers kept for reuse. */
-export const POOL_BYTES = 256 * 2 ** 20;
+const POOL_BYTES = 256 * 2 ** 20;
 
 /**
  * The device of every buffer an instance allocated or verified in wrap(), so

@@ -24,10 +24,10 @@ import { fromHalfArray } from '../core/f16.js';
 import { Tensor, type DType, type TensorOwner } from '../core/tensor.js';
 import { checkOutputOverlap, checkSameLayout, describe } from '../core/validate.js';
 
-export { acquireDevice, type Acquired, type CreateOptions } from './device.js';
+export { acquireDevice, type CreateOptions } from './device.js';
 export type { BufferRange } from './bind-groups.js';
 export { foldGrid } from './grid.js';
-export { PAD_BYTES, POOL_BYTES } from './memory.js';
+export { PAD_BYTES } from './memory.js';
 
 export interface Stats {
   /** Tensors made or wrapped by this instance and not yet destroyed. */

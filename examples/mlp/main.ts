@@ -11,6 +11,7 @@ import type { ActivationName } from '../../src/index.js';
 import { makeDataset, type DatasetKind } from './data.js';
 import { drawBoundary, drawLoss, gridPoints } from './draw.js';
 import { tfOnDevice, train } from './train.js';
+import { modes, trainTfMode, type Mode } from './tf-mode.js';
 
 interface PageState {
   state: 'running' | 'done' | 'error';
@@ -33,6 +34,7 @@ const hiddenOps = activationNames.filter(
 fill($('dataset'), ['rings', 'spirals'], q.get('dataset') ?? 'rings');
 fill($('activation'), hiddenOps, q.get('activation') ?? 'relu');
 fill($('hidden'), ['32', '32,32', '64,64', '16'], q.get('hidden') ?? '32');
+fill($('mode'), modes, q.get('mode') ?? 'interop');
 if (q.get('steps')) $<HTMLInputElement>('steps').value = q.get('steps')!;
 
 const GRID = 48;
@@ -54,29 +56,53 @@ async function run(): Promise<void> {
     const grid = tf.tensor2d(gridPoints(GRID), [GRID * GRID, 2]);
     const points: { step: number; loss: number }[] = [];
     const t0 = performance.now();
-    const { mlp } = await train(act, backend, trainSet, {
+    const mode = $<HTMLSelectElement>('mode').value as Mode;
+    const common = {
       hidden,
       activation,
       seed: 3,
       learningRate: kind === 'rings' ? 0.05 : 0.02,
       steps,
-      every: 5,
-      onLoss: async (step, loss) => {
-        points.push({ step, loss });
-        drawLoss($('loss'), [{ label: activation, colour: '#1864ab', points }], steps);
-        status.textContent = `step ${step + 1} / ${steps}, loss ${loss.toFixed(4)}`;
-        // Let the page paint between steps.
-        await new Promise((r) => setTimeout(r, 0));
-      },
-    });
+    };
+    const onLoss = async (step: number, loss: number) => {
+      points.push({ step, loss });
+      drawLoss($('loss'), [{ label: `${activation} (${mode})`, colour: '#1864ab', points }], steps);
+      status.textContent = `step ${step + 1} / ${steps}, loss ${loss.toFixed(4)}`;
+      // Let the page paint between steps.
+      await new Promise((r) => setTimeout(r, 0));
+    };
+    // 'interop': our kernels called by hand (train.ts); 'tf' / 'tf+provider': the same
+    // plain-TF.js MLP on TF's kernels, or on ours after registerTfjsKernels (tf-mode.ts).
+    const trained =
+      mode === 'interop'
+        ? await train(act, backend, trainSet, { ...common, every: 5, onLoss }).then(({ mlp }) => ({
+            probabilities: (x: tf.Tensor2D) => mlp.probabilities(x),
+            accuracy: (d: typeof testSet) => mlp.accuracy(d),
+            dispose: () => mlp.dispose(),
+            note: '',
+          }))
+        : await trainTfMode(mode, trainSet, { ...common, onLoss }).then((t) => ({
+            probabilities: t.probabilities,
+            accuracy: t.accuracy,
+            dispose: t.dispose,
+            note:
+              `, median step ${t.msPerStep.toFixed(1)} ms` +
+              (t.stats
+                ? `; ran on ours: ${Object.entries(t.stats)
+                    .filter(([, v]) => v.ours > 0)
+                    .map(([k, v]) => `${k.replace('WebGPUActivations.', '')} ${v.ours}`)
+                    .join(', ')}`
+                : ''),
+          }));
     // A boundary while training would cost a read each time; draw it once at the end.
-    drawBoundary($('boundary'), await mlp.probabilities(grid), GRID, testSet);
-    const accuracy = await mlp.accuracy(testSet);
+    drawBoundary($('boundary'), await trained.probabilities(grid), GRID, testSet);
+    const accuracy = await trained.accuracy(testSet);
     page.accuracy = accuracy;
     status.textContent =
       `${steps} steps in ${((performance.now() - t0) / 1000).toFixed(1)} s, final loss ` +
-      `${points[points.length - 1].loss.toFixed(4)}, test accuracy ${(100 * accuracy).toFixed(1)}%`;
-    mlp.dispose();
+      `${points[points.length - 1].loss.toFixed(4)}, test accuracy ${(100 * accuracy).toFixed(1)}%` +
+      trained.note;
+    trained.dispose();
     grid.dispose();
     page.state = 'done';
   } catch (e) {

@@ -106,3 +106,48 @@ describe('registerTfjsKernels on real models', () => {
     for (const s of Object.values(stats)) expect(s.delegated).toBe(0);
   });
 });
+
+describe("examples/mlp's switch", () => {
+  it("'tf' and 'tf+provider' train the same MLP to the same losses; the provider's kernels ran", async () => {
+    const { trainTfMode } = await import('../../examples/mlp/tf-mode.js');
+    const data = makeDataset('rings', 256, 1);
+    const options = {
+      hidden: [32],
+      activation: 'relu' as const,
+      seed: 3,
+      learningRate: 0.02,
+      steps: 20,
+    };
+    const plain = await trainTfMode('tf', data, options);
+    const accPlain = await plain.accuracy(data);
+    plain.dispose();
+    const ours = await trainTfMode('tf+provider', data, options);
+    const accOurs = await ours.accuracy(data);
+    ours.dispose();
+    expect(plain.stats).toBeNull();
+    expect(ours.stats?.Relu.ours).toBeGreaterThanOrEqual(20);
+    expect(ours.stats?.['WebGPUActivations.ReluGrad'].ours).toBe(20);
+    ours.losses.forEach((l, i) =>
+      expect(Math.abs(l - plain.losses[i]) / plain.losses[i]).toBeLessThanOrEqual(1e-3),
+    );
+    expect(accOurs).toBe(accPlain);
+    // After dispose (restore), TF's own Relu kernel is back.
+    expect(tf.getKernel('WebGPUActivations.gelu', 'webgpu')).toBeUndefined();
+  });
+
+  it("'tf' refuses an activation TF.js has no op for; 'tf+provider' trains it", async () => {
+    const { trainTfMode } = await import('../../examples/mlp/tf-mode.js');
+    const data = makeDataset('rings', 64, 1);
+    const options = {
+      hidden: [16],
+      activation: 'gelu' as const,
+      seed: 3,
+      learningRate: 0.02,
+      steps: 5,
+    };
+    await expect(trainTfMode('tf', data, options)).rejects.toThrow(/TF.js has no gelu/);
+    const ours = await trainTfMode('tf+provider', data, options);
+    expect(ours.stats?.['WebGPUActivations.gelu'].ours).toBeGreaterThanOrEqual(5);
+    ours.dispose();
+  });
+});

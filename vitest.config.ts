@@ -32,6 +32,7 @@ export default defineConfig({
             '@tensorflow/tfjs-core',
             '@tensorflow/tfjs-core/dist/register_all_gradients',
             '@tensorflow/tfjs-backend-webgpu',
+            '@tensorflow/tfjs-layers',
             'onnxruntime-web/webgpu',
           ],
         },

@@ -149,4 +149,3 @@ export const newOpKernels: ReplacedKernel[] = [
   maskedSoftmax(false),
   maskedSoftmax(true),
 ];
-

@@ -15,6 +15,7 @@ import {
 } from './kernels.js';
 import { newOpKernels } from './ops.js';
 import { makeOps, type TfjsOps } from './op-functions.js';
+import { registerLayerActivations, type TfSerializationLike } from './layers.js';
 import {
   isWebGPUBackend,
   type TfGradConfig,
@@ -43,6 +44,12 @@ export interface TfjsKernelsOptions {
   ops?: readonly TfjsKernelName[];
   /** Replace their gradients too (default true). */
   gradients?: boolean;
+  /**
+   * tfjs-layers activations by name (default true): 'gelu', 'gelu_new',
+   * 'mish', 'swish', 'softsign', 'hardSigmoid' run ours, and 'silu' is added,
+   * for layers built after this call (import tfjs-layers before it).
+   */
+  layers?: boolean;
 }
 
 /** Calls per kernel name: run by our kernels, or handed to TF's own. */
@@ -193,10 +200,16 @@ export async function registerTfjsKernels(
     setGradient(k);
   }
 
+  const ops = makeOps(tf);
+  const serialization = tf.serialization as Partial<TfSerializationLike> | undefined;
+  const undoLayers =
+    options.layers !== false && typeof serialization?.SerializationMap?.getMap === 'function'
+      ? registerLayerActivations(serialization as TfSerializationLike, ops)
+      : () => {};
   let restored = false;
   return {
     act,
-    ops: makeOps(tf),
+    ops,
     stats: () => structuredClone(counts),
     restore: () => {
       if (restored) return;
@@ -209,6 +222,7 @@ export async function registerTfjsKernels(
         if (grad) tf.registerGradient(grad);
         else tf.unregisterGradient(name);
       }
+      undoLayers();
       instances.disposeAll();
     },
   };

@@ -55,6 +55,8 @@ export interface TfNamespaceLike {
   unregisterKernel(kernelName: string, backendName: string): void;
   registerGradient(config: TfGradConfig): void;
   unregisterGradient(kernelName: string): void;
+  /** tfjs-core's serialization (where tfjs-layers finds activations by name); optional. */
+  serialization?: unknown;
   engine(): {
     runKernel(
       kernelName: string,

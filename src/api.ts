@@ -8,16 +8,15 @@ import { splitArrayOptions, withTensors, type ArrayOptions } from './core/arrays
 import { collapseBroadcast } from './core/broadcast.js';
 import { InvalidArgumentError } from './core/errors.js';
 import { toHalfArray } from './core/f16.js';
-import { bytesPerElement, Tensor, type DType } from './core/tensor.js';
+import { Tensor, type DType } from './core/tensor.js';
 import {
   checkDType,
   checkKeys,
   checkObject,
   checkShape,
-  checkSize,
+  checkTensorData,
+  checkWrap,
   describe,
-  shapeText,
-  sizeOf,
 } from './core/validate.js';
 import {
   elementwiseBackward,
@@ -28,13 +27,9 @@ import {
   type BackwardInputs,
   type SlopeValue,
 } from './elementwise/host.js';
-import { checkOp, resolveParams } from './elementwise/params.js';
-import {
-  activations,
-  defOf,
-  type ActivationName,
-  type ActivationParams,
-} from './elementwise/table.js';
+import { checkOp, checkPrelu, resolveParams } from './elementwise/params.js';
+import { activations, defOf, type ActivationName } from './elementwise/table.js';
+import type { CallOptions, OpName, OpParams } from './types.js';
 import { acquireDevice, Runtime, type CreateOptions, type Stats } from './runtime/runtime.js';
 import { softmaxCrossEntropy } from './softmax/cross-entropy.js';
 import { softmaxBackward, softmaxForward } from './softmax/host.js';
@@ -46,26 +41,7 @@ import {
   type SoftmaxParams,
 } from './softmax/table.js';
 
-export type { ArrayOptions, CreateOptions, SlopeValue, Stats };
-
-/** Options every forward/backward call takes besides the op's own parameters. */
-export interface CallOptions {
-  /** Write the result here (same shape and dtype); `out: x` runs in place. */
-  out?: Tensor;
-}
-
-/** Every op name forward/backward/apply/grad take: the activation table and the softmax family. */
-export type OpName = ActivationName | SoftmaxOp;
-
-export type OpParams<Op extends OpName> = Op extends SoftmaxOp
-  ? SoftmaxParams
-  : Op extends 'prelu'
-    ? { slope?: SlopeValue }
-    : Op extends ActivationName
-      ? ActivationParams<Op>
-      : never;
-
-const MIN_BINDING_ALIGN = 256;
+export type { ArrayOptions, CallOptions, CreateOptions, OpName, OpParams, SlopeValue, Stats };
 
 export class Activations {
   /** The GPU side; internal to the library (fused and softmax modules use it). */
@@ -101,19 +77,7 @@ export class Activations {
     options?: { dtype?: DType },
   ): Tensor {
     const dtype = checkDType('tensor', 'options.dtype', options?.dtype);
-    if (!(data instanceof Float32Array) && !(data instanceof Uint16Array)) {
-      throw new InvalidArgumentError(
-        `tensor: data must be a Float32Array or Uint16Array, got ${describe(data)}`,
-      );
-    }
-    const s = shape === undefined ? [data.length] : checkShape('tensor', 'shape', shape);
-    checkSize('tensor', 'shape', s, 'data', data.length);
-    if (data instanceof Uint16Array && dtype !== 'float16') {
-      throw new InvalidArgumentError(
-        "tensor: a Uint16Array holds float16 bits and needs { dtype: 'float16' }",
-        'DTYPE_MISMATCH',
-      );
-    }
+    const s = checkTensorData(data, shape, dtype);
     const t = this.#rt.allocate(s, dtype, 'tensor', true);
     this.#rt.upload(
       t,
@@ -143,33 +107,7 @@ export class Activations {
     const s = checkShape('wrap', 'shape', shape);
     // null is not 0: only a missing byteOffset defaults.
     const byteOffset = options?.byteOffset === undefined ? 0 : options.byteOffset;
-    if (
-      typeof buffer !== 'object' ||
-      buffer === null ||
-      typeof (buffer as GPUBuffer).usage !== 'number'
-    ) {
-      throw new InvalidArgumentError(`wrap: buffer must be a GPUBuffer, got ${describe(buffer)}`);
-    }
-    if (
-      !Number.isSafeInteger(byteOffset) ||
-      byteOffset < 0 ||
-      byteOffset % MIN_BINDING_ALIGN !== 0
-    ) {
-      throw new InvalidArgumentError(
-        `wrap: byteOffset must be a non-negative multiple of ${MIN_BINDING_ALIGN}, got ${describe(byteOffset)}`,
-      );
-    }
-    if (!(buffer.usage & GPUBufferUsage.STORAGE)) {
-      throw new InvalidArgumentError('wrap: buffer lacks GPUBufferUsage.STORAGE', 'BUFFER_USAGE');
-    }
-    const need = byteOffset + Math.ceil((sizeOf(s) * bytesPerElement(dtype)) / 4) * 4;
-    if (need > buffer.size) {
-      throw new InvalidArgumentError(
-        `wrap: shape ${shapeText(s)} (${dtype}) at byteOffset ${byteOffset} needs ${need} bytes ` +
-          `but the buffer has ${buffer.size}`,
-        'SHAPE_MISMATCH',
-      );
-    }
+    checkWrap(buffer, s, dtype, byteOffset);
     this.#rt.checkAlive();
     return this.#rt.wrapBuffer(buffer, s, dtype, byteOffset);
   }
@@ -389,14 +327,6 @@ export class Activations {
       );
     }
     return softmaxBackward(this.#rt, op, { y: inputs.y, dy: inputs.dy }, params);
-  }
-}
-
-/** backwardParams and gradParams: only prelu has a tensor parameter. */
-function checkPrelu(fn: string, op: unknown): void {
-  checkOp(op);
-  if (op !== 'prelu') {
-    throw new InvalidArgumentError(`${fn}: only prelu has a tensor parameter, got ${describe(op)}`);
   }
 }
 

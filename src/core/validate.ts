@@ -3,7 +3,7 @@
  * argument, what was expected and what came, before any GPU work is queued.
  */
 import { InvalidArgumentError } from './errors.js';
-import { sizeOf, Tensor, type DType } from './tensor.js';
+import { bytesPerElement, sizeOf, Tensor, type DType } from './tensor.js';
 
 export { sizeOf };
 
@@ -165,5 +165,68 @@ export function checkOutputOverlap(op: string, out: Tensor, inputs: readonly Ten
         `${op}: out shares an input's buffer at another range; it must be exactly that input (in place) or in another buffer`,
       );
     }
+  }
+}
+
+/** act.tensor's data (a Float32Array, or a Uint16Array of float16 bits) and shape; returns the shape. */
+export function checkTensorData(
+  data: unknown,
+  shape: readonly number[] | undefined,
+  dtype: DType,
+): number[] {
+  if (!(data instanceof Float32Array) && !(data instanceof Uint16Array)) {
+    throw new InvalidArgumentError(
+      `tensor: data must be a Float32Array or Uint16Array, got ${describe(data)}`,
+    );
+  }
+  const s = shape === undefined ? [data.length] : checkShape('tensor', 'shape', shape);
+  checkSize('tensor', 'shape', s, 'data', data.length);
+  if (data instanceof Uint16Array && dtype !== 'float16') {
+    throw new InvalidArgumentError(
+      "tensor: a Uint16Array holds float16 bits and needs { dtype: 'float16' }",
+      'DTYPE_MISMATCH',
+    );
+  }
+  return s;
+}
+
+/** Binding offsets must be multiples of this (WebGPU's minStorageBufferOffsetAlignment at most). */
+const MIN_BINDING_ALIGN = 256;
+
+/** act.wrap's buffer: a STORAGE buffer with room for the tensor at an aligned byteOffset. */
+export function checkWrap(
+  buffer: unknown,
+  shape: readonly number[],
+  dtype: DType,
+  byteOffset: unknown,
+): asserts buffer is GPUBuffer {
+  if (
+    typeof buffer !== 'object' ||
+    buffer === null ||
+    typeof (buffer as GPUBuffer).usage !== 'number'
+  ) {
+    throw new InvalidArgumentError(`wrap: buffer must be a GPUBuffer, got ${describe(buffer)}`);
+  }
+  if (
+    typeof byteOffset !== 'number' ||
+    !Number.isSafeInteger(byteOffset) ||
+    byteOffset < 0 ||
+    byteOffset % MIN_BINDING_ALIGN !== 0
+  ) {
+    throw new InvalidArgumentError(
+      `wrap: byteOffset must be a non-negative multiple of ${MIN_BINDING_ALIGN}, got ${describe(byteOffset)}`,
+    );
+  }
+  const b = buffer as GPUBuffer;
+  if (!(b.usage & GPUBufferUsage.STORAGE)) {
+    throw new InvalidArgumentError('wrap: buffer lacks GPUBufferUsage.STORAGE', 'BUFFER_USAGE');
+  }
+  const need = byteOffset + Math.ceil((sizeOf(shape) * bytesPerElement(dtype)) / 4) * 4;
+  if (need > b.size) {
+    throw new InvalidArgumentError(
+      `wrap: shape ${shapeText(shape)} (${dtype}) at byteOffset ${byteOffset} needs ${need} bytes ` +
+        `but the buffer has ${b.size}`,
+      'SHAPE_MISMATCH',
+    );
   }
 }

@@ -126,3 +126,11 @@ export function backwardSource(
   }
   return hasX ? 'x' : 'y';
 }
+
+/** backwardParams and gradParams: only prelu has a tensor parameter. */
+export function checkPrelu(fn: string, op: unknown): void {
+  checkOp(op);
+  if (op !== 'prelu') {
+    throw new InvalidArgumentError(`${fn}: only prelu has a tensor parameter, got ${describe(op)}`);
+  }
+}

@@ -157,6 +157,9 @@ describe('registerTfjsKernels: replaced kernels', () => {
       diff(`${tag} grad`, ours.dx, stock.dx);
       expectClose(`${tag} vs TF forward`, ours.y, stock.y, TF_TOL);
       expectClose(`${tag} vs TF grad`, ours.dx, stock.dx, TF_TOL);
+      // TF's input buffers are read, never written.
+      expect(Array.from((await x.data()) as Float32Array)).toEqual(Array.from(data));
+      expect(Array.from((await dy.data()) as Float32Array)).toEqual(Array.from(dyData));
       expectClose(`${tag} vs f64`, ours.y, ref.forward(c.op, data, c.params), ELEMENTWISE);
       expectClose(
         `${tag} grad vs f64`,

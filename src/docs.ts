@@ -6,14 +6,16 @@ import type { ParamSpec } from './elementwise/spec.js';
 import { activationNames, activations } from './elementwise/table.js';
 import { softmaxDocs, softmaxOps } from './softmax/table.js';
 
-function paramList(params: Record<string, ParamSpec>): string {
+function paramList(params: Record<string, ParamSpec>, required?: string): string {
   const entries = Object.entries(params);
   if (entries.length === 0) return '—';
   return entries
     .map(([name, p]) =>
       p.kind === 'enum'
         ? `${name} = '${p.default}' (${p.values.map((v) => `'${v}'`).join(' \\| ')})`
-        : `${name} = ${Number.isInteger(p.default) ? p.default : +p.default.toPrecision(8)}`,
+        : name === required
+          ? `${name} (required)`
+          : `${name} = ${Number.isInteger(p.default) ? p.default : +p.default.toPrecision(8)}`,
     )
     .join(', ');
 }
@@ -23,7 +25,7 @@ const cell = (s: string) => s.replaceAll('|', '\\|');
 export function opTableMarkdown(): string {
   const rows = activationNames.map((op) => {
     const d = activations[op];
-    return `| \`${op}\` | ${cell(d.formula)} | ${cell(paramList(d.params as Record<string, ParamSpec>))} | ${cell(d.range)} | ${cell(d.nanInf)}; NaN -> NaN |`;
+    return `| \`${op}\` | ${cell(d.formula)} | ${cell(paramList(d.params as Record<string, ParamSpec>, (d as { tensorParam?: string }).tensorParam))} | ${cell(d.range)} | ${cell(d.nanInf)}; NaN -> NaN |`;
   });
   const softmaxRows = [...softmaxOps, 'softmaxCrossEntropy' as const].map((op) => {
     const d = softmaxDocs[op];

@@ -31,6 +31,9 @@ export async function tfOnDevice(act: Activations): Promise<WebGPUBackend> {
   return registered;
 }
 
+/** prelu has no default slope: here it is a fixed 0.25 (PyTorch's initial value), not learned. */
+const opParams = (op: string) => (op === 'prelu' ? { slope: 0.25 } : {}) as never;
+
 let registered: WebGPUBackend | null = null;
 
 /** Submits what TF has recorded but not yet submitted (it batches its dispatches). */
@@ -129,7 +132,9 @@ export class Mlp {
       for (let l = 0; l <= L; l++) {
         const m = wrap(tf.matMul(a, this.params[2 * l]));
         pre.push(m);
-        const y = keep(biasAct(act, l < L ? op : 'identity', m, biases[l]));
+        const y = keep(
+          biasAct(act, l < L ? op : 'identity', m, biases[l], opParams(l < L ? op : 'identity')),
+        );
         if (l === L) {
           const ce = act.softmaxCrossEntropy(y, target);
           loss = ce.loss;
@@ -142,11 +147,16 @@ export class Mlp {
       const out: tf.Tensor[] = new Array(this.params.length);
       let dy = ours[ours.length - 1];
       for (let l = L; l >= 0; l--) {
-        const back = biasActBackward(act, l < L ? op : 'identity', {
-          x: pre[l],
-          bias: biases[l],
-          dy,
-        });
+        const back = biasActBackward(
+          act,
+          l < L ? op : 'identity',
+          {
+            x: pre[l],
+            bias: biases[l],
+            dy,
+          },
+          opParams(l < L ? op : 'identity'),
+        );
         const d = toTfTensor(tf, keep(back.dx)) as tf.Tensor2D;
         out[2 * l + 1] = grad(back.dbias);
         out[2 * l] = tf.matMul(inputs[l], d, true, false);
@@ -208,7 +218,15 @@ export class Mlp {
       let a: tf.Tensor2D = x;
       for (let l = 0; l <= L; l++) {
         const m = wrap(tf.matMul(a, this.params[2 * l]));
-        const y = keep(biasAct(act, l < L ? op : 'identity', m, wrap(this.params[2 * l + 1])));
+        const y = keep(
+          biasAct(
+            act,
+            l < L ? op : 'identity',
+            m,
+            wrap(this.params[2 * l + 1]),
+            opParams(l < L ? op : 'identity'),
+          ),
+        );
         if (l === L) probs = keep(act.forward('softmax', y));
         else a = toTfTensor(tf, y) as tf.Tensor2D;
       }

@@ -68,7 +68,8 @@ export function resolveParams(
   const out: ParamValues = {};
   for (const [name, spec] of Object.entries(specs)) {
     const v = given[name];
-    if (v === undefined) {
+    // The tensor parameter is required: left out, it falls through to checkNumber, which names it.
+    if (v === undefined && name !== tensorParam) {
       out[name] = spec.default;
     } else if (spec.kind === 'enum') {
       if (typeof v !== 'string' || !spec.values.includes(v)) {

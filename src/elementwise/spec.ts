@@ -49,7 +49,11 @@ export interface ActivationDef {
     derivative(x: number, p: ParamValues): number;
     derivativeFromY?(y: number, p: ParamValues): number;
   };
-  /** Takes a broadcast tensor operand (prelu's slope) besides x. */
+  /**
+   * Takes a broadcast tensor operand (prelu's slope) besides x. It is required: a call
+   * without it is refused (as `tf.prelu(x, alpha)` and `F.prelu(input, weight)` require);
+   * its `default` is only the sample value tests and the docs' examples pass.
+   */
   tensorParam?: string;
 }
 

@@ -82,6 +82,7 @@ export const activations = {
   },
   prelu: {
     formula: 'x if x > 0 else slope * x (slope broadcast to x)',
+    // Required: 0.25 is only PyTorch's initial value for a learned slope, not a functional default.
     params: { slope: num(0.25, 'finite', 'a number, or a tensor broadcast to x (NumPy rules)') },
     tensorParam: 'slope',
     range: '(-inf, inf)',

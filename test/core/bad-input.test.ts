@@ -45,9 +45,19 @@ const CALLS: [string, Call][] = [
   ['forward(params)', (a, t, b) => a.forward('elu', t.x, b as never)],
   ['forward(params.alpha)', (a, t, b) => a.forward('elu', t.x, { alpha: b as never })],
   ['forward(params.out)', (a, t, b) => a.forward('relu', t.x, { out: b as never })],
+  // prelu's slope has no default: undefined is refused too.
+  ['forward(params.slope)', (a, t, b) => a.forward('prelu', t.x, { slope: b as never })],
+  [
+    'backward(params.slope)',
+    (a, t, b) => a.backward('prelu', { x: t.x, dy: t.dy }, { slope: b as never }),
+  ],
+  ['biasAct(params.slope)', (a, t, b) => biasAct(a, 'prelu', t.x3, t.x, { slope: b as never })],
   ['backward(inputs)', (a, _t, b) => a.backward('relu', b as never)],
   ['backward(dy)', (a, t, b) => a.backward('relu', { x: t.x, dy: b as never })],
-  ['backwardParams(x)', (a, t, b) => a.backwardParams('prelu', { x: b as never, dy: t.dy })],
+  [
+    'backwardParams(x)',
+    (a, t, b) => a.backwardParams('prelu', { x: b as never, dy: t.dy }, { slope: 0.25 }),
+  ],
   ['tensor(data)', (a, _t, b) => a.tensor(b as never)],
   ['tensor(shape)', (a, _t, b) => a.tensor(new Float32Array(4), b as never)],
   ['tensor(options)', (a, _t, b) => a.tensor(new Float32Array(4), [4], { dtype: b as never })],
@@ -57,7 +67,10 @@ const CALLS: [string, Call][] = [
   ['apply(x)', (a, _t, b) => a.apply('relu', b as never)],
   ['apply(shape)', (a, _t, b) => a.apply('relu', new Float32Array(4), { shape: b as never })],
   ['grad(dy)', (a, _t, b) => a.grad('relu', new Float32Array(4), b as never)],
-  ['gradParams(x)', (a, _t, b) => a.gradParams('prelu', b as never, new Float32Array(4))],
+  [
+    'gradParams(x)',
+    (a, _t, b) => a.gradParams('prelu', b as never, new Float32Array(4), { slope: 0.25 }),
+  ],
   ['softmax axis', (a, t, b) => a.forward('softmax', t.x3, { axis: b as never })],
   ['softmax temperature', (a, t, b) => a.forward('softmax', t.x3, { temperature: b as never })],
   ['softmaxCrossEntropy(target)', (a, t, b) => a.softmaxCrossEntropy(t.x3, b as never)],
@@ -77,6 +90,9 @@ const VALID_FOR: Record<string, string[]> = {
   'forward(params)': ['undefined'],
   'forward(params.alpha)': ['undefined', 'a negative number', 'a fraction'],
   'forward(params.out)': ['undefined'],
+  'forward(params.slope)': ['a negative number', 'a fraction'],
+  'backward(params.slope)': ['a negative number', 'a fraction'],
+  'biasAct(params.slope)': ['a negative number', 'a fraction'],
   'tensor(shape)': ['undefined'],
   'empty(shape)': ['a plain array'],
   'tensor(options)': ['undefined'],
@@ -127,6 +143,41 @@ describe.each(CALLS)('%s', (name, call) => {
     expect(Array.from(await t.x3.read())).toEqual(Array.from(x3Data));
     for (const v of Object.values(t)) v.destroy();
   });
+});
+
+describe('prelu without a slope', () => {
+  // tf.prelu(x, alpha) and F.prelu(input, weight) require it; 0.25 is only PyTorch's initial
+  // value for a learned slope. Every entry point names the op and the argument.
+  const calls: [string, (a: Activations, x: Tensor, dy: Tensor) => unknown][] = [
+    ['forward', (a, x) => a.forward('prelu', x)],
+    ['forward({})', (a, x) => a.forward('prelu', x, {})],
+    ['backward', (a, x, dy) => a.backward('prelu', { x, dy })],
+    ['backwardParams', (a, x, dy) => a.backwardParams('prelu', { x, dy })],
+    ['apply', (a) => a.apply('prelu', new Float32Array(4))],
+    ['grad', (a) => a.grad('prelu', new Float32Array(4), new Float32Array(4))],
+    ['gradParams', (a) => a.gradParams('prelu', new Float32Array(4), new Float32Array(4))],
+    ['biasAct', (a, x) => biasAct(a, 'prelu', x, x)],
+    ['biasActBackward', (a, x, dy) => biasActBackward(a, 'prelu', { x, bias: x, dy })],
+  ];
+  it.each(calls)(
+    '%s: INVALID_PARAMETER naming prelu and slope, before any GPU work',
+    async (_n, call) => {
+      const act = await sharedActivations();
+      const data = new Float32Array([-1, 2, -3, 4]);
+      const x = act.tensor(data);
+      const dy = act.tensor(new Float32Array([1, 1, 1, 1]));
+      await act.flush();
+      const before = act.stats();
+      const e = await outcome(() => call(act, x, dy));
+      expect(e).toBeInstanceOf(ActivationsError);
+      expect((e as ActivationsError).code).toBe('INVALID_PARAMETER');
+      expect((e as Error).message).toMatch(/prelu: slope must be a finite number, got undefined/);
+      expect(act.stats().recordedDispatches).toBe(before.recordedDispatches);
+      expect(Array.from(await x.read())).toEqual(Array.from(data));
+      x.destroy();
+      dy.destroy();
+    },
+  );
 });
 
 // ---- tensors and buffers from another device ---------------------------------------
@@ -186,8 +237,16 @@ const OTHER_DEVICE: [string, keyof Kit, (act: Activations, t: Kit) => unknown][]
     'slope',
     (a, t) => a.backward('prelu', { x: own.x, dy: own.dy }, { slope: t.slope }),
   ],
-  ['backwardParams(x)', 'x', (a, t) => a.backwardParams('prelu', { x: t.x, dy: own.dy })],
-  ['backwardParams(dy)', 'dy', (a, t) => a.backwardParams('prelu', { x: own.x, dy: t.dy })],
+  [
+    'backwardParams(x)',
+    'x',
+    (a, t) => a.backwardParams('prelu', { x: t.x, dy: own.dy }, { slope: 0.25 }),
+  ],
+  [
+    'backwardParams(dy)',
+    'dy',
+    (a, t) => a.backwardParams('prelu', { x: own.x, dy: t.dy }, { slope: 0.25 }),
+  ],
   [
     'backwardParams(slope)',
     'slope',

@@ -97,9 +97,9 @@ describe.each(activationNames)('%s', (op: ActivationName) => {
     const act = await sharedActivations();
     const x = elementwiseInputs(257, 7);
     const xt = act.tensor(x);
-    const y = act.forward(op, xt, { out: xt } as never);
+    const y = act.forward(op, xt, { ...paramCases(op)[0], out: xt } as never);
     expect(y).toBe(xt);
-    const ms = mismatches(await xt.read(), ref.forward(op, x), ELEMENTWISE, [x]);
+    const ms = mismatches(await xt.read(), ref.forward(op, x, paramCases(op)[0]), ELEMENTWISE, [x]);
     xt.destroy();
     expect(ms, report(ms)).toEqual([]);
   });
@@ -110,8 +110,9 @@ describe.each(activationNames)('%s', (op: ActivationName) => {
     const dy = gradients(x.length, 9);
     const xt = act.tensor(x);
     const dyt = act.tensor(dy);
-    act.backward(op, { x: xt, dy: dyt }, { out: dyt } as never);
-    const ms = mismatches(await dyt.read(), ref.backward(op, x, dy), ELEMENTWISE, [x, dy]);
+    act.backward(op, { x: xt, dy: dyt }, { ...paramCases(op)[0], out: dyt } as never);
+    const p = paramCases(op)[0];
+    const ms = mismatches(await dyt.read(), ref.backward(op, x, dy, p), ELEMENTWISE, [x, dy]);
     xt.destroy();
     dyt.destroy();
     expect(ms, report(ms)).toEqual([]);

@@ -42,7 +42,9 @@ function paramArb(op: ActivationName) {
             : Math.abs(v) >= 1e-6 && (spec.range !== 'nonzero' || Math.abs(v) > 0.05),
         );
   }
-  return fc.record(fields, { requiredKeys: [] });
+  // The tensor parameter (prelu's slope) is required; the others may be left to their defaults.
+  const tp = (activations[op] as { tensorParam?: string }).tensorParam;
+  return fc.record(fields, { requiredKeys: tp ? [tp] : [] });
 }
 
 const caseArb = fc.constantFrom(...activationNames).chain((op) =>

@@ -91,8 +91,9 @@ describe('biasAct', () => {
       const bt = act.tensor(bias, [C], { dtype: 'float16' });
       const dyt = act.tensor(dy, [R, C], { dtype: 'float16' });
       const { y, dx, dbias } = await run(act, async () => {
-        const yt = biasAct(act, op, xt, bt);
-        const g = biasActBackward(act, op, { x: xt, bias: bt, dy: dyt });
+        const p = paramCases(op)[0] as never; // prelu's required slope; {} for the rest
+        const yt = biasAct(act, op, xt, bt, p);
+        const g = biasActBackward(act, op, { x: xt, bias: bt, dy: dyt }, p);
         const out = {
           y: (await yt.readRaw()) as Uint16Array,
           dx: (await g.dx.readRaw()) as Uint16Array,
@@ -102,9 +103,14 @@ describe('biasAct', () => {
         return out;
       });
       destroy(xt, bt, dyt);
-      const ms = halfMismatches(y, toHalfArray(fref.biasActForward(op, x, bias)), 1, [x]);
+      const ms = halfMismatches(
+        y,
+        toHalfArray(fref.biasActForward(op, x, bias, paramCases(op)[0])),
+        1,
+        [x],
+      );
       expect(ms, report(ms)).toEqual([]);
-      const w = fref.biasActBackward(op, x, bias, dy);
+      const w = fref.biasActBackward(op, x, bias, dy, paramCases(op)[0]);
       const md = halfMismatches(dx, toHalfArray(w.dx), 1, [x, dy]);
       expect(md, report(md)).toEqual([]);
       const mb = halfMismatches(dbias, toHalfArray(w.dbias), 1);

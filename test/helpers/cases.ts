@@ -4,7 +4,11 @@ import { activations, type ActivationName } from '../../src/elementwise/table.js
 
 export function paramCases(op: ActivationName): Record<string, number | string>[] {
   const specs = Object.entries(activations[op].params as Record<string, ParamSpec>);
-  const cases: Record<string, number | string>[] = [{}];
+  // The tensor parameter (prelu's slope) is required: every case passes it, at its sample value.
+  const tp = (activations[op] as { tensorParam?: string }).tensorParam;
+  const base: Record<string, number | string> = {};
+  if (tp) base[tp] = (activations[op].params as Record<string, { default: number }>)[tp].default;
+  const cases: Record<string, number | string>[] = [base];
   const moved: Record<string, number | string> = {};
   for (const [name, spec] of specs) {
     if (spec.kind === 'enum') {

@@ -32,11 +32,13 @@ describe('concurrency', () => {
       jobs.map(async (j, i) => {
         // Interleave: some tasks yield before calling, so calls from different tasks mix.
         if (i % 2) await Promise.resolve();
-        return j.backward ? act.grad(j.op, j.x, j.dy) : act.apply(j.op, j.x);
+        const p = (j.op === 'prelu' ? { slope: 0.25 } : {}) as never;
+        return j.backward ? act.grad(j.op, j.x, j.dy, p) : act.apply(j.op, j.x, p);
       }),
     );
     jobs.forEach((j, i) => {
-      const want = j.backward ? ref.backward(j.op, j.x, j.dy) : ref.forward(j.op, j.x);
+      const p = j.op === 'prelu' ? { slope: 0.25 } : {};
+      const want = j.backward ? ref.backward(j.op, j.x, j.dy, p) : ref.forward(j.op, j.x, p);
       const ms = mismatches(results[i], want, ELEMENTWISE, [j.x]);
       expect(ms, `${j.op} job ${i}: ${report(ms)}`).toEqual([]);
     });
@@ -94,9 +96,9 @@ describe('memory', () => {
       const kind = r();
       const made =
         kind < 0.4
-          ? [act.forward(op, x)]
+          ? [act.forward(op, x, (op === 'prelu' ? { slope: 0.25 } : {}) as never)]
           : kind < 0.8
-            ? [act.backward(op, { x, dy: x })]
+            ? [act.backward(op, { x, dy: x }, (op === 'prelu' ? { slope: 0.25 } : {}) as never)]
             : [act.forward('softmax', x), act.forward('logSoftmax', x)];
       if (i % 500 === 499) await made[0].read();
       for (const t of [x, ...made]) t.destroy();

@@ -190,20 +190,22 @@ describe("the device's largest tensor", () => {
     for (const op of MAX_OPS) {
       for (const direction of ['forward', 'backward'] as const) {
         const t0 = performance.now();
+        const p = op === 'prelu' ? { slope: 0.25 } : {}; // prelu's slope is required
         const xt = x;
         // Poison the output, so an element the kernel skips reads NaN.
         const enc = act.device.createCommandEncoder();
         enc.copyBufferToBuffer(poison.buffer, 0, out.buffer, 0, n * 4);
         act.device.queue.submit([enc.finish()]);
         await noGpuErrors(act.device, async () => {
-          if (direction === 'forward') act.forward(op, xt, { out });
-          else act.backward(op, { x: xt, dy }, { out });
+          if (direction === 'forward') act.forward(op, xt, { ...p, out } as never);
+          else act.backward(op, { x: xt, dy }, { ...p, out } as never);
           await act.flush();
         });
         const t1 = performance.now();
         // Every element written (no NaN: the inputs are finite, so no reference value is NaN),
         // and the sample matches the float64 reference.
-        const want = direction === 'forward' ? ref.forward(op, xs) : ref.backward(op, xs, dys);
+        const want =
+          direction === 'forward' ? ref.forward(op, xs, p) : ref.backward(op, xs, dys, p);
         let nan = 0;
         const bad: string[] = [];
         let s = 0;

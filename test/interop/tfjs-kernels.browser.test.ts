@@ -470,6 +470,30 @@ describe('registerTfjsKernels: registry, delegation, backends, leaks', () => {
     }
   });
 
+  it('keeps working across tf.engine().reset() (a new backend object, the same device)', async () => {
+    const h = await registerTfjsKernels(TFNS);
+    try {
+      const data = uniform(4096, -3, 3, 43);
+      const run = async () => {
+        const x = gpuTensor(data, [4096]);
+        const [y, dx] = tf.tidy(() => [tf.relu(x), tf.grad((v: tf.Tensor) => tf.relu(v))(x)]);
+        const out = [...((await y.data()) as Float32Array), ...((await dx.data()) as Float32Array)];
+        tf.dispose([x, y, dx]);
+        return out;
+      };
+      const before = await run();
+      const old = tf.backend();
+      tf.engine().reset();
+      expect(await tf.setBackend('webgpu')).toBe(true);
+      expect(tf.backend()).not.toBe(old);
+      expect(await run()).toEqual(before);
+      expect(h.stats().Relu).toEqual({ ours: 4, delegated: 0 });
+      expect(h.stats()['WebGPUActivations.ReluGrad']).toEqual({ ours: 2, delegated: 0 });
+    } finally {
+      h.restore();
+    }
+  });
+
   it('no leaks: tf.memory() and our live bytes return to baseline over 1000 training steps', async () => {
     const h = await registerTfjsKernels(TFNS);
     try {

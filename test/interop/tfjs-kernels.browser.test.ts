@@ -445,6 +445,27 @@ describe('registerTfjsKernels: registry, delegation, backends, leaks', () => {
     expect(stats.Sigmoid).toEqual({ ours: 0, delegated: 1 });
   });
 
+  it('hands a Prelu whose alpha is larger than x (TF broadcasts both ways; we refuse) to TF', async () => {
+    const xData = uniform(4096, -2, 2, 61);
+    const aData = uniform(2 * 4096, 0, 0.5, 62);
+    const run = async () => {
+      const x = gpuTensor(xData, [4096]);
+      const a = gpuTensor(aData, [2, 4096]);
+      const y = tf.prelu(x, a);
+      expect(y.shape).toEqual([2, 4096]);
+      const out = (await y.data()) as Float32Array;
+      tf.dispose([x, a, y]);
+      return out;
+    };
+    const stock = await run();
+    const ids = tf.backend().numDataIds();
+    const { result, stats } = await withProvider(run);
+    // The output we had allocated before refusing went back to TF.
+    expect(tf.backend().numDataIds()).toBe(ids);
+    expect(stats.Prelu).toEqual({ ours: 0, delegated: 1 });
+    expect(Array.from(result)).toEqual(Array.from(stock));
+  });
+
   it('follows a backend TF disposes and re-creates on a new device, never touching the old one', async () => {
     const h = await registerTfjsKernels(TFNS);
     try {

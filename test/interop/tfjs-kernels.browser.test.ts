@@ -250,6 +250,42 @@ describe('registerTfjsKernels: replaced kernels', () => {
   }
 });
 
+describe('registerTfjsKernels: NaN and Inf (our documented rules)', () => {
+  it('a softmax row of all -Inf gives zeros, +Inf entries share the mass (TF: NaN for both)', async () => {
+    const cols = 1024;
+    const rows = [
+      new Array<number>(cols).fill(-Infinity),
+      Array.from({ length: cols }, (_, j) => (j === 3 || j === 700 ? Infinity : j / cols)),
+      Array.from({ length: cols }, (_, j) => (j === 5 ? NaN : j / cols)),
+      Array.from({ length: cols }, (_, j) => (j % 2 ? -Infinity : j / cols)),
+    ];
+    const data = Float32Array.from(rows.flat());
+    const x = gpuTensor(data, [rows.length, cols]);
+    const run = async () => {
+      const y = tf.softmax(x);
+      const out = (await y.data()) as Float32Array;
+      y.dispose();
+      return out;
+    };
+    const stock = await run();
+    const { result: ours, stats } = await withProvider(run);
+    expect(stats.Softmax).toEqual({ ours: 1, delegated: 0 });
+    const row = (a: Float32Array, r: number) => Array.from(a.subarray(r * cols, (r + 1) * cols));
+    expect(row(stock, 0).every(Number.isNaN)).toBe(true);
+    expect(row(ours, 0).every((v) => v === 0)).toBe(true);
+    // +Inf entries share the mass evenly; the rest get 0 (TF: NaN, from Inf - Inf).
+    expect(row(stock, 1).some(Number.isNaN)).toBe(true);
+    expect(row(ours, 1).filter((v) => v === 0.5).length).toBe(2);
+    expect(row(ours, 1).filter((v) => v === 0).length).toBe(cols - 2);
+    expect(row(ours, 2).every(Number.isNaN)).toBe(true);
+    // -Inf entries get exactly 0, as TF's do; the finite rest agree within TF's tolerance.
+    const want = sref.softmaxForward('softmax', Float32Array.from(rows[3]), [1, cols]);
+    expectClose('masked row vs f64', row(ours, 3), want, SOFTMAX);
+    expectClose('masked row vs TF', row(ours, 3), row(stock, 3), TF_TOL);
+    x.dispose();
+  });
+});
+
 describe('registerTfjsKernels: new ops', () => {
   const newOps: { op: ActivationName; params?: Record<string, unknown> }[] = [
     { op: 'gelu' },

@@ -64,7 +64,7 @@ export function formatLatency(rows: LatencyRow[]): string {
   return rows
     .map(
       (r) =>
-        `${r.name.padEnd(52)} ${r.error ? `ERROR ${r.error}` : `${r.msPerOp === null ? '-' : perCallText(r.msPerOp).padStart(8)} per op (±${fmt(r.spreadPct, 0)}%)`}`,
+        `${r.name.padEnd(52)} ${r.error?.startsWith('not measured') ? `n/a (${r.error})` : r.error ? `ERROR ${r.error}` : `${r.msPerOp === null ? '-' : perCallText(r.msPerOp).padStart(8)} per op (±${fmt(r.spreadPct, 0)}%)`}`,
     )
     .join('\n');
 }

@@ -46,9 +46,10 @@ export function ortPeer(device: GPUDevice, wasmDir: string): PeerImpl {
   return {
     name: 'ort',
     lacks(op, dir) {
-      if (dir !== 'forward') return 'ORT Web runs inference only: it has no backward ops';
+      if (dir !== 'forward') return 'ORT Web runs inference only: no backward ops';
       if (NO_WEBGPU_KERNEL[op]) return `ORT Web's WebGPU EP has no ${NO_WEBGPU_KERNEL[op]} kernel`;
-      if (!OPS[op]) return `ORT Web: the bench builds no ONNX model for ${op} (bench/peer-ort.ts)`;
+      if (!OPS[op])
+        return 'ORT Web: the bench builds no ONNX model for this op (bench/peer-ort.ts)';
       return null;
     },
     make(op, _dir, shape, data) {

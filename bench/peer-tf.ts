@@ -51,8 +51,8 @@ export async function tfPeer(device: GPUDevice): Promise<PeerImpl> {
     lacks(op) {
       if (OPS[op]) return null;
       return NOT_IN_TFJS.has(op)
-        ? `TF.js has no ${op} op`
-        : `TF.js: the bench does not run ${op} there (bench/peer-tf.ts)`;
+        ? 'TF.js has no such op'
+        : 'TF.js: the bench does not call it for this op (bench/peer-tf.ts)';
     },
     make(op, dir, shape, data, dyData) {
       const f = OPS[op];

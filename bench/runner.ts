@@ -44,10 +44,11 @@ function ourCase(act: Activations, w: Workload, data: Float32Array[], dyData: Fl
 
 /**
  * Rough weights of the run's parts, for the progress line's estimate of the
- * time left: a workload weighs its elements (at least 256K's worth: small
- * ones still pay for setup) times the implementations that run it, twice
- * for the softmax family (its peers are the slowest rows); a fused pair
- * weighs two implementations; the latency section a fixed share.
+ * time left: a workload weighs (0.5 + its elements in M)^0.8 (a row costs
+ * at least its ~40 ms samples, and the slowest rows stop early) per
+ * implementation that runs it, 2.5x for the softmax family (its peers are
+ * the slowest rows); a fused pair weighs two implementations; the latency
+ * section a fixed share. Fitted to a --full run on SwiftShader (2026-12-05).
  */
 const LATENCY_SHARE = 0.06;
 function progressPlan(
@@ -56,11 +57,11 @@ function progressPlan(
   all: Workload[],
   fused: FusedWorkload[],
 ): { workload: number[]; fused: number[]; total: number } {
-  const size = (shape: number[]) => Math.max(elements(shape), 1 << 18) / (1 << 20);
+  const size = (shape: number[]) => (0.5 + elements(shape) / (1 << 20)) ** 0.8;
   const workload = all.map((w) => {
     const impls =
       2 + (w.dtype === 'float32' ? peers.filter((p) => !p.lacks(w.op, w.dir, w.shape)).length : 0);
-    return size(w.shape) * impls * (isSoftmax(w.op) ? 2 : 1);
+    return size(w.shape) * impls * (isSoftmax(w.op) ? 2.5 : 1);
   });
   const pairs = fused.map((f) => 2 * size(f.shape));
   const measured = [...workload, ...pairs].reduce((a, b) => a + b, 0);

@@ -47,7 +47,8 @@ const shapeText = (s: number[]) =>
 
 /** Time per call, in the unit that keeps three significant figures readable. */
 export function perCallText(ms: number): string {
-  return ms < 1 ? `${(ms * 1000).toPrecision(3)} us` : `${ms.toPrecision(3)} ms`;
+  if (ms < 1) return `${(ms * 1000).toPrecision(3)} us`;
+  return ms < 1000 ? `${ms.toPrecision(3)} ms` : `${(ms / 1000).toPrecision(3)} s`;
 }
 
 /** ours and the peers per (op, dir, shape) of one dtype: the largest elementwise size, every softmax shape worth a ratio. */

@@ -112,8 +112,9 @@ export interface Case {
 export interface PeerImpl {
   name: string;
   /**
-   * Why the peer cannot run this op (a sentence its row shows once, as
-   * "ORT Web's WebGPU EP has no LogSoftmax kernel"), or null when it can.
+   * Why the peer cannot run this op, or null when it can: a sentence that
+   * names the peer ("ORT Web's WebGPU EP has no LogSoftmax kernel"), worded
+   * without the op where it holds for many ops, so the summary says it once.
    */
   lacks(op: string, dir: Direction, shape: number[]): string | null;
   /** Only called where lacks() gave null. */

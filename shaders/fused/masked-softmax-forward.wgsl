@@ -4,11 +4,16 @@
 // sum of exp; write); causally masked words are written 0 without being read.
 // Loop bounds, not branches, send a rare row (a NaN, a +Inf, no finite
 // logit) to the last loop.
-let mb = mask_base(P.rbase + row);
+// ROW sets off (the causal offset: the uniform one, or this batch entry's) and,
+// with ALiBi, the row's slope and -(i + off); LIMIT applies the key length.
+let gr = P.rbase + row;
+let mb = mask_base(gr);
+{{ROW}}
 var lim = P.cols;
 if (P.causal != 0u) {
-  lim = min(P.cols, (P.rbase + row) % P.mrows + P.offset + 1u);
+  lim = min(P.cols, gr % P.mrows + min(off, P.cols) + 1u);
 }
+{{LIMIT}}
 let wl = (lim + LANES - 1u) / LANES;
 var mw = Lanes(-FMAX);
 var nanw = LB(false);

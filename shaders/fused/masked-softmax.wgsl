@@ -21,7 +21,7 @@ struct Params {
   cols: u32,        // the last axis
   mrows: u32,       // x.shape[-2]: the causal row index is row mod mrows
   causal: u32,      // 1: mask column j > i + offset
-  offset: u32,      // causal offset, clamped to cols by the host
+  offset: u32,      // causal (and ALiBi) offset, clamped to 2^24 by the host
   mcol: u32,        // mask stride along the last axis (0: broadcast, 1)
   rbase: u32,       // this dispatch's first row (a dispatch covers a sub-range of rows)
   _p1: u32,
@@ -31,7 +31,11 @@ struct Params {
   scale: f32,
   ninf: f32,          // WGSL const-expressions may not make -Inf or NaN
   nan: f32,
-  _p2: f32,
+  cap: f32,           // softcap c (compiled in only when given)
+  bsize: u32,         // rows per batch entry: aux[b] is entry b's offset,
+  heads: u32,         // x.shape[-3], for the ALiBi slope of a row's head
+  kbase: u32,         // aux[kbase + b] its key length,
+  abase: u32,         // aux[abase + h] head h's ALiBi slope (f32 bits)
 }
 
 @group(0) @binding(0) var<uniform> P: Params;

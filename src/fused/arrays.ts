@@ -135,7 +135,9 @@ export function applyMaskedSoftmax(
     if (dy === null) return y.read();
     const dyt = act.tensor(dy, o.shape, { dtype: o.dtype });
     made.push(dyt);
-    const dx = maskedSoftmaxBackward(act.runtime, { y, dy: dyt }, o.rest as MaskedSoftmaxOptions);
+    const mo = o.rest as MaskedSoftmaxOptions;
+    const inputs = mo.softcap === undefined ? { y, dy: dyt } : { y, dy: dyt, x: xt };
+    const dx = maskedSoftmaxBackward(act.runtime, inputs, mo);
     made.push(dx);
     return dx.read();
   });

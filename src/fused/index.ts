@@ -138,7 +138,7 @@ export function scaledMaskedSoftmax(
  */
 export function scaledMaskedSoftmaxBackward(
   act: Activations,
-  inputs: { y: Tensor; dy: Tensor },
+  inputs: { y: Tensor; dy: Tensor; x?: Tensor },
   options?: MaskedSoftmaxOptions,
 ): Tensor {
   return maskedSoftmaxHost.maskedSoftmaxBackward(

@@ -147,7 +147,14 @@ export interface RefMaskOptions {
   /** Additive (Float64Array / Float32Array) or boolean (Uint8Array, 0 = masked), with its shape. */
   mask?: { data: ArrayLike<number>; shape: readonly number[]; boolean?: boolean };
   causal?: boolean;
-  offset?: number;
+  /** One offset, or one per batch entry (x.shape[0]). */
+  offset?: number | readonly number[];
+  /** logit = c * tanh(scale * x / c), before ALiBi and the mask. */
+  softcap?: number;
+  /** One slope per head (x.shape[-3]): + slope_h * (j - i - offset). */
+  alibi?: readonly number[];
+  /** Columns j >= keyLengths[b] masked, one per batch entry. */
+  keyLengths?: readonly number[];
 }
 
 /** The mask's flat index for x's flat index i (NumPy broadcasting). */
@@ -160,17 +167,34 @@ export function maskedLogits(
   o: RefMaskOptions = {},
 ): Float64Array {
   const scale = Math.fround(o.scale ?? 1);
-  const cols = shape[shape.length - 1];
-  const mrows = shape.length >= 2 ? shape[shape.length - 2] : 1;
+  const r = shape.length;
+  const cols = shape[r - 1];
+  const mrows = r >= 2 ? shape[r - 2] : 1;
+  const batch = r >= 3 ? shape[0] : 1;
+  const heads = r >= 3 ? shape[r - 3] : 1;
+  const bsize = x.length / cols / batch;
   const z = new Float64Array(x.length);
   for (let g = 0; g < x.length; g++) {
     const j = g % cols;
-    const i = Math.floor(g / cols) % mrows;
-    if (o.causal && j > i + (o.offset ?? 0)) {
+    const row = Math.floor(g / cols);
+    const i = row % mrows;
+    const b = Math.floor(row / bsize);
+    const off = Array.isArray(o.offset)
+      ? (o.offset as readonly number[])[b]
+      : ((o.offset as number | undefined) ?? 0);
+    if ((o.causal && j > i + off) || (o.keyLengths && j >= o.keyLengths[b])) {
       z[g] = -Infinity;
       continue;
     }
     let v = Math.fround(scale * x[g]);
+    if (o.softcap !== undefined) {
+      const c = Math.fround(o.softcap);
+      if (!Number.isNaN(v)) v = Math.fround(c * Math.tanh(v / c));
+    }
+    if (o.alibi) {
+      const slope = Math.fround(o.alibi[Math.floor(row / mrows) % heads]);
+      v = Math.fround(v + Math.fround(slope * (j - i - off)));
+    }
     if (o.mask) {
       const m = o.mask.data[broadcastAt(shape, o.mask.shape, g)];
       if (o.mask.boolean) {
@@ -203,14 +227,24 @@ export function maskedSoftmaxForward(
   return y;
 }
 
-/** dx = scale * y * (dy - sum(dy * y)) per row (y = 0 entries left out of the sum); NaN rows stay NaN. */
+/**
+ * dx = scale * y * (dy - sum(dy * y)) per row (y = 0 entries left out of the sum); NaN rows
+ * stay NaN. With softcap c, times sech^2(scale * x / c), which needs x.
+ */
 export function maskedSoftmaxBackward(
   y: ArrayLike<number>,
   dy: ArrayLike<number>,
   shape: readonly number[],
   o: RefMaskOptions = {},
+  x?: ArrayLike<number>,
 ): Float64Array {
   const scale = Math.fround(o.scale ?? 1);
+  const c = o.softcap === undefined ? 0 : Math.fround(o.softcap);
+  const capd = (g: number) => {
+    if (c === 0) return 1;
+    const t = Math.tanh(Math.fround(scale * x![g]) / c);
+    return 1 - t * t;
+  };
   const cols = shape[shape.length - 1];
   const dx = new Float64Array(y.length);
   for (let base = 0; base < y.length; base += cols) {
@@ -220,7 +254,9 @@ export function maskedSoftmaxBackward(
       if (Number.isNaN(y[j]) || Number.isNaN(dy[j])) nan = true;
       else if (y[j] !== 0) s += y[j] * dy[j];
     }
-    for (let j = base; j < base + cols; j++) dx[j] = nan ? NaN : scale * y[j] * (dy[j] - s);
+    for (let j = base; j < base + cols; j++) {
+      dx[j] = nan ? NaN : scale * y[j] * (dy[j] - s) * capd(j);
+    }
   }
   return dx;
 }

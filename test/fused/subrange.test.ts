@@ -256,6 +256,51 @@ describe('scaledMaskedSoftmax over the binding limit', () => {
   );
 });
 
+describe('scaledMaskedSoftmax attention options over the binding limit', () => {
+  it.each([
+    ['float32', 33],
+    ['float16', 32],
+  ] as const)(
+    '%s, %i columns: softcap, ALiBi, per-batch offsets and key lengths follow the sub-range (batch and head from the global row)',
+    async (dtype, cols) => {
+      const act = await limited();
+      const shape = [6, 4, 50, cols];
+      const n = shape.reduce((p, d) => p * d, 1);
+      const x = uniformAs(n, 23, dtype, -30, 30);
+      const dy = uniformAs(n, 24, dtype, -1, 1);
+      const o = {
+        scale: 0.4,
+        softcap: 5,
+        alibi: [0.5, 0.25, 0.125, 0.0625],
+        causal: true,
+        offset: [0, 3, 7, 1, 40, 2],
+        keyLengths: [cols, 0, 1, cols - 5, 20, 9],
+      };
+      const xt = act.tensor(x, shape, { dtype });
+      const dyt = act.tensor(dy, shape, { dtype });
+      expect(xt.byteLength).toBeGreaterThan(LIMIT);
+      const got = await noGpuErrors(act.device, async () => {
+        let y!: Tensor;
+        expect(dispatches(act, () => (y = scaledMaskedSoftmax(act, xt, o)))).toBeGreaterThan(1);
+        const dx = scaledMaskedSoftmaxBackward(act, { y, dy: dyt, x: xt }, o);
+        const r = { y: await raw(y), yv: await y.read(), dx: await raw(dx) };
+        for (const t of [y, dx]) t.destroy();
+        return r;
+      });
+      for (const t of [xt, dyt]) t.destroy();
+      const wy = fref.maskedSoftmaxForward(x, shape, o);
+      expectClose(got.y, wy, dtype, SOFTMAX, 'forward');
+      expectClose(
+        got.dx,
+        fref.maskedSoftmaxBackward(got.yv, dy, shape, o, x),
+        dtype,
+        SOFTMAX,
+        'backward',
+      );
+    },
+  );
+});
+
 describe('refused over the limit, before any GPU work', () => {
   it('a row too wide for an aligned sub-range, and a mask over the limit', async () => {
     const act = await limited();

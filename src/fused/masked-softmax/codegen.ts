@@ -8,6 +8,7 @@ import softmaxTemplate from '../../../shaders/fused/masked-softmax.wgsl?raw';
 import softmaxForwardBody from '../../../shaders/fused/masked-softmax-forward.wgsl?raw';
 import softmaxBackwardBody from '../../../shaders/fused/masked-softmax-backward.wgsl?raw';
 import type { DType } from '../../core/tensor.js';
+import type { AttentionFlags } from './options.js';
 import { bindList, fill, storageSource, type FusedLayout, type Operand } from '../codegen.js';
 
 export type MaskKind = 'none' | 'additive' | 'boolean';
@@ -24,12 +25,28 @@ export interface MaskedSoftmaxKernel {
   subgroups: boolean;
   /** Forward { x: 'out' }; backward { y: 'dx' } or { dy: 'dx' }. */
   inPlace: Record<string, string>;
+  /** Attention options compiled in (forward: all; backward: softcap only, which reads x). */
+  att: AttentionFlags;
 }
+
+export const NO_ATTENTION: AttentionFlags = {
+  softcap: false,
+  alibi: false,
+  offsets: false,
+  keyLengths: false,
+};
+
+/** A pipeline-key fragment for the attention options compiled in. */
+export const attentionKey = (a: AttentionFlags): string =>
+  `${+a.softcap}${+a.alibi}${+a.offsets}${+a.keyLengths}`;
+
+/** The aux buffer (offsets, key lengths, ALiBi slopes) is bound. */
+export const needsAux = (a: AttentionFlags): boolean => a.alibi || a.offsets || a.keyLengths;
 
 export const maskedSoftmaxOperands = (k: MaskedSoftmaxKernel): Operand[] =>
   k.direction === 'forward'
     ? bindList(['x'], ['out'], k.layout, k.inPlace)
-    : bindList(['y', 'dy'], ['dx'], k.layout, k.inPlace);
+    : bindList(k.att.softcap ? ['y', 'dy', 'x'] : ['y', 'dy'], ['dx'], k.layout, k.inPlace);
 
 /** Lane helpers over `Lanes` (vec4<f32> words or f32 elements), so one body serves both. */
 const SOFTMAX_LANES = {
@@ -64,11 +81,50 @@ export function maskedSoftmaxShader(k: MaskedSoftmaxKernel): string {
       k.layout === 'vector' ? `vec4<f32>(${[0, 1, 2, 3].map(at).join(', ')})` : at(0)
     }; }`;
   }
+  const a = k.att;
+  let next = ops.length + 1 + (fwd && k.mask !== 'none' ? 1 : 0);
+  if (fwd && needsAux(a)) {
+    bindings += `\n@group(0) @binding(${next++}) var<storage, read> aux: array<u32>;`;
+  }
+  // Soft-capping first: c * tanh(v / c) (tanh's argument clamped where it is +-1 in f32,
+  // so +-Inf give +-c; NaN stays NaN); its derivative sech^2(v / c) = 4e / (1 + e)^2, e = exp(-2|v / c|).
+  if (a.softcap) {
+    maskCode += `
+fn cap_of(v: Lanes) -> Lanes {
+  let t = tanh(clamp(v / P.cap, Lanes(-10.0), Lanes(10.0)));
+  return select(P.cap * t, v, is_nan(v));
+}
+fn cap_d(x: Lanes) -> Lanes {
+  let e = exp(-2.0 * min(abs(P.scale * x / P.cap), Lanes(50.0)));
+  return 4.0 * e / ((1.0 + e) * (1.0 + e));
+}`;
+  }
+  if (fwd && a.alibi) maskCode += '\nvar<private> al_s: f32;\nvar<private> al_c: f32;';
+  let z = a.softcap ? 'cap_of(P.scale * ld_x(w))' : 'P.scale * ld_x(w)';
+  // ALiBi: + slope_h * (j - i - offset), j the lane's column.
+  if (a.alibi) z += ' + al_s * (Lanes(f32(j0)) + Lanes(LANE_IDX) + al_c)';
   const mask = {
-    none: 'return P.scale * ld_x(w);',
-    additive: 'return P.scale * ld_x(w) + mask_lanes(mb, j0);',
-    boolean: 'return select(Lanes(P.ninf), P.scale * ld_x(w), mask_lanes(mb, j0) != Lanes(0.0));',
+    none: `return ${z};`,
+    additive: `return ${z} + mask_lanes(mb, j0);`,
+    boolean: `return select(Lanes(P.ninf), ${z}, mask_lanes(mb, j0) != Lanes(0.0));`,
   }[k.mask];
+  const row = [
+    `let off = ${a.offsets ? 'aux[gr / P.bsize]' : 'P.offset'};`,
+    ...(a.alibi
+      ? [
+          'al_s = bitcast<f32>(aux[P.abase + (gr / P.mrows) % P.heads]);',
+          'al_c = -(f32(gr % P.mrows) + f32(off));',
+        ]
+      : []),
+  ].join('\n');
+  const limit = a.keyLengths ? 'lim = min(lim, aux[P.kbase + gr / P.bsize]);' : '';
+  const body = fwd
+    ? fill(softmaxForwardBody, { ROW: row, LIMIT: limit })
+    : fill(softmaxBackwardBody, {
+        DX: a.softcap
+          ? 'P.scale * y * (dy - acc) * cap_d(ld_x(base + w))'
+          : 'P.scale * y * (dy - acc)',
+      });
   // Subgroup reductions across a row's lanes (one lane per row without subgroups).
   const red = k.subgroups
     ? 'fn red_max(v: f32) -> f32 { return subgroupMax(v); }\nfn red_add(v: f32) -> f32 { return subgroupAdd(v); }'
@@ -81,7 +137,7 @@ export function maskedSoftmaxShader(k: MaskedSoftmaxKernel): string {
     MASK: fwd ? mask : 'return Lanes(0.0);',
     SUBGROUP_ARG: sub ? ',\n        @builtin(subgroup_size) sgs: u32' : '',
     W: sub ? 'sgs' : '1u',
-    BODY: fwd ? softmaxForwardBody : softmaxBackwardBody,
+    BODY: body,
   });
   return sub ? `enable subgroups;\ndiagnostic(off, subgroup_uniformity);\n${src}` : src;
 }

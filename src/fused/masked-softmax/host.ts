@@ -6,6 +6,7 @@
  * sub-ranges of whole rows.
  */
 import { bytesPerElement, tensorRange, type Tensor } from '../../core/tensor.js';
+import { InvalidArgumentError } from '../../core/errors.js';
 import { checkKeys, checkObject, checkRank } from '../../core/validate.js';
 import type { BufferRange, Runtime } from '../../runtime/runtime.js';
 import { writeThrough } from '../../runtime/scratch.js';
@@ -14,7 +15,13 @@ import { checkPair } from '../checks.js';
 import { inPlaceMap, outOf, outputOf, planOut } from '../out.js';
 import { bindOrder, ceil4, chunkRows, chunks, sub } from '../rows.js';
 import { inPlaceKey, WG } from '../codegen.js';
-import { maskedSoftmaxOperands, maskedSoftmaxShader, type MaskedSoftmaxKernel } from './codegen.js';
+import {
+  attentionKey,
+  maskedSoftmaxOperands,
+  maskedSoftmaxShader,
+  NO_ATTENTION,
+  type MaskedSoftmaxKernel,
+} from './codegen.js';
 import {
   resolveMaskOptions,
   SMS,
@@ -31,6 +38,9 @@ function subgroupPlan(rt: Runtime): { subgroups: boolean; rowsPerGroup: number }
   return { subgroups: false, rowsPerGroup: WG };
 }
 
+/** Offsets past 2^24 act as 2^24 (f32-exact in ALiBi's j - i - offset; past any row's columns). */
+const MAX_OFFSET = 2 ** 24;
+
 function maskedSoftmaxUniforms(
   rows: number,
   cols: number,
@@ -38,7 +48,7 @@ function maskedSoftmaxUniforms(
   m: ResolvedMask,
   rbase: number,
 ): ArrayBuffer {
-  const u = new ArrayBuffer(96);
+  const u = new ArrayBuffer(112);
   const l = m.layout ?? {
     rdim: [1, 1, 1, 1],
     rstride: [1, 1, 1, 1],
@@ -50,13 +60,14 @@ function maskedSoftmaxUniforms(
     cols,
     mrows,
     m.causal ? 1 : 0,
-    Math.min(m.offset, cols),
+    Math.min(m.offset, MAX_OFFSET),
     l.mcol,
     rbase,
     0,
   ]);
   new Uint32Array(u, 32, 12).set([...l.rdim, ...l.rstride, ...l.mstride]);
-  new Float32Array(u, 80, 4).set([m.scale, -Infinity, NaN, 0]);
+  new Float32Array(u, 80, 4).set([m.scale, -Infinity, NaN, m.softcap]);
+  new Uint32Array(u, 96, 4).set([m.bsize, m.heads, m.kbase, m.abase]);
   return u;
 }
 
@@ -77,10 +88,11 @@ function maskedSoftmaxRows(
   perChunk: number,
   operands: Record<string, Tensor>,
   mask: BufferRange | null,
+  aux: BufferRange | null,
 ): void {
   const plan = subgroupPlan(rt);
   const pipeline = rt.pipeline(
-    `fused|sms|${k.direction}|${k.dtype}|${k.layout}|${k.mask}|${k.maskDtype}|${k.subgroups}|${inPlaceKey(k.inPlace)}`,
+    `fused|sms|${k.direction}|${k.dtype}|${k.layout}|${k.mask}|${k.maskDtype}|${k.subgroups}|${inPlaceKey(k.inPlace)}|${attentionKey(k.att)}`,
     `${SMS} ${k.direction} ${k.dtype}${k.direction === 'forward' ? ` mask ${k.mask}` : ''}`,
     () => maskedSoftmaxShader(k),
   );
@@ -92,7 +104,7 @@ function maskedSoftmaxRows(
     rt.dispatch(
       pipeline,
       maskedSoftmaxUniforms(nr, g.cols, g.mrows, m, r0),
-      [...bindOrder(order, ranges), ...(mask ? [mask] : [])],
+      [...bindOrder(order, ranges), ...(mask ? [mask] : []), ...(aux ? [aux] : [])],
       Math.ceil(nr / plan.rowsPerGroup),
     );
   }
@@ -131,6 +143,13 @@ export function maskedSoftmaxForward(
     rt.upload(owned, m.data);
     mask = { buffer: owned.buffer, offset: 0, size: ceil4(m.data.byteLength) };
   }
+  let aux: BufferRange | null = null;
+  let ownedAux: Tensor | null = null;
+  if (m.aux) {
+    ownedAux = rt.allocate([m.aux.length], 'float32', `${SMS} offsets, key lengths, slopes`);
+    rt.upload(ownedAux, m.aux);
+    aux = tensorRange(ownedAux);
+  }
   writeThrough(rt, out, plan.scratch, `${SMS} output scratch`, (target) =>
     maskedSoftmaxRows(
       rt,
@@ -142,15 +161,18 @@ export function maskedSoftmaxForward(
         maskDtype: m.maskDtype,
         subgroups: subgroupPlan(rt).subgroups,
         inPlace: inPlaceMap(plan, 'out'),
+        att: m.flags,
       },
       m,
       g,
       perChunk,
       { x, out: target },
       mask,
+      aux,
     ),
   );
   owned?.destroy();
+  ownedAux?.destroy();
   return out;
 }
 
@@ -161,13 +183,27 @@ export function maskedSoftmaxForward(
  */
 export function maskedSoftmaxBackward(
   rt: Runtime,
-  inputs: { y: Tensor; dy: Tensor },
+  inputs: { y: Tensor; dy: Tensor; x?: Tensor },
   options?: MaskedSoftmaxOptions,
 ): Tensor {
   const o = checkObject(SMS, 'backward inputs', inputs);
-  checkKeys(SMS, 'backward input', o, ['y', 'dy']);
+  checkKeys(SMS, 'backward input', o, ['y', 'dy', 'x']);
   const [y, dy] = checkPair(rt, SMS, 'y', o.y, 'dy', o.dy, '[..., rows, cols]');
   const m = resolveMaskOptions(rt, y, options);
+  // Soft-capping's derivative needs x (y alone does not give tanh's argument); nothing else does.
+  let x: Tensor | null = null;
+  if (m.flags.softcap) {
+    if (o.x === undefined) {
+      throw new InvalidArgumentError(
+        `${SMS}: backward with softcap takes { y, dy, x } (x, the forward's input, gives the tanh derivative)`,
+      );
+    }
+    x = checkPair(rt, SMS, 'y', y, 'x', o.x, '[..., rows, cols]')[1];
+  } else if (o.x !== undefined) {
+    throw new InvalidArgumentError(
+      `${SMS}: backward takes x only with softcap (its derivative); without it, pass { y, dy }`,
+    );
+  }
   const plan = planOut(
     rt,
     SMS,
@@ -177,6 +213,7 @@ export function maskedSoftmaxBackward(
     [
       ['y', y],
       ['dy', dy],
+      ['x', x],
     ],
     ['y', 'dy'],
   );
@@ -195,11 +232,13 @@ export function maskedSoftmaxBackward(
         maskDtype: 'float32',
         subgroups: subgroupPlan(rt).subgroups,
         inPlace: inPlaceMap(plan, 'dx'),
+        att: { ...NO_ATTENTION, softcap: m.flags.softcap },
       },
       { ...m, kind: 'none', layout: null },
       g,
       perChunk,
-      { y, dy, dx: target },
+      x ? { y, dy, x, dx: target } : { y, dy, dx: target },
+      null,
       null,
     ),
   );

@@ -20,6 +20,9 @@ import type { MaskKind } from './codegen.js';
 /** The op's name in messages. */
 export const SMS = 'scaledMaskedSoftmax';
 
+/** Integers, one per batch entry (x.shape[0]). */
+export type PerBatch = readonly number[] | Int32Array | Uint32Array;
+
 /** A mask: an additive tensor, or { data, shape } (Float32Array: additive; Uint8Array: boolean, 0 = masked). */
 export type MaskValue = Tensor | { data: Float32Array | Uint8Array; shape: readonly number[] };
 
@@ -31,8 +34,17 @@ export interface MaskedSoftmaxOptions {
   mask?: MaskValue;
   /** Masks column j > row i + offset of each [rows, cols] matrix. */
   causal?: boolean;
-  /** The causal offset (a non-negative integer, e.g. the key-value cache length; default 0). */
-  offset?: number;
+  /**
+   * The causal (and ALiBi) offset: a non-negative integer (e.g. the key-value cache length;
+   * default 0), or one per batch entry (x.shape[0]; rank 2: one) as an array.
+   */
+  offset?: number | PerBatch;
+  /** Gemma 2 soft-capping, applied first: logit = c * tanh(scale * x / c) (finite, > 0). */
+  softcap?: number;
+  /** ALiBi: one slope per head (x.shape[-3]; rank 2: one); adds slope_h * (j - i - offset). */
+  alibi?: readonly number[] | Float32Array;
+  /** Columns j >= keyLengths[b] are masked, one integer in [0, cols] per batch entry. */
+  keyLengths?: PerBatch;
   /** Write the result here (forward: y, may be x; backward: dx, may be y or dy). */
   out?: Tensor;
 }
@@ -77,10 +89,29 @@ function maskLayout(xshape: readonly number[], mshape: readonly number[]): MaskL
   };
 }
 
+/** The attention options that change the kernel (each compiled in only when given). */
+export interface AttentionFlags {
+  softcap: boolean;
+  alibi: boolean;
+  /** Per-batch-entry offsets (else the one offset in the uniforms). */
+  offsets: boolean;
+  keyLengths: boolean;
+}
+
 export interface ResolvedMask {
   scale: number;
   causal: boolean;
   offset: number;
+  /** c of the soft-cap (0: none). */
+  softcap: number;
+  flags: AttentionFlags;
+  /** [offsets (B) | key lengths (B) | ALiBi slopes (H, f32 bits)] as the kernel reads them, or null. */
+  aux: Uint32Array | null;
+  /** Rows per batch entry, heads, and where key lengths and slopes start in aux. */
+  bsize: number;
+  heads: number;
+  kbase: number;
+  abase: number;
   kind: MaskKind;
   maskDtype: DType;
   layout: MaskLayout | null;
@@ -91,7 +122,16 @@ export interface ResolvedMask {
 
 export function resolveMaskOptions(rt: Runtime, x: Tensor, options: unknown): ResolvedMask {
   const o = checkObject(SMS, 'options', options);
-  checkKeys(SMS, 'option', o, ['scale', 'mask', 'causal', 'offset', 'out']);
+  checkKeys(SMS, 'option', o, [
+    'scale',
+    'mask',
+    'causal',
+    'offset',
+    'softcap',
+    'alibi',
+    'keyLengths',
+    'out',
+  ]);
   const scale = o.scale === undefined ? 1 : o.scale;
   if (
     typeof scale !== 'number' ||
@@ -111,16 +151,19 @@ export function resolveMaskOptions(rt: Runtime, x: Tensor, options: unknown): Re
     );
   }
   const offset = o.offset ?? 0;
-  if (typeof offset !== 'number' || !Number.isSafeInteger(offset) || offset < 0) {
+  const perBatch = typeof offset !== 'number';
+  if (!perBatch && (!Number.isSafeInteger(offset) || offset < 0)) {
     throw new InvalidArgumentError(
       `${SMS}: offset (the causal offset) must be a non-negative integer, got ${describe(offset)}`,
       'INVALID_PARAMETER',
     );
   }
+  const att = resolveAttention(x, o, perBatch ? offset : null);
   const res: ResolvedMask = {
     scale,
     causal,
-    offset,
+    offset: perBatch ? 0 : (offset as number),
+    ...att,
     kind: 'none',
     maskDtype: 'float32',
     layout: null,
@@ -152,4 +195,106 @@ export function resolveMaskOptions(rt: Runtime, x: Tensor, options: unknown): Re
   res.kind = mo.data instanceof Uint8Array ? 'boolean' : 'additive';
   res.data = mo.data;
   return res;
+}
+
+/** One entry per batch entry (x.shape[0]) or head (x.shape[-3]); rank 2 has one of each. */
+function listOf(name: string, v: unknown, n: number, what: string): ArrayLike<number> {
+  const ok =
+    Array.isArray(v) ||
+    v instanceof Float32Array ||
+    v instanceof Int32Array ||
+    v instanceof Uint32Array;
+  if (!ok || (v as ArrayLike<number>).length !== n) {
+    throw new InvalidArgumentError(
+      `${SMS}: ${name} must be an array of ${n} numbers (one per ${what}), got ${describe(v)}${ok ? ` of length ${(v as ArrayLike<number>).length}` : ''}`,
+      'INVALID_PARAMETER',
+    );
+  }
+  return v as ArrayLike<number>;
+}
+
+function checkEach(
+  name: string,
+  a: ArrayLike<number>,
+  ok: (v: number) => boolean,
+  rule: string,
+): void {
+  for (let i = 0; i < a.length; i++) {
+    const v = a[i];
+    if (typeof v !== 'number' || !ok(v)) {
+      throw new InvalidArgumentError(
+        `${SMS}: ${name}[${i}] must be ${rule}, got ${describe(v)}`,
+        'INVALID_PARAMETER',
+      );
+    }
+  }
+}
+
+/**
+ * softcap, ALiBi slopes, key lengths and per-batch offsets, checked against x's shape
+ * [B, ..., H, rows, cols], and the small side buffer the kernel reads them from.
+ */
+function resolveAttention(x: Tensor, o: Record<string, unknown>, offsets: unknown) {
+  const r = x.shape.length;
+  const cols = x.shape[r - 1];
+  const batch = r >= 3 ? x.shape[0] : 1;
+  const heads = r >= 3 ? x.shape[r - 3] : 1;
+  const rows = cols === 0 ? 0 : x.size / cols;
+  let softcap = 0;
+  if (o.softcap !== undefined) {
+    const c = o.softcap;
+    if (
+      typeof c !== 'number' ||
+      !Number.isFinite(c) ||
+      !(c > 0) ||
+      !Number.isFinite(Math.fround(c))
+    ) {
+      throw new InvalidArgumentError(
+        `${SMS}: softcap must be a finite number > 0, got ${describe(c)}`,
+        'INVALID_PARAMETER',
+      );
+    }
+    softcap = c;
+  }
+  const nonNeg = (v: number) => Number.isSafeInteger(v) && v >= 0;
+  const off = offsets === null ? null : listOf('offset', offsets, batch, 'batch entry, x.shape[0]');
+  if (off) checkEach('offset', off, nonNeg, 'a non-negative integer');
+  const kl =
+    o.keyLengths === undefined
+      ? null
+      : listOf('keyLengths', o.keyLengths, batch, 'batch entry, x.shape[0]');
+  if (kl)
+    checkEach('keyLengths', kl, (v) => nonNeg(v) && v <= cols, `an integer in [0, ${cols}] (cols)`);
+  const al = o.alibi === undefined ? null : listOf('alibi', o.alibi, heads, 'head, x.shape[-3]');
+  if (al) {
+    checkEach(
+      'alibi',
+      al,
+      (v) => Number.isFinite(v) && Number.isFinite(Math.fround(v)),
+      'a finite number',
+    );
+  }
+  const flags: AttentionFlags = {
+    softcap: softcap > 0,
+    alibi: !!al,
+    offsets: !!off,
+    keyLengths: !!kl,
+  };
+  let aux: Uint32Array | null = null;
+  if (off || kl || al) {
+    aux = new Uint32Array(2 * batch + heads);
+    // Offsets past cols act as cols (every column visible to a causal row): clamped, as the one offset is.
+    if (off) for (let b = 0; b < batch; b++) aux[b] = Math.min(off[b], cols);
+    if (kl) aux.set(kl, batch);
+    if (al) new Float32Array(aux.buffer, 8 * batch, heads).set(al);
+  }
+  return {
+    softcap,
+    flags,
+    aux,
+    bsize: Math.max(1, rows / batch),
+    heads,
+    kbase: batch,
+    abase: 2 * batch,
+  };
 }

@@ -22,3 +22,14 @@ export async function rejected(p: Promise<unknown>): Promise<ActivationsError> {
   }
   throw new Error('expected a rejection with an ActivationsError');
 }
+
+/** What fn throws, or its promise rejects with; null when it succeeds. */
+export async function outcome(fn: () => unknown): Promise<unknown> {
+  try {
+    const r = fn();
+    if (r instanceof Promise) await r;
+    return null;
+  } catch (e) {
+    return e;
+  }
+}

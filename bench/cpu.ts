@@ -7,6 +7,7 @@ import { activations, softmaxOps, type ActivationName } from '../src/index.js';
 import { elements } from './rows.js';
 import { INPUTS } from './timing.js';
 import type { PeerImpl } from './types.js';
+import { opParams } from './workloads.js';
 
 type Fn = (x: number, p: Record<string, number | string>) => number;
 
@@ -46,17 +47,6 @@ export function softmaxRows(
   }
 }
 
-/** Default parameters of an elementwise op (the table's, spelt out for the reference functions). */
-function defaults(op: ActivationName): Record<string, number | string> {
-  const out: Record<string, number | string> = {};
-  for (const [k, spec] of Object.entries(
-    activations[op].params as Record<string, { default: number | string }>,
-  )) {
-    out[k] = spec.default;
-  }
-  return out;
-}
-
 /** Above this the loop is skipped (it is linear in n; at 16M one gelu takes ~8 s and the full run must fit in 20 min). */
 const CPU_MAX_ELEMENTS = 1 << 20;
 
@@ -76,7 +66,7 @@ export function cpuPeer(): PeerImpl {
         step = (rep) => softmaxRows(op, dir, data[rep % INPUTS], dy, out, cols);
       } else {
         const def = activations[op as ActivationName].ref as { forward: Fn; derivative: Fn };
-        const p = defaults(op as ActivationName);
+        const p = opParams(op as ActivationName);
         const f = def.forward;
         const d = def.derivative;
         step =

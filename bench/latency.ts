@@ -8,7 +8,7 @@ import { copyKernels } from './kernels.js';
 import { describeError } from './rows.js';
 import { summarize } from './timing.js';
 import type { BenchEnv, LatencyRow } from './types.js';
-import { makeData } from './workloads.js';
+import { makeData, opParams } from './workloads.js';
 
 /** A row with no measurement yet. */
 const latencyRow = (name: string, note: string): LatencyRow => ({
@@ -38,7 +38,7 @@ async function firstCalls(env: BenchEnv, act: Activations, n: number): Promise<L
     for (const op of Object.keys(activations) as ActivationName[]) {
       const before = act.stats().pipelines;
       const t0 = env.now();
-      const dx = act.backward(op, { x, dy: x });
+      const dx = act.backward(op, { x, dy: x }, opParams(op) as never);
       await act.flush();
       const t = env.now() - t0;
       dx.destroy();

@@ -16,7 +16,14 @@ import type { BenchOptions } from './options.js';
 import { bytesPer, describeError, elements, emptyRow, scoped } from './rows.js';
 import { INPUTS, time, type Timed } from './timing.js';
 import type { AdapterSummary, BenchEnv, Case, PeerImpl, Results, Row, Workload } from './types.js';
-import { fusedWorkloads, isSoftmax, makeData, workloads, type FusedWorkload } from './workloads.js';
+import {
+  fusedWorkloads,
+  isSoftmax,
+  makeData,
+  opParams,
+  workloads,
+  type FusedWorkload,
+} from './workloads.js';
 
 /** Our op as a Case: rotating inputs, one preallocated output, recorded into the library's encoder. */
 function ourCase(act: Activations, w: Workload, data: Float32Array[], dyData: Float32Array): Case {
@@ -26,7 +33,7 @@ function ourCase(act: Activations, w: Workload, data: Float32Array[], dyData: Fl
   // Softmax backward takes the forward output y; it is fed our x buffers (the timing does not depend on values).
   const out = act.empty(w.shape, opts);
   const softmax = isSoftmax(w.op);
-  const params = softmax ? { axis: -1, out } : { out };
+  const params = softmax ? { axis: -1, out } : { ...opParams(w.op as ActivationName), out };
   const run = (t: Tensor) => {
     if (w.dir === 'forward') act.forward(w.op as ActivationName, t, params as never);
     else if (softmax) act.backward(w.op as ActivationName, { y: t, dy: dy! }, params as never);

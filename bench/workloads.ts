@@ -3,7 +3,7 @@
  * of the options, the fused workloads beside their unfused sequences, and
  * the deterministic data they run on.
  */
-import { softmaxOps, type DType } from '../src/index.js';
+import { activations, softmaxOps, type ActivationName, type DType } from '../src/index.js';
 import {
   BIAS_ACTS,
   FUSED_GROUP,
@@ -36,6 +36,18 @@ export function workloads(o: BenchOptions): Workload[] {
         for (const dir of ['forward', 'backward'] as const) out.push({ op, dir, dtype, shape });
     }
   }
+  return out;
+}
+
+/**
+ * The parameters every implementation runs an elementwise op with: the
+ * table's values, spelt out, since the library requires some (prelu's slope:
+ * 0.25, PyTorch's initial value, as the TF.js peer and the naive kernel use).
+ */
+export function opParams(op: ActivationName): Record<string, number | string> {
+  const out: Record<string, number | string> = {};
+  const specs = activations[op].params as Record<string, { default: number | string }>;
+  for (const [k, spec] of Object.entries(specs)) out[k] = spec.default;
   return out;
 }
 

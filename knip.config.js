@@ -53,6 +53,8 @@ export default {
         .join('\n'),
   },
   ignoreBinaries: [
+    // scripts/device-bench/pack.mjs strips the carried node and dawn.node with binutils' strip; not an npm binary.
+    'strip',
     // scripts/setup.mjs asks the system's ldconfig for the Vulkan loader; not an npm binary.
     'ldconfig',
     // test/runtime/oom-child.ts runs under util-linux's prlimit to cap its memory; not an npm binary.

@@ -5,7 +5,7 @@
 import type { Dataset } from './data.js';
 
 /** The square the boundary covers, and the grid it is sampled on. */
-export const EXTENT = 1.25;
+const EXTENT = 1.25;
 
 /** Row-major grid points [g*g, 2] over [-EXTENT, EXTENT]^2 (row 0 at the top). */
 export function gridPoints(g: number): Float32Array<ArrayBuffer> {
@@ -26,7 +26,7 @@ function context(canvas: HTMLCanvasElement): CanvasRenderingContext2D {
   return ctx;
 }
 
-export const CLASS_COLOURS = ['#d9480f', '#1864ab'];
+const CLASS_COLOURS = ['#d9480f', '#1864ab'];
 
 /**
  * probs: [g*g, 2] softmax outputs on gridPoints(g). The background shades

@@ -37,7 +37,7 @@ const opParams = (op: string) => (op === 'prelu' ? { slope: 0.25 } : {}) as neve
 let registered: WebGPUBackend | null = null;
 
 /** Submits what TF has recorded but not yet submitted (it batches its dispatches). */
-export function submitTf(backend: WebGPUBackend): void {
+function submitTf(backend: WebGPUBackend): void {
   const b = backend as unknown as {
     commandEncoder: GPUCommandEncoder | null;
     endComputePassEncoder(): void;
@@ -61,7 +61,7 @@ export interface MlpOptions {
 let nextId = 0;
 
 /** TF.js's own activations, for the tf.grad cross-check (ours run in the training step). */
-export const tfActivations: Partial<Record<ActivationName, (x: tf.Tensor) => tf.Tensor>> = {
+const tfActivations: Partial<Record<ActivationName, (x: tf.Tensor) => tf.Tensor>> = {
   identity: (x) => x,
   relu: (x) => tf.relu(x),
   relu6: (x) => tf.relu6(x),

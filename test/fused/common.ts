@@ -4,7 +4,7 @@
  * parameter sets of each GLU.
  */
 import type { GluKind } from '../../src/fused/table.js';
-import type { Activations, Tensor } from '../../src/index.js';
+import type { Activations, DType, Tensor } from '../../src/index.js';
 import { noGpuErrors } from '../helpers/gpu.js';
 import { SPECIAL, uniform } from '../helpers/inputs.js';
 
@@ -30,10 +30,21 @@ export async function run<T>(act: Activations, work: () => Promise<T>): Promise<
 }
 
 /** Destroys the tensors a test made (undefined ones skipped). */
-export function destroy(...ts: (Tensor | undefined)[]): void {
+export function destroy(...ts: (Tensor | null | undefined)[]): void {
   for (const t of ts) t?.destroy();
 }
 
 /** The parameter sets each GLU is tested with: geglu in both forms. */
 export const gluParams = (kind: GluKind) =>
   kind === 'geglu' ? [{}, { approximate: 'tanh' as const }] : [{}];
+
+export const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
+
+/** A tensor of NaN: a result that is not written shows. */
+export const poisoned = (act: Activations, shape: number[], dtype: DType = 'float32') =>
+  act.tensor(new Float32Array(size(shape)).fill(NaN), shape, { dtype });
+
+/** A tensor's stored values (float16 as raw bits). */
+export const raw = (t: Tensor) => t.readRaw() as Promise<Float32Array | Uint16Array>;
+
+export const dtypes = ['float32', 'float16'] as const;

@@ -406,8 +406,8 @@ function gbpsConfig(rows: Row[], ceilings: Row[]): ChartConfiguration<'scatter',
       scales: {
         x: {
           type: 'logarithmic',
-          min: sizes[0] / 4,
-          max: sizes[sizes.length - 1] * 4,
+          min: sizes[0] / 2.5,
+          max: sizes[sizes.length - 1] * 2.5,
           afterBuildTicks: (s) => {
             s.ticks = sizes.map((value) => ({ value }));
           },

@@ -108,6 +108,17 @@ const cases: Case[] = [
     options: { alibi: SLOPES3, causal: true, offset: [3, 0] },
   },
   {
+    // ALiBi takes the true offset even past cols (a causal row then sees every column).
+    name: 'alibi + per-batch offsets past cols, causal and not',
+    shape: [2, 3, 2, 7],
+    options: { alibi: SLOPES3, offset: [30, 2] },
+  },
+  {
+    name: 'alibi + causal + per-batch offsets past cols',
+    shape: [2, 3, 2, 7],
+    options: { alibi: SLOPES3, causal: true, offset: [30, 9] },
+  },
+  {
     name: 'keyLengths + causal',
     shape: [2, 1, 5, 5],
     options: { keyLengths: [3, 0], causal: true },

@@ -283,8 +283,8 @@ function resolveAttention(x: Tensor, o: Record<string, unknown>, offsets: unknow
   let aux: Uint32Array | null = null;
   if (off || kl || al) {
     aux = new Uint32Array(2 * batch + heads);
-    // Offsets past cols act as cols (every column visible to a causal row): clamped, as the one offset is.
-    if (off) for (let b = 0; b < batch; b++) aux[b] = Math.min(off[b], cols);
+    // Offsets past 2^24 act as 2^24 (past every row's columns; f32-exact in ALiBi's j - i - offset).
+    if (off) for (let b = 0; b < batch; b++) aux[b] = Math.min(off[b], 2 ** 24);
     if (kl) aux.set(kl, batch);
     if (al) new Float32Array(aux.buffer, 8 * batch, heads).set(al);
   }

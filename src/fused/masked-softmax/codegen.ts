@@ -8,10 +8,18 @@ import softmaxTemplate from '../../../shaders/fused/masked-softmax.wgsl?raw';
 import softmaxForwardBody from '../../../shaders/fused/masked-softmax-forward.wgsl?raw';
 import softmaxBackwardBody from '../../../shaders/fused/masked-softmax-backward.wgsl?raw';
 import type { DType } from '../../core/tensor.js';
-import type { AttentionFlags } from './options.js';
 import { bindList, fill, storageSource, type FusedLayout, type Operand } from '../codegen.js';
 
 export type MaskKind = 'none' | 'additive' | 'boolean';
+
+/** The attention options that change the kernel (each compiled in only when given). */
+export interface AttentionFlags {
+  softcap: boolean;
+  alibi: boolean;
+  /** Per-batch-entry offsets (else the one offset in the uniforms). */
+  offsets: boolean;
+  keyLengths: boolean;
+}
 
 export interface MaskedSoftmaxKernel {
   direction: 'forward' | 'backward';
@@ -41,7 +49,7 @@ export const attentionKey = (a: AttentionFlags): string =>
   `${+a.softcap}${+a.alibi}${+a.offsets}${+a.keyLengths}`;
 
 /** The aux buffer (offsets, key lengths, ALiBi slopes) is bound. */
-export const needsAux = (a: AttentionFlags): boolean => a.alibi || a.offsets || a.keyLengths;
+const needsAux = (a: AttentionFlags): boolean => a.alibi || a.offsets || a.keyLengths;
 
 export const maskedSoftmaxOperands = (k: MaskedSoftmaxKernel): Operand[] =>
   k.direction === 'forward'

@@ -15,13 +15,13 @@ import {
   describe,
 } from '../../core/validate.js';
 import type { Runtime } from '../../runtime/runtime.js';
-import type { MaskKind } from './codegen.js';
+import type { AttentionFlags, MaskKind } from './codegen.js';
 
 /** The op's name in messages. */
 export const SMS = 'scaledMaskedSoftmax';
 
 /** Integers, one per batch entry (x.shape[0]). */
-export type PerBatch = readonly number[] | Int32Array | Uint32Array;
+type PerBatch = readonly number[] | Int32Array | Uint32Array;
 
 /** A mask: an additive tensor, or { data, shape } (Float32Array: additive; Uint8Array: boolean, 0 = masked). */
 export type MaskValue = Tensor | { data: Float32Array | Uint8Array; shape: readonly number[] };
@@ -87,15 +87,6 @@ function maskLayout(xshape: readonly number[], mshape: readonly number[]): MaskL
     mstride: runs.map((u) => u.mstride),
     mcol,
   };
-}
-
-/** The attention options that change the kernel (each compiled in only when given). */
-export interface AttentionFlags {
-  softcap: boolean;
-  alibi: boolean;
-  /** Per-batch-entry offsets (else the one offset in the uniforms). */
-  offsets: boolean;
-  keyLengths: boolean;
 }
 
 export interface ResolvedMask {

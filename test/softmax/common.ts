@@ -11,7 +11,7 @@ import { noGpuErrors } from '../helpers/gpu.js';
 import { mismatches, report, type Tolerance, SOFTMAX } from '../helpers/tolerance.js';
 
 /** The bounds: softmax |gpu - ref| <= 1e-6 + 1e-5 |ref|; logSoftmax 1e-5 abs + 1e-6 rel. */
-export const LOG_SOFTMAX: Tolerance = { atol: 1e-5, rtol: 1e-6 };
+const LOG_SOFTMAX: Tolerance = { atol: 1e-5, rtol: 1e-6 };
 /** Gradients: the softmax bound, applied to dx. */
 export const BACKWARD: Tolerance = { atol: 1e-6, rtol: 1e-5 };
 /** Cross-entropy loss: 1e-5 relative. */
@@ -20,7 +20,7 @@ export const LOSS: Tolerance = { atol: 0, rtol: 1e-5 };
 export type Op = 'softmax' | 'logSoftmax' | 'softmin';
 export type DType = 'float32' | 'float16';
 
-export const tolOf = (op: Op) => (op === 'logSoftmax' ? LOG_SOFTMAX : SOFTMAX);
+const tolOf = (op: Op) => (op === 'logSoftmax' ? LOG_SOFTMAX : SOFTMAX);
 export const sizeOf = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 
 export function poisoned(

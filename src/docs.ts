@@ -33,8 +33,8 @@ export function opTableMarkdown(): string {
   });
   // The fused attention softmax (webgpu-activations/fused): its options and how they combine.
   const sms = `| \`scaledMaskedSoftmax\` (fused) | ${cell(
-    'softmax(z) along the last axis of x [B, ..., H, rows, cols], z = c * tanh(scale * x / c) + slope_h * (j - i - offset_b) + mask, applied in that order (scale, softcap, ALiBi, mask), then columns j > i + offset_b (causal) and j >= keyLengths_b masked; backward dx = scale * y * (dy - sum(dy * y)) * sech^2(scale * x / c) (the last factor with softcap only, from { y, dy, x })',
-  )} | scale = 1, mask (additive or boolean, NumPy broadcast), causal = false, offset = 0 (or one per batch entry), softcap (c > 0), alibi (one slope per head), keyLengths (one per batch entry, in [0, cols]); every option combines with every other | [0, 1] | a row with no unmasked column gives zeros (gradient 0); a NaN logit makes the row NaN; with softcap, x = +-Inf gives the logit +-c |`;
+    'softmax(z) along the last axis of x [B, ..., H, rows, cols], z = c * tanh(scale * x / c) + slope_h * (j - i - offset_b) + mask, applied in that order (scale, softcap, ALiBi, mask), then columns j > i + offset_b (causal) and j >= keyLengths_b masked; with sinks, the sink logit of the head joins the max and denominator of each row (no output column, so a row sums to less than 1); backward dx = scale * y * (dy - sum(dy * y)) * sech^2(scale * x / c) (the last factor with softcap only, from { y, dy, x }); with sinks also dsinks_h = -sum over the rows of head h of (1 - sum(y)) * sum(dy * y)',
+  )} | scale = 1, mask (additive or boolean, NumPy broadcast), causal = false, offset = 0 (or one per batch entry), softcap (c > 0), alibi (one slope per head), keyLengths (one per batch entry, in [0, cols]), sinks (one logit per head); every option combines with every other | [0, 1] | a row with no unmasked column gives zeros (gradient 0; with a sink, its mass is the sink's); a NaN logit makes the row NaN; with softcap, x = +-Inf gives the logit +-c |`;
   return [
     '| op | formula | parameters (defaults) | range | NaN / Inf |',
     '| --- | --- | --- | --- | --- |',

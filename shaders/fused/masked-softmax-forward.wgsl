@@ -24,14 +24,15 @@ for (var w = t; w < wl; w += W) {
   nanw = nanw | is_nan(z);
   infw += select(Lanes(0.0), Lanes(1.0), is_pos_inf(z));
 }
-let m = red_max(hmax(mw));
+// SINK_M / SINK_S: with sinks, the head's sink logit joins the max and the sum.
+let m = {{SINK_M}};
 let nan = red_max(select(0.0, 1.0, any(nanw)));
 let inf = red_add(hsum(infw));
 var sw = Lanes(0.0);
 for (var w = t; w < wl; w += W) {
   sw += term(logit(base + w, mb, w * LANES, lim), m);
 }
-let s = red_add(hsum(sw));
+let s = {{SINK_S}};
 let rare = nan != 0.0 || inf != 0.0 || s == 0.0;
 let inv = 1.0 / s;
 for (var w = t; w < select(wl, 0u, rare); w += W) {

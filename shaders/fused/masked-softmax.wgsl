@@ -24,7 +24,7 @@ struct Params {
   offset: u32,      // causal (and ALiBi) offset, clamped to 2^24 by the host
   mcol: u32,        // mask stride along the last axis (0: broadcast, 1)
   rbase: u32,       // this dispatch's first row (a dispatch covers a sub-range of rows)
-  _p1: u32,
+  sbase: u32,       // aux[sbase + h] head h's sink logit (f32 bits)
   rdim: vec4<u32>,    // the mask's kept runs of leading dims: their sizes,
   rstride: vec4<u32>, // x's row stride over each run,
   mstride: vec4<u32>, // and the mask's element stride

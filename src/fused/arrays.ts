@@ -137,7 +137,9 @@ export function applyMaskedSoftmax(
     made.push(dyt);
     const mo = o.rest as MaskedSoftmaxOptions;
     const inputs = mo.softcap === undefined ? { y, dy: dyt } : { y, dy: dyt, x: xt };
-    const dx = maskedSoftmaxBackward(act.runtime, inputs, mo);
+    const r = maskedSoftmaxBackward(act.runtime, inputs, mo);
+    // With sinks the one-call gradient is dx alone (dsinks: the tensor backward).
+    const dx = 'dx' in r ? (made.push(r.dsinks), r.dx) : r;
     made.push(dx);
     return dx.read();
   });

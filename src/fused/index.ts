@@ -134,13 +134,25 @@ export function scaledMaskedSoftmax(
 
 /**
  * dx = scale * y * (dy - sum(dy * y)) from the forward output y (same options
- * as the forward); `options.out` takes dx and may be y or dy (in place).
+ * as the forward); `options.out` takes dx and may be y or dy (in place). With
+ * `softcap` it also takes x (dx gains the factor sech^2(scale * x / c)); with
+ * `sinks` it returns { dx, dsinks } (dsinks [H], summed over each head's rows).
  */
 export function scaledMaskedSoftmaxBackward(
   act: Activations,
   inputs: { y: Tensor; dy: Tensor; x?: Tensor },
+  options: MaskedSoftmaxOptions & { sinks: readonly number[] | Float32Array },
+): { dx: Tensor; dsinks: Tensor };
+export function scaledMaskedSoftmaxBackward(
+  act: Activations,
+  inputs: { y: Tensor; dy: Tensor; x?: Tensor },
   options?: MaskedSoftmaxOptions,
-): Tensor {
+): Tensor;
+export function scaledMaskedSoftmaxBackward(
+  act: Activations,
+  inputs: { y: Tensor; dy: Tensor; x?: Tensor },
+  options?: MaskedSoftmaxOptions,
+): Tensor | { dx: Tensor; dsinks: Tensor } {
   return maskedSoftmaxHost.maskedSoftmaxBackward(
     runtimeOf('scaledMaskedSoftmaxBackward', act),
     inputs,

@@ -155,6 +155,16 @@ export interface RefMaskOptions {
   alibi?: readonly number[];
   /** Columns j >= keyLengths[b] masked, one per batch entry. */
   keyLengths?: readonly number[];
+  /** One sink logit per head: joins each row's softmax as a column that is not output. */
+  sinks?: readonly number[];
+}
+
+/** x's heads (x.shape[-3]; rank < 3: one) and rows per head block. */
+function headOf(shape: readonly number[]): (row: number) => number {
+  const r = shape.length;
+  const heads = r >= 3 ? shape[r - 3] : 1;
+  const mrows = r >= 2 ? shape[r - 2] : 1;
+  return (row) => Math.floor(row / mrows) % heads;
 }
 
 /** The mask's flat index for x's flat index i (NumPy broadcasting). */
@@ -219,10 +229,13 @@ export function maskedSoftmaxForward(
 ): Float64Array {
   const z = maskedLogits(x, shape, o);
   const cols = shape[shape.length - 1];
+  const head = headOf(shape);
   const y = new Float64Array(x.length);
   for (let base = 0; base < x.length; base += cols) {
-    const row = softmaxRow(Array.from(z.subarray(base, base + cols)), false);
-    y.set(row, base);
+    const v = Array.from(z.subarray(base, base + cols));
+    // A sink is one more column of the row's softmax, dropped from the output.
+    if (o.sinks) v.push(Math.fround(o.sinks[head(base / cols)]));
+    y.set(softmaxRow(v, false).slice(0, cols), base);
   }
   return y;
 }
@@ -259,4 +272,33 @@ export function maskedSoftmaxBackward(
     }
   }
   return dx;
+}
+
+/**
+ * dsinks[h] = sum over head h's rows of -p_sink * sum(dy * y), p_sink = 1 - sum(y) (the sink's
+ * probability); NaN rows give NaN.
+ */
+export function maskedSoftmaxSinkGrad(
+  y: ArrayLike<number>,
+  dy: ArrayLike<number>,
+  shape: readonly number[],
+  heads: number,
+): Float64Array {
+  const cols = shape[shape.length - 1];
+  const head = headOf(shape);
+  const ds = new Float64Array(heads);
+  for (let base = 0; base < y.length; base += cols) {
+    let s = 0;
+    let ys = 0;
+    let nan = false;
+    for (let j = base; j < base + cols; j++) {
+      if (Number.isNaN(y[j]) || Number.isNaN(dy[j])) nan = true;
+      else {
+        ys += y[j];
+        if (y[j] !== 0) s += y[j] * dy[j];
+      }
+    }
+    ds[head(base / cols)] += nan ? NaN : -(1 - ys) * s;
+  }
+  return ds;
 }

@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { toHalfArray } from '../../src/core/f16.js';
 import * as fref from '../../src/fused/reference.js';
 import { fusedTuning } from '../../src/fused/table.js';
-import { InvalidArgumentError } from '../../src/index.js';
+import { InvalidArgumentError, type Tensor } from '../../src/index.js';
 import { sharedActivations } from '../helpers/gpu.js';
 import { uniform } from '../helpers/inputs.js';
 import { halfMismatches, halfRounded, mismatches, report, SOFTMAX } from '../helpers/tolerance.js';
@@ -21,6 +21,9 @@ import {
   scaledMaskedSoftmaxBackward,
 } from '../../src/fused/index.js';
 import { destroy, run } from './common.js';
+
+/** Options as the library takes them (without sinks: the backward returns dx alone). */
+type Opts = { out?: Tensor } & Record<string, unknown> & { sinks?: undefined };
 
 const tuning = { ...fusedTuning };
 afterEach(() => Object.assign(fusedTuning, tuning));
@@ -142,6 +145,43 @@ const cases: Case[] = [
       mask: { data: boolMask(5, 73), shape: [5], boolean: true },
     },
   },
+  // sinks alone, with fully masked rows (the row's mass goes to the sink: zeros, no NaN), in pairs
+  { name: 'sinks', shape: [2, 3, 4, 7], options: { sinks: [0.5, -1, 3] } },
+  {
+    name: 'sinks + fully masked rows (boolean mask, keyLengths 0)',
+    shape: [2, 3, 2, 8],
+    options: {
+      sinks: [1, 0, -2],
+      keyLengths: [0, 8],
+      mask: {
+        data: Uint8Array.from([1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0]),
+        shape: [2, 8],
+        boolean: true,
+      },
+    },
+  },
+  {
+    name: 'sinks + softcap',
+    shape: [2, 3, 3, 9],
+    options: { sinks: [2, 1, 0], softcap: 3 },
+    range: 30,
+  },
+  {
+    name: 'sinks + alibi + causal',
+    shape: [1, 3, 4, 8],
+    options: { sinks: [2, 1, 0], alibi: SLOPES3, causal: true },
+  },
+  {
+    name: 'sinks + per-batch offsets',
+    shape: [2, 3, 3, 6],
+    options: { sinks: [0, 0, 5], causal: true, offset: [0, 2] },
+  },
+  {
+    name: 'sinks + additive mask',
+    shape: [2, 3, 2, 5],
+    options: { sinks: [1, 2, 3], mask: { data: uniform(10, -3, 0, 75), shape: [2, 5] } },
+  },
+  { name: 'sinks, rank 2 (one head)', shape: [5, 6], options: { sinks: [0.25], causal: true } },
   // everything at once
   {
     name: 'scale, softcap, alibi, mask, causal, per-batch offsets, keyLengths',
@@ -154,6 +194,7 @@ const cases: Case[] = [
       causal: true,
       offset: [2, 7],
       keyLengths: [10, 4],
+      sinks: [0.5, 1.5, -0.5],
     },
     range: 40,
   },
@@ -186,12 +227,16 @@ describe('scaledMaskedSoftmax attention options', () => {
     const xt = act.tensor(x, c.shape);
     const dyt = act.tensor(dy, c.shape);
     const { options, owned } = libOptions(act, c);
-    const { y, dx } = await run(act, async () => {
+    const { y, dx, ds } = await run(act, async () => {
       const yt = scaledMaskedSoftmax(act, xt, options);
       const inputs = c.options.softcap ? { y: yt, dy: dyt, x: xt } : { y: yt, dy: dyt };
-      const dxt = scaledMaskedSoftmaxBackward(act, inputs, options);
-      const out = { y: await yt.read(), dx: await dxt.read() };
-      destroy(yt, dxt);
+      const r = scaledMaskedSoftmaxBackward(act, inputs, options as Opts) as
+        Tensor | { dx: Tensor; dsinks: Tensor };
+      const dxt = 'dx' in r ? r.dx : r;
+      const dst = 'dx' in r ? r.dsinks : undefined;
+      expect(dst === undefined).toBe(!c.options.sinks);
+      const out = { y: await yt.read(), dx: await dxt.read(), ds: await dst?.read() };
+      destroy(yt, dxt, dst);
       return out;
     });
     destroy(xt, dyt, owned);
@@ -201,11 +246,17 @@ describe('scaledMaskedSoftmax attention options', () => {
     const wd = fref.maskedSoftmaxBackward(wy, dy, c.shape, c.options, x);
     const md = mismatches(dx, wd, SOFTMAX);
     expect(md, report(md)).toEqual([]);
-    // Rows sum to 1, or are all zeros where no column is left.
+    if (c.options.sinks) {
+      const wds = fref.maskedSoftmaxSinkGrad(wy, dy, c.shape, c.options.sinks.length);
+      const mds = mismatches(ds!, wds, SOFTMAX);
+      expect(mds, report(mds)).toEqual([]);
+      expect(y.every((v) => !Number.isNaN(v))).toBe(true);
+    }
+    // Rows sum to 1 (less the sink's share), or are all zeros where no column is left.
     const cols = c.shape[c.shape.length - 1];
     for (let r = 0; r < n / cols; r++) {
       const s = y.subarray(r * cols, (r + 1) * cols).reduce((p, v) => p + v, 0);
-      if (s !== 0) expect(Math.abs(s - 1)).toBeLessThan(1e-5);
+      if (s !== 0) expect(c.options.sinks ? s < 1 + 1e-5 : Math.abs(s - 1) < 1e-5).toBe(true);
       else expect(y.subarray(r * cols, (r + 1) * cols).every((v) => v === 0)).toBe(true);
     }
   });
@@ -245,11 +296,13 @@ describe('scaledMaskedSoftmax attention options', () => {
     const dy = uniform(n, -1, 1, 85);
     const xt = act.tensor(x, c.shape);
     const dyt = act.tensor(dy, c.shape);
-    const { y, dx } = await run(act, async () => {
-      const yt = scaledMaskedSoftmax(act, xt, c.options as never);
-      const dxt = scaledMaskedSoftmaxBackward(act, { y: yt, dy: dyt, x: xt }, c.options as never);
-      const out = { y: await yt.read(), dx: await dxt.read() };
-      destroy(yt, dxt);
+    const sinks = c.options.sinks!;
+    const { y, dx, ds } = await run(act, async () => {
+      const o = c.options as Opts & { sinks: number[] };
+      const yt = scaledMaskedSoftmax(act, xt, o);
+      const r = scaledMaskedSoftmaxBackward(act, { y: yt, dy: dyt, x: xt }, o);
+      const out = { y: await yt.read(), dx: await r.dx.read(), ds: await r.dsinks.read() };
+      destroy(yt, r.dx, r.dsinks);
       return out;
     });
     destroy(xt, dyt);
@@ -258,10 +311,12 @@ describe('scaledMaskedSoftmax attention options', () => {
     expect(
       mismatches(dx, fref.maskedSoftmaxBackward(wy, dy, c.shape, c.options, x), SOFTMAX),
     ).toEqual([]);
+    const wds = fref.maskedSoftmaxSinkGrad(wy, dy, c.shape, sinks.length);
+    expect(mismatches(ds, wds, SOFTMAX)).toEqual([]);
   });
 
   it.each([9, 8])(
-    'float16 storage within 1 half ulp: softcap, alibi, keyLengths, per-batch offsets (%i columns)',
+    'float16 storage within 1 half ulp: softcap, alibi, keyLengths, per-batch offsets, sinks (%i columns)',
     async (cols) => {
       const act = await sharedActivations();
       const shape = [2, 3, 4, cols];
@@ -275,18 +330,21 @@ describe('scaledMaskedSoftmax attention options', () => {
         causal: true,
         offset: [1, 3],
         keyLengths: [cols, 2],
+        sinks: [1, -1, 0.5],
       };
       const xt = act.tensor(x, shape, { dtype: 'float16' });
       const dyt = act.tensor(dy, shape, { dtype: 'float16' });
-      const { y, yv, dx } = await run(act, async () => {
-        const yt = scaledMaskedSoftmax(act, xt, o as never);
-        const dxt = scaledMaskedSoftmaxBackward(act, { y: yt, dy: dyt, x: xt }, o as never);
+      const { y, yv, dx, ds } = await run(act, async () => {
+        const lo = o as Opts & { sinks: number[] };
+        const yt = scaledMaskedSoftmax(act, xt, lo);
+        const r = scaledMaskedSoftmaxBackward(act, { y: yt, dy: dyt, x: xt }, lo);
         const out = {
           y: (await yt.readRaw()) as Uint16Array,
           yv: await yt.read(),
-          dx: (await dxt.readRaw()) as Uint16Array,
+          dx: (await r.dx.readRaw()) as Uint16Array,
+          ds: await r.dsinks.read(),
         };
-        destroy(yt, dxt);
+        destroy(yt, r.dx, r.dsinks);
         return out;
       });
       destroy(xt, dyt);
@@ -299,6 +357,9 @@ describe('scaledMaskedSoftmax attention options', () => {
         1,
       );
       expect(md, report(md)).toEqual([]);
+      // dsinks is float32, from the stored (rounded) y.
+      const mds = mismatches(ds, fref.maskedSoftmaxSinkGrad(yv, dy, shape, 3), SOFTMAX);
+      expect(mds, report(mds)).toEqual([]);
     },
   );
 
@@ -318,12 +379,12 @@ describe('scaledMaskedSoftmax attention options', () => {
     const x2 = act.tensor(x, shape);
     const dyt = act.tensor(dy, shape);
     const { y, dx } = await run(act, async () => {
-      const yt = scaledMaskedSoftmax(act, xt, { ...(o as object), out: xt } as never);
+      const yt = scaledMaskedSoftmax(act, xt, { ...(o as object), out: xt } as Opts);
       expect(yt).toBe(xt);
       const dxt = scaledMaskedSoftmaxBackward(act, { y: yt, dy: dyt, x: x2 }, {
         ...(o as object),
         out: dyt,
-      } as never);
+      } as Opts);
       expect(dxt).toBe(dyt);
       return { y: await yt.read(), dx: await dxt.read() };
     });
@@ -368,6 +429,38 @@ describe('the reference gradient against central differences', () => {
   });
 });
 
+describe('the reference sink gradient against central differences', () => {
+  it('dsinks: softcap, alibi, causal, key lengths with an empty row', () => {
+    const shape = [2, 3, 2, 4];
+    const x = Array.from(uniform(48, -3, 3, 93));
+    const dy = Array.from(uniform(48, -1, 1, 94));
+    const base: fref.RefMaskOptions = {
+      softcap: 4,
+      alibi: SLOPES3,
+      causal: true,
+      keyLengths: [0, 3],
+    };
+    const sinks = [0.3, -0.7, 1.1];
+    const loss = (sk: number[]) =>
+      fref
+        .maskedSoftmaxForward(x, shape, { ...base, sinks: sk })
+        .reduce((s, v, i) => s + v * dy[i], 0);
+    const y = fref.maskedSoftmaxForward(x, shape, { ...base, sinks });
+    const g = fref.maskedSoftmaxSinkGrad(y, dy, shape, 3);
+    const h = 1e-3;
+    for (let k = 0; k < 3; k++) {
+      const p = sinks.slice();
+      const m = sinks.slice();
+      p[k] += h;
+      m[k] -= h;
+      const cd = (loss(p) - loss(m)) / (2 * h);
+      expect(Math.abs(cd - g[k]), `dsinks[${k}]: ${cd} vs ${g[k]}`).toBeLessThan(
+        1e-5 + 1e-3 * Math.abs(g[k]),
+      );
+    }
+  });
+});
+
 describe('attention options: bad input throws before any GPU work, naming the op and the argument', () => {
   it('scaledMaskedSoftmax and its backward', async () => {
     const act = await sharedActivations();
@@ -376,9 +469,9 @@ describe('attention options: bad input throws before any GPU work, naming the op
     await act.flush();
     const before = act.stats().recordedDispatches;
     const bad = (o: unknown, re: RegExp) => {
-      expect(() => scaledMaskedSoftmax(act, x, o as never)).toThrow(InvalidArgumentError);
-      expect(() => scaledMaskedSoftmax(act, x, o as never)).toThrow(re);
-      expect(() => scaledMaskedSoftmaxBackward(act, { y: x, dy: x, x }, o as never)).toThrow(re);
+      expect(() => scaledMaskedSoftmax(act, x, o as Opts)).toThrow(InvalidArgumentError);
+      expect(() => scaledMaskedSoftmax(act, x, o as Opts)).toThrow(re);
+      expect(() => scaledMaskedSoftmaxBackward(act, { y: x, dy: x, x }, o as Opts)).toThrow(re);
     };
     bad(
       { alibi: [1, 2] },
@@ -386,6 +479,14 @@ describe('attention options: bad input throws before any GPU work, naming the op
     );
     bad({ alibi: [1, NaN, 2] }, /scaledMaskedSoftmax: alibi\[1\] must be a finite number, got NaN/);
     bad({ alibi: 'x' }, /scaledMaskedSoftmax: alibi must be an array of 3 numbers/);
+    bad(
+      { sinks: [1, 2] },
+      /scaledMaskedSoftmax: sinks must be an array of 3 numbers \(one per head/,
+    );
+    bad(
+      { sinks: [1, Infinity, 2] },
+      /scaledMaskedSoftmax: sinks\[1\] must be a finite number, got Infinity/,
+    );
     bad({ softcap: 0 }, /scaledMaskedSoftmax: softcap must be a finite number > 0, got 0/);
     bad({ softcap: -1 }, /softcap must be a finite number > 0, got -1/);
     bad({ softcap: Infinity }, /softcap must be a finite number > 0, got Infinity/);

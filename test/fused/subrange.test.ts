@@ -261,7 +261,7 @@ describe('scaledMaskedSoftmax attention options over the binding limit', () => {
     ['float32', 33],
     ['float16', 32],
   ] as const)(
-    '%s, %i columns: softcap, ALiBi, per-batch offsets and key lengths follow the sub-range (batch and head from the global row)',
+    '%s, %i columns: softcap, ALiBi, per-batch offsets, key lengths and sinks follow the sub-range (batch and head from the global row)',
     async (dtype, cols) => {
       const act = await limited();
       const shape = [6, 4, 50, cols];
@@ -275,6 +275,7 @@ describe('scaledMaskedSoftmax attention options over the binding limit', () => {
         causal: true,
         offset: [0, 3, 7, 1, 40, 2],
         keyLengths: [cols, 0, 1, cols - 5, 20, 9],
+        sinks: [0.5, -1, 2, 0],
       };
       const xt = act.tensor(x, shape, { dtype });
       const dyt = act.tensor(dy, shape, { dtype });
@@ -282,9 +283,14 @@ describe('scaledMaskedSoftmax attention options over the binding limit', () => {
       const got = await noGpuErrors(act.device, async () => {
         let y!: Tensor;
         expect(dispatches(act, () => (y = scaledMaskedSoftmax(act, xt, o)))).toBeGreaterThan(1);
-        const dx = scaledMaskedSoftmaxBackward(act, { y, dy: dyt, x: xt }, o);
-        const r = { y: await raw(y), yv: await y.read(), dx: await raw(dx) };
-        for (const t of [y, dx]) t.destroy();
+        const { dx, dsinks } = scaledMaskedSoftmaxBackward(act, { y, dy: dyt, x: xt }, o);
+        const r = {
+          y: await raw(y),
+          yv: await y.read(),
+          dx: await raw(dx),
+          ds: await dsinks.read(),
+        };
+        for (const t of [y, dx, dsinks]) t.destroy();
         return r;
       });
       for (const t of [xt, dyt]) t.destroy();
@@ -297,6 +303,8 @@ describe('scaledMaskedSoftmax attention options over the binding limit', () => {
         SOFTMAX,
         'backward',
       );
+      const wds = fref.maskedSoftmaxSinkGrad(got.yv, dy, shape, 4);
+      expectClose(got.ds, wds, 'float32', SOFTMAX, 'dsinks');
     },
   );
 });

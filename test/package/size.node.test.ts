@@ -25,7 +25,9 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 // own entry ('webgpu-activations/fused'); a page that imports them pays for
 // them, and that cost has a guard of its own so it cannot creep either.
 const BUDGET = 25 * 1024;
-const FUSED_EXTRA_BUDGET = 12 * 1024;
+// Raised from 12 KB when the attention options (softcap, ALiBi, key lengths, per-batch
+// offsets, sinks) landed: they took the entry from 10.3 KB to 12.4 KB.
+const FUSED_EXTRA_BUDGET = 13 * 1024;
 const out = mkdtempSync(join(tmpdir(), 'webgpu-act-size-'));
 
 afterAll(() => rmSync(out, { recursive: true, force: true }));
@@ -93,7 +95,7 @@ describe('size budget', () => {
     expect(gz(code)).toBeLessThan(BUDGET);
   });
 
-  it('the fused entry adds under 12 KB to the core, and the core never pulls it in', async () => {
+  it('the fused entry adds under 13 KB to the core, and the core never pulls it in', async () => {
     const core = await bundle('core-only', `export * from '${ROOT}src/index.ts';`);
     const both = await bundle(
       'core-and-fused',

@@ -7,6 +7,9 @@ import { hsumHmax } from '../../wgsl/storage.js';
 import softmaxTemplate from '../../../shaders/fused/masked-softmax.wgsl?raw';
 import softmaxForwardBody from '../../../shaders/fused/masked-softmax-forward.wgsl?raw';
 import softmaxBackwardBody from '../../../shaders/fused/masked-softmax-backward.wgsl?raw';
+import softcapFns from '../../../shaders/fused/masked-softmax-softcap.wgsl?raw';
+/** dsinks[h]: the rows' shares summed per head (shaders/fused/masked-softmax-sinks.wgsl). */
+export { default as sinkSumShader } from '../../../shaders/fused/masked-softmax-sinks.wgsl?raw';
 import type { DType } from '../../core/tensor.js';
 import { bindList, fill, storageSource, type FusedLayout, type Operand } from '../codegen.js';
 
@@ -14,6 +17,8 @@ export type MaskKind = 'none' | 'additive' | 'boolean';
 
 /** The attention options that change the kernel (each compiled in only when given). */
 export interface AttentionFlags {
+  /** One learned logit per head joins each row's max and sum (gpt-oss attention sinks). */
+  sinks: boolean;
   softcap: boolean;
   alibi: boolean;
   /** Per-batch-entry offsets (else the one offset in the uniforms). */
@@ -38,6 +43,7 @@ export interface MaskedSoftmaxKernel {
 }
 
 export const NO_ATTENTION: AttentionFlags = {
+  sinks: false,
   softcap: false,
   alibi: false,
   offsets: false,
@@ -46,10 +52,10 @@ export const NO_ATTENTION: AttentionFlags = {
 
 /** A pipeline-key fragment for the attention options compiled in. */
 export const attentionKey = (a: AttentionFlags): string =>
-  `${+a.softcap}${+a.alibi}${+a.offsets}${+a.keyLengths}`;
+  `${+a.softcap}${+a.alibi}${+a.offsets}${+a.keyLengths}${+a.sinks}`;
 
 /** The aux buffer (offsets, key lengths, ALiBi slopes) is bound. */
-const needsAux = (a: AttentionFlags): boolean => a.alibi || a.offsets || a.keyLengths;
+const needsAux = (a: AttentionFlags): boolean => a.alibi || a.offsets || a.keyLengths || a.sinks;
 
 export const maskedSoftmaxOperands = (k: MaskedSoftmaxKernel): Operand[] =>
   k.direction === 'forward'
@@ -94,19 +100,14 @@ export function maskedSoftmaxShader(k: MaskedSoftmaxKernel): string {
   if (fwd && needsAux(a)) {
     bindings += `\n@group(0) @binding(${next++}) var<storage, read> aux: array<u32>;`;
   }
+  // The backward with sinks writes each row's share of dsinks (summed per head by sinkSumShader).
+  if (!fwd && a.sinks) {
+    bindings += `\n@group(0) @binding(${next++}) var<storage, read_write> dsr: array<f32>;`;
+  }
+  const sink = 'bitcast<f32>(aux[P.sbase + ((P.rbase + row) / P.mrows) % P.heads])';
   // Soft-capping first: c * tanh(v / c) (tanh's argument clamped where it is +-1 in f32,
   // so +-Inf give +-c; NaN stays NaN); its derivative sech^2(v / c) = 4e / (1 + e)^2, e = exp(-2|v / c|).
-  if (a.softcap) {
-    maskCode += `
-fn cap_of(v: Lanes) -> Lanes {
-  let t = tanh(clamp(v / P.cap, Lanes(-10.0), Lanes(10.0)));
-  return select(P.cap * t, v, is_nan(v));
-}
-fn cap_d(x: Lanes) -> Lanes {
-  let e = exp(-2.0 * min(abs(P.scale * x / P.cap), Lanes(50.0)));
-  return 4.0 * e / ((1.0 + e) * (1.0 + e));
-}`;
-  }
+  if (a.softcap) maskCode += `\n${softcapFns}`;
   if (fwd && a.alibi) maskCode += '\nvar<private> al_s: f32;\nvar<private> al_c: f32;';
   let z = a.softcap ? 'cap_of(P.scale * ld_x(w))' : 'P.scale * ld_x(w)';
   // ALiBi: + slope_h * (j - i - offset), j the lane's column.
@@ -127,8 +128,18 @@ fn cap_d(x: Lanes) -> Lanes {
   ].join('\n');
   const limit = a.keyLengths ? 'lim = min(lim, aux[P.kbase + gr / P.bsize]);' : '';
   const body = fwd
-    ? fill(softmaxForwardBody, { ROW: row, LIMIT: limit })
+    ? fill(softmaxForwardBody, {
+        ROW: row,
+        LIMIT: limit,
+        SINK_M: a.sinks ? `max(red_max(hmax(mw)), ${sink})` : 'red_max(hmax(mw))',
+        SINK_S: a.sinks ? `red_add(hsum(sw)) + exp(max(${sink} - m, -104.0))` : 'red_add(hsum(sw))',
+      })
     : fill(softmaxBackwardBody, {
+        YSUM_DECL: a.sinks ? 'var ysw = Lanes(0.0);' : '',
+        YSUM_ADD: a.sinks ? 'ysw += select(y, Lanes(0.0), bad);' : '',
+        SINK: a.sinks
+          ? 'let ys = red_add(hsum(ysw));\nif (t == 0u) { dsr[P.rbase + row] = select(-(1.0 - ys) * acc, P.nan, nan != 0.0); }'
+          : '',
         DX: a.softcap
           ? 'P.scale * y * (dy - acc) * cap_d(ld_x(base + w))'
           : 'P.scale * y * (dy - acc)',

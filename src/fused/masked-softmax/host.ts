@@ -7,7 +7,7 @@
  */
 import { bytesPerElement, tensorRange, type Tensor } from '../../core/tensor.js';
 import { InvalidArgumentError } from '../../core/errors.js';
-import { checkKeys, checkObject, checkRank } from '../../core/validate.js';
+import { checkBindable, checkKeys, checkObject, checkRank } from '../../core/validate.js';
 import type { BufferRange, Runtime } from '../../runtime/runtime.js';
 import { writeThrough } from '../../runtime/scratch.js';
 import { fusedTuning } from '../table.js';
@@ -18,6 +18,7 @@ import { inPlaceKey, WG } from '../codegen.js';
 import {
   attentionKey,
   maskedSoftmaxOperands,
+  sinkSumShader,
   maskedSoftmaxShader,
   NO_ATTENTION,
   type MaskedSoftmaxKernel,
@@ -63,7 +64,7 @@ function maskedSoftmaxUniforms(
     Math.min(m.offset, MAX_OFFSET),
     l.mcol,
     rbase,
-    0,
+    m.sbase,
   ]);
   new Uint32Array(u, 32, 12).set([...l.rdim, ...l.rstride, ...l.mstride]);
   new Float32Array(u, 80, 4).set([m.scale, -Infinity, NaN, m.softcap]);
@@ -87,8 +88,7 @@ function maskedSoftmaxRows(
   g: ReturnType<typeof rowGeometry>,
   perChunk: number,
   operands: Record<string, Tensor>,
-  mask: BufferRange | null,
-  aux: BufferRange | null,
+  extra: BufferRange[],
 ): void {
   const plan = subgroupPlan(rt);
   const pipeline = rt.pipeline(
@@ -104,7 +104,7 @@ function maskedSoftmaxRows(
     rt.dispatch(
       pipeline,
       maskedSoftmaxUniforms(nr, g.cols, g.mrows, m, r0),
-      [...bindOrder(order, ranges), ...(mask ? [mask] : []), ...(aux ? [aux] : [])],
+      [...bindOrder(order, ranges), ...extra],
       Math.ceil(nr / plan.rowsPerGroup),
     );
   }
@@ -167,8 +167,7 @@ export function maskedSoftmaxForward(
       g,
       perChunk,
       { x, out: target },
-      mask,
-      aux,
+      [mask, aux].filter((r): r is BufferRange => r !== null),
     ),
   );
   owned?.destroy();
@@ -185,7 +184,7 @@ export function maskedSoftmaxBackward(
   rt: Runtime,
   inputs: { y: Tensor; dy: Tensor; x?: Tensor },
   options?: MaskedSoftmaxOptions,
-): Tensor {
+): Tensor | { dx: Tensor; dsinks: Tensor } {
   const o = checkObject(SMS, 'backward inputs', inputs);
   checkKeys(SMS, 'backward input', o, ['y', 'dy', 'x']);
   const [y, dy] = checkPair(rt, SMS, 'y', o.y, 'dy', o.dy, '[..., rows, cols]');
@@ -219,8 +218,17 @@ export function maskedSoftmaxBackward(
   );
   const g = rowGeometry(y);
   const perChunk = chunkRows(rt, SMS, g.rows, [g.cols * bytesPerElement(y.dtype)]);
+  const sinks = m.flags.sinks;
+  if (sinks) checkBindable(rt.limits, SMS, 'the per-row sink gradients', g.rows * 4);
   const dx = outputOf(rt, plan, y.shape, y.dtype, `${SMS} dx`);
-  if (g.rows === 0) return dx;
+  const dsinks = sinks ? rt.allocate([m.heads], 'float32', `${SMS} dsinks`) : null;
+  const result = () => (dsinks ? { dx, dsinks } : dx);
+  if (g.rows === 0) {
+    if (dsinks) rt.upload(dsinks, new Float32Array(m.heads));
+    return result();
+  }
+  // With sinks each row writes its share of dsinks to dsr (the sink values are not needed: y has them).
+  const dsr = sinks ? rt.allocate([g.rows], 'float32', `${SMS} per-row sink gradients`) : null;
   writeThrough(rt, dx, plan.scratch, `${SMS} output scratch`, (target) =>
     maskedSoftmaxRows(
       rt,
@@ -232,15 +240,25 @@ export function maskedSoftmaxBackward(
         maskDtype: 'float32',
         subgroups: subgroupPlan(rt).subgroups,
         inPlace: inPlaceMap(plan, 'dx'),
-        att: { ...NO_ATTENTION, softcap: m.flags.softcap },
+        att: { ...NO_ATTENTION, softcap: m.flags.softcap, sinks },
       },
       { ...m, kind: 'none', layout: null },
       g,
       perChunk,
       x ? { y, dy, x, dx: target } : { y, dy, dx: target },
-      null,
-      null,
+      dsr ? [tensorRange(dsr)] : [],
     ),
   );
-  return dx;
+  if (dsinks && dsr) {
+    const groups = g.rows / (g.mrows * m.heads);
+    const u = new Uint32Array([m.heads, g.mrows, groups, 0]);
+    rt.dispatch(
+      rt.pipeline('fused|sms|sinks', `${SMS} dsinks`, () => sinkSumShader),
+      u.buffer,
+      [tensorRange(dsr), tensorRange(dsinks)],
+      Math.ceil(m.heads / 64),
+    );
+    dsr.destroy();
+  }
+  return result();
 }

@@ -45,6 +45,11 @@ export interface MaskedSoftmaxOptions {
   alibi?: readonly number[] | Float32Array;
   /** Columns j >= keyLengths[b] are masked, one integer in [0, cols] per batch entry. */
   keyLengths?: PerBatch;
+  /**
+   * Attention sinks (gpt-oss): one logit per head, joining each row's max and denominator but
+   * giving no column. The backward then returns { dx, dsinks } (dsinks summed over each head's rows).
+   */
+  sinks?: readonly number[] | Float32Array;
   /** Write the result here (forward: y, may be x; backward: dx, may be y or dy). */
   out?: Tensor;
 }
@@ -96,13 +101,14 @@ export interface ResolvedMask {
   /** c of the soft-cap (0: none). */
   softcap: number;
   flags: AttentionFlags;
-  /** [offsets (B) | key lengths (B) | ALiBi slopes (H, f32 bits)] as the kernel reads them, or null. */
+  /** [offsets (B) | key lengths (B) | ALiBi slopes (H) | sinks (H), f32 bits] as read, or null. */
   aux: Uint32Array | null;
   /** Rows per batch entry, heads, and where key lengths and slopes start in aux. */
   bsize: number;
   heads: number;
   kbase: number;
   abase: number;
+  sbase: number;
   kind: MaskKind;
   maskDtype: DType;
   layout: MaskLayout | null;
@@ -121,6 +127,7 @@ export function resolveMaskOptions(rt: Runtime, x: Tensor, options: unknown): Re
     'softcap',
     'alibi',
     'keyLengths',
+    'sinks',
     'out',
   ]);
   const scale = o.scale === undefined ? 1 : o.scale;
@@ -256,28 +263,29 @@ function resolveAttention(x: Tensor, o: Record<string, unknown>, offsets: unknow
       : listOf('keyLengths', o.keyLengths, batch, 'batch entry, x.shape[0]');
   if (kl)
     checkEach('keyLengths', kl, (v) => nonNeg(v) && v <= cols, `an integer in [0, ${cols}] (cols)`);
-  const al = o.alibi === undefined ? null : listOf('alibi', o.alibi, heads, 'head, x.shape[-3]');
-  if (al) {
-    checkEach(
-      'alibi',
-      al,
-      (v) => Number.isFinite(v) && Number.isFinite(Math.fround(v)),
-      'a finite number',
-    );
-  }
+  const perHead = (name: string) => {
+    const v = o[name] === undefined ? null : listOf(name, o[name], heads, 'head, x.shape[-3]');
+    if (v) checkEach(name, v, (e) => Number.isFinite(Math.fround(e)), 'a finite number');
+    return v;
+  };
+  const al = perHead('alibi');
+  const sk = perHead('sinks');
   const flags: AttentionFlags = {
     softcap: softcap > 0,
     alibi: !!al,
     offsets: !!off,
     keyLengths: !!kl,
+    sinks: !!sk,
   };
   let aux: Uint32Array | null = null;
-  if (off || kl || al) {
-    aux = new Uint32Array(2 * batch + heads);
+  if (off || kl || al || sk) {
+    aux = new Uint32Array(2 * batch + 2 * heads);
     // Offsets past 2^24 act as 2^24 (past every row's columns; f32-exact in ALiBi's j - i - offset).
     if (off) for (let b = 0; b < batch; b++) aux[b] = Math.min(off[b], 2 ** 24);
     if (kl) aux.set(kl, batch);
-    if (al) new Float32Array(aux.buffer, 8 * batch, heads).set(al);
+    const f = new Float32Array(aux.buffer, 8 * batch);
+    if (al) f.set(al);
+    if (sk) f.set(sk, heads);
   }
   return {
     softcap,
@@ -287,5 +295,6 @@ function resolveAttention(x: Tensor, o: Record<string, unknown>, offsets: unknow
     heads,
     kbase: batch,
     abase: 2 * batch,
+    sbase: 2 * batch + heads,
   };
 }

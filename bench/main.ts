@@ -89,6 +89,8 @@ async function main() {
     adapter: summary,
     method: METHOD,
     leading: failed,
+    // Loaded only when named: TF.js's models and the provider stay out of the headline.
+    models: async (progress) => (await import('./tfjs-model.js')).measureModels(progress),
     onRow(r) {
       state.rows.push(r);
       renderTable(table, state.rows);

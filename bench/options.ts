@@ -3,7 +3,7 @@
  * shapes, read from the page's URL query or the Node runner's flags (both
  * come in as key -> value, see bench/flags.ts). With no selection the run
  * is the headline (HEADLINE, a few minutes at most on a 2-core SwiftShader
- * machine); `full` makes every op, size, dtype and fused row the default
+ * machine); `full` makes every op, size, dtype, fused and tfjs-model row the default
  * instead. A flag given always wins over either default.
  */
 import { activationNames, softmaxOps, type DType } from '../src/index.js';
@@ -30,6 +30,11 @@ export const FUSED_OPS = ['biasAct', 'biasActBackward', 'swiglu', 'causalSoftmax
 export type FusedOp = (typeof FUSED_OPS)[number];
 /** Selects every fused op. */
 export const FUSED_GROUP = 'fused';
+/**
+ * Training steps of two TF.js models with TF's kernels and with our
+ * provider (bench/tfjs-model.ts; page only): named in --ops, and in --full.
+ */
+export const TFJS_MODEL = 'tfjs-model';
 /** The activations biasAct and biasActBackward are measured with. */
 export const BIAS_ACTS = ['relu', 'gelu'] as const;
 export type BiasAct = (typeof BIAS_ACTS)[number];
@@ -83,7 +88,7 @@ export function parseOptions(get: (key: string) => string | null): BenchOptions 
       .split(',')
       .map((s) => s.trim())
       .filter(Boolean);
-  const allOps = [...activationNames, ...softmaxOps, ...FUSED_OPS] as string[];
+  const allOps = [...activationNames, ...softmaxOps, ...FUSED_OPS, TFJS_MODEL] as string[];
   const ops = list('ops');
   for (const op of ops)
     if (!allOps.includes(op) && op !== FUSED_GROUP)

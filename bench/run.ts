@@ -5,10 +5,12 @@
  * Selection (with or without --full): --ops relu,softmax --sizes 1M --dtypes float32
  * --peers tf,ort,naive,cpu --shapes 4096x4096 --samples 7 --latency 0; fused ops beside their
  * unfused sequences: --ops fused (or biasAct,biasActBackward,swiglu,causalSoftmax);
- * --peers none skips the peers.
+ * the training step of two TF.js models with TF's kernels and with our provider:
+ * --ops tfjs-model (not in the headline; in --full); --peers none skips the peers.
  *
  * Serves bench/ with Vite on 127.0.0.1, drives the page in headless Chromium,
- * prints a progress line with the time left, then the summary, the small-work
+ * prints a progress line with the time left, then the summary (with the
+ * tfjs-model table when it ran), the small-work
  * latency and (with --full or --table) every row and the floors; writes
  * bench/results/latest.json, summary.md and charts.png.
  */

@@ -12,10 +12,19 @@ import { softmaxRows } from './cpu.js';
 import { fusedPair } from './fused.js';
 import { copyKernels, type CopyKind } from './kernels.js';
 import { runLatency } from './latency.js';
-import type { BenchOptions } from './options.js';
+import { TFJS_MODEL, type BenchOptions } from './options.js';
 import { bytesPer, describeError, elements, emptyRow, scoped } from './rows.js';
 import { INPUTS, time, type Timed } from './timing.js';
-import type { AdapterSummary, BenchEnv, Case, PeerImpl, Results, Row, Workload } from './types.js';
+import type {
+  AdapterSummary,
+  BenchEnv,
+  Case,
+  ModelRow,
+  PeerImpl,
+  Results,
+  Row,
+  Workload,
+} from './types.js';
 import {
   fusedWorkloads,
   isSoftmax,
@@ -56,14 +65,16 @@ function ourCase(act: Activations, w: Workload, data: Float32Array[], dyData: Fl
  * implementation that runs it, 2.5x for the softmax family (its peers are
  * the slowest rows); a fused pair weighs two implementations; the latency
  * section a fixed share. Fitted to a --full run on SwiftShader (2026-12-05).
+ * The tfjs-model rows weigh MODELS_WEIGHT (about a minute and a half there).
  */
 const LATENCY_SHARE = 0.06;
+const MODELS_WEIGHT = 150;
 function progressPlan(
   options: BenchOptions,
   peers: PeerImpl[],
   all: Workload[],
   fused: FusedWorkload[],
-): { workload: number[]; fused: number[]; total: number } {
+): { workload: number[]; fused: number[]; models: number; total: number } {
   const size = (shape: number[]) => (0.5 + elements(shape) / (1 << 20)) ** 0.8;
   const workload = all.map((w) => {
     const impls =
@@ -71,9 +82,10 @@ function progressPlan(
     return size(w.shape) * impls * (isSoftmax(w.op) ? 2.5 : 1);
   });
   const pairs = fused.map((f) => 2 * size(f.shape));
-  const measured = [...workload, ...pairs].reduce((a, b) => a + b, 0);
+  const models = options.ops.includes(TFJS_MODEL) ? MODELS_WEIGHT : 0;
+  const measured = [...workload, ...pairs, models].reduce((a, b) => a + b, 0);
   const total = options.latency ? measured / (1 - LATENCY_SHARE) : measured;
-  return { workload, fused: pairs, total: Math.max(total, 1e-9) };
+  return { workload, fused: pairs, models, total: Math.max(total, 1e-9) };
 }
 
 interface RunContext {
@@ -82,10 +94,16 @@ interface RunContext {
   options: BenchOptions;
   peers: PeerImpl[];
   onRow?(row: Row): void;
+  /**
+   * Measures the tfjs-model rows (the page: bench/tfjs-model.ts); progress
+   * takes the share of that part done. Absent (Node), a selected tfjs-model
+   * gives one row that says so.
+   */
+  models?(progress: (line: string, share: number) => void): Promise<ModelRow[]>;
 }
 
-/** Runs everything: ceilings per (bytes), ours, then each peer on the same data. */
-async function runAll(ctx: RunContext): Promise<Row[]> {
+/** Runs everything: ceilings per (bytes), ours, then each peer on the same data; fused pairs; the models. */
+async function runAll(ctx: RunContext): Promise<{ rows: Row[]; models: ModelRow[] }> {
   const { env, act, options } = ctx;
   const rows: Row[] = [];
   const push = (r: Row) => {
@@ -243,8 +261,34 @@ async function runAll(ctx: RunContext): Promise<Row[]> {
     const ceiling = await ceilingFor(fw, fw.inputs);
     for (const r of await runFusedPair(ctx, fw, (r, t) => finishRow(r, t, ceiling))) push(r);
   }
-  return rows;
+
+  let models: ModelRow[] = [];
+  if (plan.models) {
+    const base = planned;
+    step('[tfjs-model] training steps, TF.js kernels and ours', plan.models);
+    await env.breathe?.();
+    const progress = (line: string, share: number) =>
+      env.progress(line, (base + share * plan.models) / plan.total);
+    try {
+      models = ctx.models
+        ? await ctx.models(progress)
+        : [modelError('tfjs-model runs in the page only (npm run bench), not in Node')];
+    } catch (e) {
+      models = [modelError(describeError(e))];
+    }
+  }
+  return { rows, models };
 }
+
+const modelError = (error: string): ModelRow => ({
+  name: TFJS_MODEL,
+  tfMs: null,
+  oursMs: null,
+  steps: 0,
+  speedup: null,
+  worstRelativeLossDiff: null,
+  error,
+});
 
 /** One fused workload: the fused op, then the unfused sequence, on the same tensors; fused/unfused on the fused row. */
 async function runFusedPair(
@@ -311,7 +355,7 @@ export async function runBench(run: BenchRun): Promise<Results> {
   const { env, act, options } = run;
   const startedAt = new Date().toISOString();
   const started = env.now();
-  const rows = await runAll(run);
+  const { rows, models } = await runAll(run);
   const latency = options.latency
     ? await runLatency(
         { ...env, progress: (line) => env.progress(line, 1 - LATENCY_SHARE) },
@@ -326,6 +370,7 @@ export async function runBench(run: BenchRun): Promise<Results> {
     method: run.method,
     rows: [...(run.leading ?? []), ...rows],
     latency,
+    models,
     startedAt,
     durationMs: env.now() - started,
   };

@@ -3,7 +3,9 @@
  * bench/results/summary.md: one line per op and direction (softmax: per
  * shape) with ours, TF.js and ORT Web as a ratio to the same-run copy kernel
  * (time per call below THROUGHPUT_MIN elements), ours over the faster of the
- * two, and whom our output agreed with; then the fused rows. A peer that
+ * two, and whom our output agreed with; then the fused rows, then (with
+ * --ops tfjs-model) each model's training step with TF's kernels and with
+ * our provider. A peer that
  * cannot run an op, or failed, says why once, in a numbered note. No library
  * import: the runner stays light.
  */
@@ -33,11 +35,20 @@ interface FusedLine {
   check: string;
 }
 
+interface ModelLine {
+  name: string;
+  tf: string;
+  ours: string;
+  speedup: string;
+  lossDiff: string;
+}
+
 export interface Summary {
   /** What the figures are: dtype, adapter, the units. */
   heading: string[];
   lines: Line[];
   fused: FusedLine[];
+  models: ModelLine[];
   /** Numbered notes: why a peer did not run, or how it failed. */
   notes: string[];
 }
@@ -141,6 +152,16 @@ export function summarize(results: Results): Summary {
       };
     });
 
+  const models = (results.models ?? []).map((m): ModelLine => ({
+    name: m.name,
+    tf: m.tfMs === null ? '-' : perCallText(m.tfMs),
+    ours: m.oursMs === null ? '-' : perCallText(m.oursMs),
+    speedup: m.speedup === null ? '-' : `x${m.speedup.toFixed(2)}`,
+    lossDiff: m.error
+      ? `error ${note(`${m.name}: ${m.error.split('\n')[0].slice(0, 160)}`)}`
+      : `${m.worstRelativeLossDiff!.toExponential(1)} (${m.steps} steps each)`,
+  }));
+
   const a = results.adapter;
   // The copy kernels at the summary's throughput size, so a ratio can be read back as GB/s.
   const size = Math.max(0, ...picked.filter(([o]) => !o.perCall).map(([o]) => o.size));
@@ -152,17 +173,27 @@ export function summarize(results: Results): Summary {
         `${r.op === 'copy-kernel' ? 'copy kernel' : 'two-input copy kernel'} ${r.gbps!.toFixed(2)} GB/s`,
     );
   const perCall = picked.some(([ours]) => ours.perCall);
+  const first =
+    `${dtype} on ${a.vendor || '?'} ${a.architecture || ''}${a.isFallbackAdapter ? ' (fallback adapter)' : ''}, ${results.env}; ` +
+    [
+      ...(results.rows.length || !models.length ? [`${results.rows.length} rows`] : []),
+      ...(models.length ? [`${models.length} tfjs-model rows`] : []),
+    ].join(' and ') +
+    ` in ${(results.durationMs / 1000).toFixed(0)} s`;
   return {
-    heading: [
-      `${dtype} on ${a.vendor || '?'} ${a.architecture || ''}${a.isFallbackAdapter ? ' (fallback adapter)' : ''}, ${results.env}; ` +
-        `${results.rows.length} rows in ${(results.durationMs / 1000).toFixed(0)} s`,
-      'ours, TF.js, ORT Web: GB/s over the same-run copy kernel of the same bytes (1.00 = as fast as a copy)' +
-        (perCall ? `; below ${shapeText([THROUGHPUT_MIN])} elements, time per call` : ''),
-      ...(copies.length ? [`at ${shapeText([size])} elements: ${copies.join(', ')}`] : []),
-      'vs peer: ours over the faster of TF.js and ORT Web (above 1: ours is faster); check: whose output matched ours',
-    ],
+    // With no op line (--ops tfjs-model alone), the lines' units would explain nothing.
+    heading: !lines.length
+      ? [first]
+      : [
+          first,
+          'ours, TF.js, ORT Web: GB/s over the same-run copy kernel of the same bytes (1.00 = as fast as a copy)' +
+            (perCall ? `; below ${shapeText([THROUGHPUT_MIN])} elements, time per call` : ''),
+          ...(copies.length ? [`at ${shapeText([size])} elements: ${copies.join(', ')}`] : []),
+          'vs peer: ours over the faster of TF.js and ORT Web (above 1: ours is faster); check: whose output matched ours',
+        ],
     lines,
     fused,
+    models,
     notes,
   };
 }
@@ -179,13 +210,22 @@ function columns(head: string[], body: string[][], right: number[]): string[] {
 
 const HEAD = ['op', 'dir', 'shape', 'ours', 'TF.js', 'ORT Web', 'vs peer', 'check'];
 const FUSED_HEAD = ['fused op', 'shape', 'fused', 'unfused', 'fused/unfused', 'check'];
+const MODEL_HEAD = ['tfjs-model', "TF's kernels", 'with provider', 'speed-up', 'loss diff'];
+/** Said above the model table: what its figures are. */
+const MODEL_CAPTION =
+  "median Adam training step on TF.js's WebGPU backend, TF's own kernels and after registerTfjsKernels " +
+  '(alternating rounds); speed-up above 1: the provider is faster; loss diff: worst relative, same seed';
 const lineCells = (l: Line) => [l.op, l.dir, l.shape, ...l.cells, l.vsPeer, l.check];
 const fusedCells = (f: FusedLine) => [f.name, f.shape, f.fused, f.unfused, f.ratio, f.check];
+const modelCells = (m: ModelLine) => [m.name, m.tf, m.ours, m.speedup, m.lossDiff];
 
 /** The summary for the terminal. */
 export function summaryText(s: Summary): string {
-  const out = [...s.heading, '', ...columns(HEAD, s.lines.map(lineCells), [3, 4, 5, 6])];
+  const out = [...s.heading];
+  if (s.lines.length) out.push('', ...columns(HEAD, s.lines.map(lineCells), [3, 4, 5, 6]));
   if (s.fused.length) out.push('', ...columns(FUSED_HEAD, s.fused.map(fusedCells), [2, 3, 4]));
+  if (s.models.length)
+    out.push('', MODEL_CAPTION, ...columns(MODEL_HEAD, s.models.map(modelCells), [1, 2, 3]));
   if (s.notes.length) out.push('', ...s.notes.map((n, i) => `[${i + 1}] ${n}`));
   return out.join('\n');
 }
@@ -202,10 +242,11 @@ export function summaryMarkdown(s: Summary, command: string): string {
     `**webgpu-activations bench** (\`${command}\`): ${s.heading[0]}`,
     '',
     ...s.heading.slice(1).map((h) => `- ${h}`),
-    '',
-    ...table(HEAD, s.lines.map(lineCells), [3, 4, 5, 6]),
   ];
+  if (s.lines.length) out.push('', ...table(HEAD, s.lines.map(lineCells), [3, 4, 5, 6]));
   if (s.fused.length) out.push('', ...table(FUSED_HEAD, s.fused.map(fusedCells), [2, 3, 4]));
+  if (s.models.length)
+    out.push('', MODEL_CAPTION, '', ...table(MODEL_HEAD, s.models.map(modelCells), [1, 2, 3]));
   if (s.notes.length) out.push('', ...s.notes.map((n, i) => `- [${i + 1}] ${esc(n)}`));
   return `${out.join('\n')}\n`;
 }

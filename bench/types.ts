@@ -65,6 +65,22 @@ export interface LatencyRow {
   error: string | null;
 }
 
+/** A tfjs-model row (bench/tfjs-model.ts): one model's training step, TF's kernels and ours. */
+export interface ModelRow {
+  name: string;
+  /** Median step time (ms) with TF's own kernels. */
+  tfMs: number | null;
+  /** Median step time (ms) after registerTfjsKernels. */
+  oursMs: number | null;
+  /** Timed steps per side (all rounds, warm-up steps left out). */
+  steps: number;
+  /** tfMs / oursMs: above 1, the provider's step is faster. */
+  speedup: number | null;
+  /** Worst |loss(ours) - loss(TF)| / |loss(TF)| over the steps (same seed). */
+  worstRelativeLossDiff: number | null;
+  error: string | null;
+}
+
 export interface AdapterSummary {
   vendor: string;
   architecture: string;
@@ -82,6 +98,8 @@ export interface Results {
   method: string;
   rows: Row[];
   latency: LatencyRow[];
+  /** The tfjs-model rows (empty unless the options name tfjs-model). */
+  models: ModelRow[];
   startedAt: string;
   durationMs: number;
 }

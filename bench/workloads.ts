@@ -10,6 +10,7 @@ import {
   FUSED_OPS,
   SIZES,
   softmaxShapes,
+  TFJS_MODEL,
   type BenchOptions,
   type BiasAct,
   type FusedOp,
@@ -22,7 +23,7 @@ const isFused = (op: string) => op === FUSED_GROUP || (FUSED_OPS as readonly str
 /** Every elementwise and softmax workload of the options, in run order. */
 export function workloads(o: BenchOptions): Workload[] {
   const out: Workload[] = [];
-  const elementwise = o.ops.filter((op) => !isSoftmax(op) && !isFused(op));
+  const elementwise = o.ops.filter((op) => !isSoftmax(op) && !isFused(op) && op !== TFJS_MODEL);
   const softmax = o.ops.filter(isSoftmax);
   for (const dtype of o.dtypes) {
     for (const s of o.sizes) {

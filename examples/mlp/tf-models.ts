@@ -4,8 +4,8 @@
  * with a softmax, a gelu feed-forward). Trained as they are, they run on
  * TF's own kernels; after `registerTfjsKernels(tf)` the same code runs its
  * activations, softmax and their gradients on ours. The page's switch, the
- * model test (test/interop/tfjs-model.browser.test.ts) and the benchmark
- * probe (bench/probes/tfjs-model.ts) all train these.
+ * model test (test/interop/tfjs-model.browser.test.ts) and the benchmark's
+ * tfjs-model rows (bench/tfjs-model.ts) all train these.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { gaussian, rng, type Dataset } from './data.js';

@@ -8,8 +8,13 @@ import softmaxTemplate from '../../../shaders/fused/masked-softmax.wgsl?raw';
 import softmaxForwardBody from '../../../shaders/fused/masked-softmax-forward.wgsl?raw';
 import softmaxBackwardBody from '../../../shaders/fused/masked-softmax-backward.wgsl?raw';
 import softcapFns from '../../../shaders/fused/masked-softmax-softcap.wgsl?raw';
-/** dsinks[h]: the rows' shares summed per head (shaders/fused/masked-softmax-sinks.wgsl). */
-export { default as sinkSumShader } from '../../../shaders/fused/masked-softmax-sinks.wgsl?raw';
+import sinkSumSource from '../../../shaders/fused/masked-softmax-sinks.wgsl?raw';
+
+/**
+ * dsinks[h]: the rows' shares summed per head (shaders/fused/masked-softmax-sinks.wgsl).
+ * A const of its own, not a re-export: the declarations must not name a .wgsl module.
+ */
+export const sinkSumShader: string = sinkSumSource;
 import type { DType } from '../../core/tensor.js';
 import { bindList, fill, storageSource, type FusedLayout, type Operand } from '../codegen.js';
 

@@ -24,3 +24,26 @@ export function workerCpu(): number {
 }
 
 export const median = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
+
+/**
+ * Two runs timed against each other: one warm-up each, then `samples` pairs
+ * in alternating order (A B, B A, ...) so drift in the machine's speed falls
+ * on both. Returns each side's worker CPU ms per sample and the per-sample
+ * ratios A / B.
+ */
+export async function alternateCpu(
+  run: (side: 0 | 1) => Promise<void>,
+  samples: number,
+): Promise<{ a: number[]; b: number[]; ratios: number[] }> {
+  const timed = async (side: 0 | 1) => {
+    const c0 = workerCpu();
+    await run(side);
+    return (workerCpu() - c0) * 1000;
+  };
+  await timed(0);
+  await timed(1);
+  const cpu: number[][] = [[], []];
+  for (let k = 0; k < samples; k++)
+    for (const j of k % 2 ? ([1, 0] as const) : ([0, 1] as const)) cpu[j].push(await timed(j));
+  return { a: cpu[0], b: cpu[1], ratios: cpu[0].map((c, i) => c / cpu[1][i]) };
+}

@@ -9,7 +9,7 @@
  */
 import { register } from 'node:module';
 import { create, globals } from 'webgpu';
-import { median, workerCpu } from './cpu-time.js';
+import { alternateCpu, median } from './cpu-time.js';
 
 register('../raw-hooks.mjs', import.meta.url);
 const { createActivations } = await import('../../src/index.js');
@@ -43,8 +43,7 @@ for (const shape of shapes) {
   for (const spec of ops) {
     const [op, dir = 'forward'] = spec.split(':') as ['softmax' | 'logSoftmax', string?];
     const copy = copies.make(dir === 'forward' ? 'copy-kernel' : 'copy2-kernel', n * 4);
-    const run = async (j: number) => {
-      const c0 = workerCpu();
+    const { a: ours, b: copyCpu } = await alternateCpu(async (j) => {
       if (j === 0) {
         if (dir === 'forward') act.forward(op, x, { out });
         else act.backward(op, { y, dy }, { out });
@@ -53,16 +52,10 @@ for (const shape of shapes) {
         copy.step(0);
         await copy.finish();
       }
-      return (workerCpu() - c0) * 1000;
-    };
-    await run(0);
-    await run(1);
-    const cpu: number[][] = [[], []];
-    for (let k = 0; k < samples; k++)
-      for (const j of k % 2 ? [1, 0] : [0, 1]) cpu[j].push(await run(j));
-    const ratio = median(cpu[1].map((c, i) => c / cpu[0][i]));
+    }, samples);
+    const ratio = median(copyCpu.map((c, i) => c / ours[i]));
     console.log(
-      `${`${shape.join('x')} ${op} ${dir}`.padEnd(32)} ours ${median(cpu[0]).toFixed(0)} ms  copy ${median(cpu[1]).toFixed(0)} ms  ratio to copy ${ratio.toFixed(2)}`,
+      `${`${shape.join('x')} ${op} ${dir}`.padEnd(32)} ours ${median(ours).toFixed(0)} ms  copy ${median(copyCpu).toFixed(0)} ms  ratio to copy ${ratio.toFixed(2)}`,
     );
     copy.dispose();
   }

@@ -13,7 +13,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { create, globals } from 'webgpu';
-import { median, workerCpu } from './cpu-time.js';
+import { alternateCpu, median } from './cpu-time.js';
 
 register('../raw-hooks.mjs', import.meta.url);
 const other = resolve(process.argv[2] ?? '');
@@ -117,20 +117,16 @@ for (const [label, shape, job] of jobs) {
       out: s.act.empty(shape),
     };
   });
-  const run = async (j: number) => {
-    const c0 = workerCpu();
+  const {
+    a: here,
+    b: there,
+    ratios,
+  } = await alternateCpu(async (j) => {
     job(sides[j], tensors[j]);
     await sides[j].act.flush();
-    return (workerCpu() - c0) * 1000;
-  };
-  await run(0);
-  await run(1);
-  const cpu: number[][] = [[], []];
-  for (let k = 0; k < samples; k++)
-    for (const j of k % 2 ? [1, 0] : [0, 1]) cpu[j].push(await run(j));
-  const ratio = median(cpu[0].map((c, i) => c / cpu[1][i]));
+  }, samples);
   console.log(
-    `${label.padEnd(38)} this ${median(cpu[0]).toFixed(0).padStart(5)}  other ${median(cpu[1]).toFixed(0).padStart(5)}  ratio ${ratio.toFixed(2)} (${Math.min(...cpu[0].map((c, i) => c / cpu[1][i])).toFixed(2)}-${Math.max(...cpu[0].map((c, i) => c / cpu[1][i])).toFixed(2)})`,
+    `${label.padEnd(38)} this ${median(here).toFixed(0).padStart(5)}  other ${median(there).toFixed(0).padStart(5)}  ratio ${median(ratios).toFixed(2)} (${Math.min(...ratios).toFixed(2)}-${Math.max(...ratios).toFixed(2)})`,
   );
   for (const t of tensors) for (const v of Object.values(t)) v.destroy();
 }

@@ -19,7 +19,7 @@ export interface Case {
 }
 
 export const SLOPES3 = [0.5, 0.25, 0.125];
-export const boolMask = (n: number, seed: number) =>
+const boolMask = (n: number, seed: number) =>
   Uint8Array.from(uniform(n, 0, 1, seed), (v) => (v < 0.3 ? 0 : 1));
 
 export const cases: Case[] = [

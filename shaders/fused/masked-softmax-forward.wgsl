@@ -3,7 +3,10 @@
 // over the unmasked words (largest finite logit and the NaN / +Inf counts;
 // sum of exp; write); causally masked words are written 0 without being read.
 // Loop bounds, not branches, send a rare row (a NaN, a +Inf, no finite
-// logit) to the last loop.
+// logit) to the last loop. KEEP / again: the second and third passes form the
+// logits again, or (float32 with softcap: tanh costs more than a store and a
+// load) read back what the first pass wrote into out (the rare loop forms them
+// again: out past the row's limit was not written).
 // ROW sets off (the causal offset: the uniform one, or this batch entry's) and,
 // with ALiBi, the row's slope and -(i + off); LIMIT applies the key length.
 let gr = P.rbase + row;
@@ -23,6 +26,7 @@ for (var w = t; w < wl; w += W) {
   mw = max(mw, select(Lanes(-FMAX), z, is_finite(z)));
   nanw = nanw | is_nan(z);
   infw += select(Lanes(0.0), Lanes(1.0), is_pos_inf(z));
+  {{KEEP}}
 }
 // SINK_M / SINK_S: with sinks, the head's sink logit joins the max and the sum.
 let m = {{SINK_M}};
@@ -30,13 +34,13 @@ let nan = red_max(select(0.0, 1.0, any(nanw)));
 let inf = red_add(hsum(infw));
 var sw = Lanes(0.0);
 for (var w = t; w < wl; w += W) {
-  sw += term(logit(base + w, mb, w * LANES, lim), m);
+  sw += term(again(base + w, mb, w * LANES, lim), m);
 }
 let s = {{SINK_S}};
 let rare = nan != 0.0 || inf != 0.0 || s == 0.0;
 let inv = 1.0 / s;
 for (var w = t; w < select(wl, 0u, rare); w += W) {
-  st_out(base + w, term(logit(base + w, mb, w * LANES, lim), m) * inv);
+  st_out(base + w, term(again(base + w, mb, w * LANES, lim), m) * inv);
 }
 for (var w = wl + (t + W - wl % W) % W; w < select(cw, 0u, rare); w += W) {
   st_out(base + w, Lanes(0.0));

@@ -62,10 +62,21 @@ export const attentionKey = (a: AttentionFlags): string =>
 /** The aux buffer (offsets, key lengths, ALiBi slopes) is bound. */
 const needsAux = (a: AttentionFlags): boolean => a.alibi || a.offsets || a.keyLengths || a.sinks;
 
-export const maskedSoftmaxOperands = (k: MaskedSoftmaxKernel): Operand[] =>
-  k.direction === 'forward'
-    ? bindList(['x'], ['out'], k.layout, k.inPlace)
-    : bindList(k.att.softcap ? ['y', 'dy', 'x'] : ['y', 'dy'], ['dx'], k.layout, k.inPlace);
+/**
+ * The forward keeps each logit in out between its passes (float32 with softcap: forming it
+ * costs a tanh, more than a store and a load; float16 would round it).
+ */
+const keepsLogits = (k: MaskedSoftmaxKernel): boolean =>
+  k.direction === 'forward' && k.att.softcap && k.dtype === 'float32';
+
+export function maskedSoftmaxOperands(k: MaskedSoftmaxKernel): Operand[] {
+  if (k.direction === 'backward')
+    return bindList(k.att.softcap ? ['y', 'dy', 'x'] : ['y', 'dy'], ['dx'], k.layout, k.inPlace);
+  const ops = bindList(['x'], ['out'], k.layout, k.inPlace);
+  // ld_out reads the kept logits back.
+  if (keepsLogits(k)) ops[ops.length - 1].reads?.push('out');
+  return ops;
+}
 
 /** Lane helpers over `Lanes` (vec4<f32> words or f32 elements), so one body serves both. */
 const SOFTMAX_LANES = {
@@ -114,6 +125,11 @@ export function maskedSoftmaxShader(k: MaskedSoftmaxKernel): string {
   // so +-Inf give +-c; NaN stays NaN); its derivative sech^2(v / c) = 4e / (1 + e)^2, e = exp(-2|v / c|).
   if (a.softcap) maskCode += `\n${softcapFns}`;
   if (fwd && a.alibi) maskCode += '\nvar<private> al_s: f32;\nvar<private> al_c: f32;';
+  const keep = keepsLogits(k);
+  if (fwd)
+    maskCode += `\nfn again(w: u32, mb: u32, j0: u32, lim: u32) -> Lanes { return ${
+      keep ? 'ld_out(w)' : 'logit(w, mb, j0, lim)'
+    }; }`;
   let z = a.softcap ? 'cap_of(P.scale * ld_x(w))' : 'P.scale * ld_x(w)';
   // ALiBi: + slope_h * (j - i - offset), j the lane's column.
   if (a.alibi) z += ' + al_s * (Lanes(f32(j0)) + Lanes(LANE_IDX) + al_c)';
@@ -135,6 +151,7 @@ export function maskedSoftmaxShader(k: MaskedSoftmaxKernel): string {
   const body = fwd
     ? fill(softmaxForwardBody, {
         ROW: row,
+        KEEP: keep ? 'st_out(base + w, z);' : '',
         LIMIT: limit,
         SINK_M: a.sinks ? `max(red_max(hmax(mw)), ${sink})` : 'red_max(hmax(mw))',
         SINK_S: a.sinks ? `red_add(hsum(sw)) + exp(max(${sink} - m, -104.0))` : 'red_add(hsum(sw))',

@@ -13,6 +13,9 @@
  * - causalSoftmax forward: fused scaledMaskedSoftmax(act, x, { causal: true })
  *   vs a bench kernel building the additive causal mask [s, s], a bench
  *   broadcast mask-add kernel (xm = x + mask) and act.forward('softmax', xm).
+ * - attention (issue 15): scaledMaskedSoftmax (forward or backward) with an
+ *   option set of bench/attention.ts vs plain causal, both library calls on
+ *   the same tensors; the rows' ratio is option time / plain causal time.
  *
  * Both sides write into outputs and intermediates allocated once, before
  * timing (the fused ops through their `out` option, the library's steps
@@ -28,7 +31,15 @@
  * comparison of the two sides' outputs in bench/check.ts.
  */
 import type { Activations, Tensor } from '../src/index.js';
-import { biasAct, biasActBackward, glu, scaledMaskedSoftmax } from '../src/fused/index.js';
+import {
+  biasAct,
+  biasActBackward,
+  glu,
+  scaledMaskedSoftmax,
+  scaledMaskedSoftmaxBackward,
+  type MaskedSoftmaxOptions,
+} from '../src/fused/index.js';
+import { attentionOptions } from './attention.js';
 import {
   biasAddShader,
   causalMaskShader,
@@ -37,9 +48,9 @@ import {
   mulShader,
 } from './fused-kernels.js';
 import { benchKernel, encodeKernel } from './kernels.js';
-import { elements } from './rows.js';
-import { INPUTS } from './timing.js';
-import type { Case } from './types.js';
+import { describeError, elements, scoped } from './rows.js';
+import { INPUTS, timePair, type Timed } from './timing.js';
+import type { BenchEnv, Case, Row } from './types.js';
 import { makeData, type FusedWorkload } from './workloads.js';
 
 /** A Case plus the outputs to compare (each read as float32). */
@@ -126,7 +137,7 @@ export function fusedPair(act: Activations, w: FusedWorkload): FusedPair {
   const n = elements(w.shape);
   const cols = w.shape[w.shape.length - 1];
   const xData = Array.from({ length: INPUTS }, (_, i) =>
-    makeData(n, i + 1, w.op === 'causalSoftmax' ? 8 : 4),
+    makeData(n, i + 1, w.op === 'causalSoftmax' || w.op === 'attention' ? 8 : 4),
   );
   const xs = xData.map((d) => act.tensor(d, w.shape, opts));
   const shared: Tensor[] = [...xs];
@@ -210,6 +221,34 @@ export function fusedPair(act: Activations, w: FusedWorkload): FusedPair {
     );
   }
 
+  if (w.op === 'attention') {
+    // Both sides are library calls on the same x (and dy): the option set, then plain causal.
+    const dy = act.tensor(makeData(n, 99, 1), w.shape, opts);
+    shared.push(dy);
+    const side = (o: MaskedSoftmaxOptions): FusedCase => {
+      const out = full();
+      // The backward's y: each side's own forward output, per input.
+      const ys = w.dir === 'backward' ? xs.map((x) => scaledMaskedSoftmax(act, x, o)) : [];
+      shared.push(...ys);
+      return libraryCase(act, [out], (rep) => {
+        const x = xs[rep % INPUTS];
+        if (w.dir === 'forward') return [scaledMaskedSoftmax(act, x, { ...o, out })];
+        const y = ys[rep % INPUTS];
+        // With sinks: { dx, dsinks }.
+        const r = scaledMaskedSoftmaxBackward(act, o.softcap ? { y, dy, x } : { y, dy }, {
+          ...o,
+          out,
+        }) as Tensor | { dx: Tensor; dsinks: Tensor };
+        return 'dsinks' in r ? [r.dx, r.dsinks] : [r];
+      });
+    };
+    return pair(
+      side(attentionOptions(w.attention!, w.shape)),
+      side(attentionOptions('causal', w.shape)),
+      `plain causal scaledMaskedSoftmax${w.dir === 'backward' ? 'Backward' : ''} on the same tensors (the ratio: option time / plain causal time)`,
+    );
+  }
+
   // causalSoftmax
   const side = cols;
   const build = kernel('causal mask', causalMaskShader(dtype, side), (side * side) / 4);
@@ -227,4 +266,36 @@ export function fusedPair(act: Activations, w: FusedWorkload): FusedPair {
     }),
     `bench kernels building the additive causal mask [${side} x ${side}] and adding it (broadcast), then forward(softmax)`,
   );
+}
+
+/**
+ * An attention row: the option set (row `fused`) and plain causal (`unfused`)
+ * timed in alternation (timePair), the ratio the median of per-pair ratios;
+ * two different ops, so no output comparison.
+ */
+export async function attentionPair(
+  env: BenchEnv,
+  device: GPUDevice,
+  samples: number,
+  pair: FusedPair,
+  [fused, unfused]: [Row, Row],
+  finish: (row: Row, t: Timed) => void,
+): Promise<Row[]> {
+  fused.note = unfused.note = `vs: ${pair.sequence}`;
+  device.pushErrorScope('validation');
+  try {
+    const t = await timePair(env, pair.fused, pair.unfused, samples);
+    finish(fused, t.a);
+    finish(unfused, t.b);
+    fused.vsUnfused = t.ratio;
+    fused.check = '-';
+  } catch (e) {
+    fused.error = describeError(e);
+  } finally {
+    pair.fused.dispose();
+    pair.unfused.dispose();
+  }
+  await scoped(device, fused);
+  if (fused.error) fused.vsUnfused = null;
+  return [fused, unfused];
 }

@@ -5,7 +5,7 @@ import { create, globals } from 'webgpu';
 import { createActivations } from '../src/index.js';
 import { adapterSummary } from './adapter.js';
 import { sleepBeforeWaits } from './dawn.js';
-import { parseFlags } from './flags.js';
+import { parseFlags, USAGE } from './flags.js';
 import { formatLatency, formatTable } from './format.js';
 import { parseOptions } from './options.js';
 import { makePeers } from './peers.js';
@@ -19,6 +19,7 @@ const NODE_PEERS = ['naive', 'cpu'] as const;
 
 export async function main(argv: string[]): Promise<void> {
   const flags = parseFlags(argv);
+  if (flags.has('help')) return console.log(USAGE);
   if (!flags.has('peers')) flags.set('peers', NODE_PEERS.join(','));
   const options = parseOptions((k) => flags.get(k));
   Object.assign(globalThis, globals);

@@ -26,9 +26,20 @@ const ALL_PEERS = ['tf', 'ort', 'naive', 'cpu'] as const;
 export type PeerName = (typeof ALL_PEERS)[number];
 
 /** The fused ops the bench measures beside their unfused sequences (bench/fused.ts). */
-export const FUSED_OPS = ['biasAct', 'biasActBackward', 'swiglu', 'causalSoftmax'] as const;
+export const FUSED_OPS = [
+  'biasAct',
+  'biasActBackward',
+  'swiglu',
+  'causalSoftmax',
+  'attention',
+] as const;
 export type FusedOp = (typeof FUSED_OPS)[number];
-/** Selects every fused op. */
+/**
+ * scaledMaskedSoftmax's attention options each beside plain causal (bench/attention.ts),
+ * forward and backward: named in --ops, and in --full; not in the fused group.
+ */
+export const ATTENTION = 'attention';
+/** Selects every fused op but the attention options. */
 export const FUSED_GROUP = 'fused';
 /**
  * Training steps of two TF.js models with TF's kernels and with our

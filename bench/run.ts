@@ -5,6 +5,8 @@
  * Selection (with or without --full): --ops relu,softmax --sizes 1M --dtypes float32
  * --peers tf,ort,naive,cpu --shapes 4096x4096 --samples 7 --latency 0; fused ops beside their
  * unfused sequences: --ops fused (or biasAct,biasActBackward,swiglu,causalSoftmax);
+ * scaledMaskedSoftmax's attention options beside plain causal: --ops attention;
+ * npm run bench -- --help lists the flags;
  * the training step of two TF.js models with TF's kernels and with our provider:
  * --ops tfjs-model (not in the headline; in --full); --peers none skips the peers.
  *
@@ -16,7 +18,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { openBench, ROOT, waitForBench } from './browser.js';
-import { parseFlags } from './flags.js';
+import { parseFlags, USAGE } from './flags.js';
 import { formatFloors } from './floors.js';
 import { formatLatency, formatTable } from './format.js';
 import { summarize, summaryMarkdown, summaryText } from './summary.js';
@@ -30,6 +32,7 @@ const clock = (s: number) =>
 async function main() {
   const argv = process.argv.slice(2);
   const flags = parseFlags(argv);
+  if (flags.has('help')) return console.log(USAGE);
   const table = flags.has('full') || flags.has('table');
   const errors = new Map<string, number>();
   const tty = process.stderr.isTTY;

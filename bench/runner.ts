@@ -9,7 +9,7 @@
 import type { Activations, ActivationName, Tensor } from '../src/index.js';
 import { compare, compareFused } from './check.js';
 import { softmaxRows } from './cpu.js';
-import { fusedPair } from './fused.js';
+import { attentionPair, fusedPair, type FusedPair } from './fused.js';
 import { copyKernels, type CopyKind } from './kernels.js';
 import { runLatency } from './latency.js';
 import { TFJS_MODEL, type BenchOptions } from './options.js';
@@ -306,11 +306,13 @@ async function runFusedPair(
   const unfused = make('unfused');
   fused.floor = w.floor;
   fused.vsUnfused = null;
-  let pair: ReturnType<typeof fusedPair> | null = null;
+  let pair: FusedPair | null = null;
   const outs: Float32Array[][] = [];
   try {
     pair = fusedPair(act, w);
     fused.note = unfused.note = `unfused: ${pair.sequence}`;
+    if (w.attention)
+      return await attentionPair(env, device, options.samples, pair, [fused, unfused], finish);
     for (const [row, c] of [
       [fused, pair.fused],
       [unfused, pair.unfused],

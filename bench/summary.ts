@@ -217,13 +217,25 @@ const MODEL_CAPTION =
   '(alternating rounds); speed-up above 1: the provider is faster; loss diff: worst relative, same seed';
 const lineCells = (l: Line) => [l.op, l.dir, l.shape, ...l.cells, l.vsPeer, l.check];
 const fusedCells = (f: FusedLine) => [f.name, f.shape, f.fused, f.unfused, f.ratio, f.check];
+/** Said under the fused table when it has attention rows (--ops attention). */
+const attentionCaption = (s: Summary) =>
+  s.fused.some((f) => f.name.startsWith('causal+'))
+    ? [
+        "causal+... rows (--ops attention): fused = scaledMaskedSoftmax with the option(s), unfused = plain causal on the same tensors, timed alternately; fused/unfused is issue 15's ratio (bound 1.2)",
+      ]
+    : [];
 const modelCells = (m: ModelLine) => [m.name, m.tf, m.ours, m.speedup, m.lossDiff];
 
 /** The summary for the terminal. */
 export function summaryText(s: Summary): string {
   const out = [...s.heading];
   if (s.lines.length) out.push('', ...columns(HEAD, s.lines.map(lineCells), [3, 4, 5, 6]));
-  if (s.fused.length) out.push('', ...columns(FUSED_HEAD, s.fused.map(fusedCells), [2, 3, 4]));
+  if (s.fused.length)
+    out.push(
+      '',
+      ...columns(FUSED_HEAD, s.fused.map(fusedCells), [2, 3, 4]),
+      ...attentionCaption(s),
+    );
   if (s.models.length)
     out.push('', MODEL_CAPTION, ...columns(MODEL_HEAD, s.models.map(modelCells), [1, 2, 3]));
   if (s.notes.length) out.push('', ...s.notes.map((n, i) => `[${i + 1}] ${n}`));
@@ -244,7 +256,12 @@ export function summaryMarkdown(s: Summary, command: string): string {
     ...s.heading.slice(1).map((h) => `- ${h}`),
   ];
   if (s.lines.length) out.push('', ...table(HEAD, s.lines.map(lineCells), [3, 4, 5, 6]));
-  if (s.fused.length) out.push('', ...table(FUSED_HEAD, s.fused.map(fusedCells), [2, 3, 4]));
+  if (s.fused.length)
+    out.push(
+      '',
+      ...table(FUSED_HEAD, s.fused.map(fusedCells), [2, 3, 4]),
+      ...attentionCaption(s).flatMap((c) => ['', c]),
+    );
   if (s.models.length)
     out.push('', MODEL_CAPTION, '', ...table(MODEL_HEAD, s.models.map(modelCells), [1, 2, 3]));
   if (s.notes.length) out.push('', ...s.notes.map((n, i) => `- [${i + 1}] ${esc(n)}`));

@@ -72,16 +72,57 @@ async function sample(
   return (env.now() - t0) / reps;
 }
 
-/** Warm-up, calibration, then the samples. */
-export async function time(env: BenchEnv, c: Case, wanted: number): Promise<Timed> {
-  let rep = 0;
-  const one = await sample(env, c, 1, rep++, 0); // warm-up: compiles, uploads
+/** Warm-up and calibration: the ops per sample, the expected time of one, the next input. */
+async function calibrate(
+  env: BenchEnv,
+  c: Case,
+): Promise<{ reps: number; again: number; rep: number }> {
+  const one = await sample(env, c, 1, 0, 0); // warm-up: compiles, uploads
   // A slow op needs no calibration sample: one op per sample is already long enough.
-  const again = one > SLOW_OP_MS ? one : await sample(env, c, 1, rep++, one);
+  const again = one > SLOW_OP_MS ? one : await sample(env, c, 1, 1, one);
   const reps = Math.max(
     1,
     Math.min(MAX_REPS, Math.round(TARGET_SAMPLE_MS / Math.max(again, 1e-3))),
   );
+  return { reps, again, rep: one > SLOW_OP_MS ? 1 : 2 };
+}
+
+/**
+ * Two cases timed against each other (the attention rows: an option set and
+ * plain causal): each calibrated, then `wanted` samples of each in alternating
+ * order (A B, B A, ...), so a change of load on a shared machine hits both.
+ * Returns each side's figures and the median of the per-pair ratios a / b.
+ */
+export async function timePair(
+  env: BenchEnv,
+  a: Case,
+  b: Case,
+  wanted: number,
+): Promise<{ a: Timed; b: Timed; ratio: number }> {
+  const cal = [await calibrate(env, a), await calibrate(env, b)];
+  const cases = [a, b];
+  const times: number[][] = [[], []];
+  for (let k = 0; k < wanted; k++) {
+    for (const j of k % 2 ? [1, 0] : [0, 1]) {
+      const { reps, again } = cal[j];
+      // Half the fastest so far: Node sleeps 80% of the expected time, so a slow expectation
+      // (the calibration sample, a slow median) would lock itself in.
+      const expect = 0.5 * Math.min(again, ...times[j]) * reps;
+      times[j].push(await sample(env, cases[j], reps, cal[j].rep, expect));
+      cal[j].rep += reps;
+    }
+  }
+  return {
+    a: { ...summarize(times[0]), reps: cal[0].reps },
+    b: { ...summarize(times[1]), reps: cal[1].reps },
+    ratio: median(times[0].map((t, i) => t / times[1][i])),
+  };
+}
+
+/** Warm-up, calibration, then the samples. */
+export async function time(env: BenchEnv, c: Case, wanted: number): Promise<Timed> {
+  const { reps, again, rep: first } = await calibrate(env, c);
+  let rep = first;
   const times: number[] = [];
   const started = env.now();
   let expect = again * reps;

@@ -5,6 +5,14 @@
  */
 import { activations, softmaxOps, type ActivationName, type DType } from '../src/index.js';
 import {
+  ATTENTION_CASES,
+  ATTENTION_FLOOR,
+  attentionName,
+  attentionShape,
+  type AttentionCase,
+} from './attention.js';
+import {
+  ATTENTION,
   BIAS_ACTS,
   FUSED_GROUP,
   FUSED_OPS,
@@ -71,6 +79,8 @@ const FUSED_FLOORS: Record<FusedOp, number> = {
   biasActBackward: 0.6,
   swiglu: 0.6,
   causalSoftmax: 0.75,
+  // Issue 15: option time / plain causal time.
+  attention: ATTENTION_FLOOR,
 };
 /** Columns of the [rows, C] shapes (the issue's [65536 x 256] at 16M elements). */
 const FUSED_COLS = 256;
@@ -80,6 +90,8 @@ export interface FusedWorkload {
   /** The row's op name: biasAct(relu), biasActBackward(gelu)+dbias, swiglu, causalSoftmax. */
   name: string;
   act: BiasAct | null;
+  /** The attention rows' option set (compared with plain causal, not with an unfused sequence). */
+  attention?: AttentionCase;
   dir: Direction;
   dtype: DType;
   shape: number[];
@@ -104,7 +116,9 @@ export function fusedWorkloads(
   acts: readonly BiasAct[] = BIAS_ACTS,
 ): FusedWorkload[] {
   const out: FusedWorkload[] = [];
-  const chosen = FUSED_OPS.filter((op) => ops.includes(op) || ops.includes(FUSED_GROUP));
+  const chosen = FUSED_OPS.filter(
+    (op) => ops.includes(op) || (ops.includes(FUSED_GROUP) && op !== ATTENTION),
+  );
   for (const dtype of dtypes) {
     const b = dtype === 'float32' ? 4 : 2;
     for (const s of sizes) {
@@ -149,6 +163,23 @@ export function fusedWorkloads(
             shape: causalShape(n),
             bytes: 2 * n * b,
           });
+        if (op === 'attention')
+          for (const dir of ['forward', 'backward'] as const)
+            for (const c of ATTENTION_CASES) {
+              // The backward reads y and dy (and x with softcap) and writes dx.
+              const reads = dir === 'forward' ? 1 : c === 'softcap' || c === 'all' ? 3 : 2;
+              out.push({
+                ...base,
+                op,
+                floor,
+                dir,
+                attention: c,
+                name: `${attentionName(c)} ${dir}`,
+                inputs: dir === 'forward' ? 1 : 2,
+                shape: attentionShape(n),
+                bytes: (reads + 1) * n * b,
+              });
+            }
       }
     }
   }

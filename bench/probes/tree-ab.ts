@@ -1,12 +1,13 @@
 /**
- * node scripts/with-webgpu.mjs node --import tsx bench/probes/tree-ab.ts <other-tree> [samples]
+ * node scripts/with-webgpu.mjs node --import tsx bench/probes/tree-ab.ts <other-tree> [samples] [ops]
  *
  * The kernels of this tree against another checkout's (e.g. `git worktree add
  * /tmp/base main`, with node_modules linked), on one device in one process,
  * samples alternating A B B A, as worker-thread CPU time per call: the check
  * that a refactor left the speed alone. Runs relu, gelu and sigmoid forward
  * and backward at 16M, softmax [4096 x 4096] forward and backward, and
- * biasAct gelu forward and backward on [16384 x 1024].
+ * biasAct gelu forward and backward on [16384 x 1024]. Given `ops` (a comma
+ * list such as relu,elu,tanh), only those ops' elementwise forwards at 16M.
  */
 import { register } from 'node:module';
 import { existsSync } from 'node:fs';
@@ -18,6 +19,7 @@ import { alternateCpu, median } from './cpu-time.js';
 register('../raw-hooks.mjs', import.meta.url);
 const other = resolve(process.argv[2] ?? '');
 const samples = Number(process.argv[3] ?? 7);
+const only = process.argv[4]?.split(',');
 const fusedEntry = (root: string) =>
   ['src/fused/index.ts', 'src/fused-entry.ts'].map((f) => `${root}/${f}`).find(existsSync)!;
 
@@ -104,6 +106,12 @@ jobs.push([
     r.dbias.destroy();
   },
 ]);
+
+if (only) {
+  jobs.length = 0;
+  for (const op of only)
+    jobs.push([`${op} forward 16M`, [N], (s, t) => s.act.forward(op, t.x, { out: t.out })]);
+}
 
 console.log(`worker CPU ms per call, median of ${samples}; ratio = this tree / other tree`);
 for (const [label, shape, job] of jobs) {

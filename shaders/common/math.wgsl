@@ -11,10 +11,13 @@ fn is_nan(v: f32) -> bool {
 }
 
 // x > 0 decided on the bits: subnormals count as positive even where the
-// hardware treats them as zero in comparisons (SwiftShader does).
-fn is_positive(x: f32) -> bool {
-  let b = bitcast<u32>(x);
-  return b != 0u && b < 0x80000000u;
+// hardware treats them as zero in comparisons (SwiftShader does); NaN of
+// either sign counts too, so a body that returns x where this holds keeps
+// NaN's own bits and needs no guard. As i32 the sign bit makes x negative and
+// +0 is 0; the negative NaNs are the u32 bits above -Inf's. `|`, not `||`:
+// no short-circuit to branch on.
+fn positive_or_nan(x: f32) -> bool {
+  return (bitcast<i32>(x) > 0) | (bitcast<u32>(x) > 0xff800000u);
 }
 
 // a > b in IEEE order, decided on the bits, so subnormals compare as the

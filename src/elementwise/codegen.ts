@@ -60,18 +60,18 @@ ${mergeTailFn(dtype, layout)}`;
  */
 function opSignature(op: ActivationName, broadcastParam: boolean, enums: readonly number[]) {
   const def = defOf(op);
-  const decl: string[] = [];
-  const args: string[] = [];
+  let decl = '';
+  let args = '';
   Object.entries(def.params).forEach(([name, spec], slot) => {
-    if (spec.kind === 'enum') {
-      decl.push(`${name}: u32`);
-      args.push(`${enums[slot] ?? 0}u`);
-    } else {
-      decl.push(`${name}: f32`);
-      args.push(broadcastParam && def.tensorParam === name ? 'param_at(g)' : `P.p[${slot}]`);
-    }
+    const e = spec.kind === 'enum';
+    decl += `, ${name}: ${e ? 'u32' : 'f32'}`;
+    args += e
+      ? `, ${enums[slot] ?? 0}u`
+      : broadcastParam && def.tensorParam === name
+        ? ', param_at(g)'
+        : `, P.p[${slot}]`;
   });
-  return { decl: decl.map((d) => `, ${d}`).join(''), args: args.map((a) => `, ${a}`).join('') };
+  return { decl, args };
 }
 
 /** The enum parameters' values, for pipeline keys: opSignature compiles them in. */
@@ -90,42 +90,34 @@ export function opArguments(
   return opSignature(op, broadcastParam, enums).args;
 }
 
-function indent(body: string): string {
-  return body
-    .split('\n')
-    .map((l) => l.trimStart())
-    .join('\n  ');
-}
-
 /** The op's own functions from the table, named op_forward / op_derivative / op_derivative_from_y. */
 export function opFunctions(op: ActivationName): string {
   const def = defOf(op);
   const { decl } = opSignature(op, false, []);
   const parts = [
-    `fn op_forward(x: f32${decl}) -> f32 {\n  ${indent(def.wgsl.forward)}\n}`,
-    `fn op_derivative(x: f32${decl}) -> f32 {\n  ${indent(def.wgsl.derivative)}\n}`,
+    `fn op_forward(x: f32${decl}) -> f32 {\n  ${def.wgsl.forward}\n}`,
+    `fn op_derivative(x: f32${decl}) -> f32 {\n  ${def.wgsl.derivative}\n}`,
   ];
   if (def.wgsl.derivativeFromY) {
-    parts.push(
-      `fn op_derivative_from_y(y: f32${decl}) -> f32 {\n  ${indent(def.wgsl.derivativeFromY)}\n}`,
-    );
+    parts.push(`fn op_derivative_from_y(y: f32${decl}) -> f32 {\n  ${def.wgsl.derivativeFromY}\n}`);
   }
-  return parts.join('\n\n');
+  return parts.join('\n');
 }
-
-const LANE_NAMES = ['x', 'y', 'z', 'w'];
 
 /** Per-lane application with explicit NaN handling (WGSL leaves NaN to the implementation). */
 function laneMap(k: ElementwiseKernel): string {
   const { args } = opSignature(k.op, k.broadcastParam, k.enums);
   const count = wordType(k.dtype, k.layout).count;
-  const lane = (i: number) => (count === 1 ? '' : `.${LANE_NAMES[i]}`);
-  const idx = (i: number) => (i === 0 ? 'g0' : `g0 + ${i}u`);
+  const lane = (i: number) => (count === 1 ? '' : `.${'xyzw'[i]}`);
+  const idx = (i: number) => `g0 + ${i}u`;
+  // Lanes(...) of one lane is f32(...): the identity.
   const apply = (call: (i: number) => string) =>
-    count === 1 ? call(0) : `Lanes(${Array.from({ length: count }, (_, i) => call(i)).join(', ')})`;
+    `Lanes(${Array.from({ length: count }, (_, i) => call(i)).join(', ')})`;
   if (k.direction === 'forward') {
+    const y = `op_forward(x${args})`;
+    // An op whose body keeps NaN (the table says so) needs no guard.
     return `fn lane_forward(x: f32, g: u32) -> f32 {
-  return select(op_forward(x${args}), x, is_nan(x));
+  return ${defOf(k.op).wgsl.keepsNaN ? y : `select(${y}, x, is_nan(x))`};
 }
 fn map_lanes(a: Lanes, g0: u32) -> Lanes {
   return ${apply((i) => `lane_forward(a${lane(i)}, ${idx(i)})`)};
@@ -179,7 +171,7 @@ export function elementwiseShader(k: ElementwiseKernel): string {
     {
       BINDINGS: bindings.join('\n'),
       MATH: mathSource,
-      OP: `${opFunctions(k.op)}\n\n${laneMap(k)}${k.broadcastParam ? BROADCAST_PARAM : ''}`,
+      OP: `${opFunctions(k.op)}\n${laneMap(k)}${k.broadcastParam ? BROADCAST_PARAM : ''}`,
       STORAGE: storageSource(k.dtype, k.layout),
       WORKGROUP_SIZE: String(k.workgroupSize),
       BODY: `let result = pack(map_lanes(${loads}, P.base + first));`,

@@ -39,6 +39,12 @@ export interface ActivationDef {
   wgsl: {
     /** Body of `fn op_forward(x: f32) -> f32`. */
     forward: string;
+    /**
+     * The forward body returns x itself (its bits: payload and sign) for a NaN
+     * x, so the kernel compiles in no NaN guard around it. Tested on NaNs
+     * (test/elementwise/nan-safe.test.ts).
+     */
+    keepsNaN?: true;
     /** Body of `fn op_derivative(x: f32) -> f32`: f'(x). */
     derivative: string;
     /** Body of `fn op_derivative_from_y(y: f32) -> f32`, where f' is a function of the output. */

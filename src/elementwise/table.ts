@@ -43,8 +43,11 @@ export const activations = {
     nanInf: '+Inf -> +Inf, -Inf -> 0',
     transcendental: false,
     wgsl: {
-      forward: 'return select(0.0, x, is_positive(x));',
-      derivative: 'return select(0.0, 1.0, is_positive(x));',
+      // As i32 the bits of -Inf are -8388608: above them lie x > 0 (subnormals too), +0 and every
+      // NaN (x kept: NaN's own bits), below them -0, -Inf and x < 0 (+0 out).
+      forward: 'return select(0.0, x, bitcast<i32>(x) > -8388608);',
+      keepsNaN: true,
+      derivative: 'return select(0.0, 1.0, positive_or_nan(x));',
     },
     ref: { forward: (x) => (x > 0 ? x : 0), derivative: (x) => (x > 0 ? 1 : 0) },
   },
@@ -57,7 +60,7 @@ export const activations = {
     transcendental: false,
     wgsl: {
       forward: 'return clamp(x, 0.0, 6.0);',
-      derivative: 'return select(0.0, 1.0, is_positive(x) && x < 6.0);',
+      derivative: 'return select(0.0, 1.0, positive_or_nan(x) && x < 6.0);',
     },
     ref: {
       forward: (x) => Math.min(Math.max(x, 0), 6),
@@ -72,8 +75,9 @@ export const activations = {
     nanInf: '+Inf -> +Inf, -Inf -> -Inf * sign(alpha) (0 for alpha = 0)',
     transcendental: false,
     wgsl: {
-      forward: 'return select(select(alpha * x, 0.0, alpha == 0.0), x, is_positive(x));',
-      derivative: 'return select(alpha, 1.0, is_positive(x));',
+      forward: 'return select(select(alpha * x, 0.0, alpha == 0.0), x, positive_or_nan(x));',
+      keepsNaN: true,
+      derivative: 'return select(alpha, 1.0, positive_or_nan(x));',
     },
     ref: {
       forward: (x, p) => (x > 0 ? x : n(p, 'alpha') === 0 ? 0 : n(p, 'alpha') * x),
@@ -90,8 +94,9 @@ export const activations = {
     nanInf: '+Inf -> +Inf, -Inf -> -Inf * sign(slope) (0 for slope = 0)',
     transcendental: false,
     wgsl: {
-      forward: 'return select(select(slope * x, 0.0, slope == 0.0), x, is_positive(x));',
-      derivative: 'return select(slope, 1.0, is_positive(x));',
+      forward: 'return select(select(slope * x, 0.0, slope == 0.0), x, positive_or_nan(x));',
+      keepsNaN: true,
+      derivative: 'return select(slope, 1.0, positive_or_nan(x));',
     },
     ref: {
       forward: (x, p) => (x > 0 ? x : n(p, 'slope') === 0 ? 0 : n(p, 'slope') * x),
@@ -106,8 +111,9 @@ export const activations = {
     nanInf: '+Inf -> +Inf, -Inf -> -alpha',
     transcendental: true,
     wgsl: {
-      forward: 'return select(alpha * expm1(x), x, is_positive(x));',
-      derivative: 'return select(alpha * exp(x), 1.0, is_positive(x));',
+      forward: 'return select(alpha * expm1(x), x, positive_or_nan(x));',
+      keepsNaN: true,
+      derivative: 'return select(alpha * exp(x), 1.0, positive_or_nan(x));',
     },
     ref: {
       forward: (x, p) => (x > 0 ? x : n(p, 'alpha') * Math.expm1(x)),
@@ -125,8 +131,8 @@ export const activations = {
     nanInf: '+Inf -> +Inf, -Inf -> -scale * alpha',
     transcendental: true,
     wgsl: {
-      forward: 'return scale * select(alpha * expm1(x), x, is_positive(x));',
-      derivative: 'return scale * select(alpha * exp(x), 1.0, is_positive(x));',
+      forward: 'return scale * select(alpha * expm1(x), x, positive_or_nan(x));',
+      derivative: 'return scale * select(alpha * exp(x), 1.0, positive_or_nan(x));',
     },
     ref: {
       forward: (x, p) => n(p, 'scale') * (x > 0 ? x : n(p, 'alpha') * Math.expm1(x)),
@@ -141,8 +147,9 @@ export const activations = {
     nanInf: '+Inf -> +Inf, -Inf -> -alpha',
     transcendental: true,
     wgsl: {
-      forward: 'return select(alpha * expm1(x / alpha), x, is_positive(x));',
-      derivative: 'return select(exp(x / alpha), 1.0, is_positive(x));',
+      forward: 'return select(alpha * expm1(x / alpha), x, positive_or_nan(x));',
+      keepsNaN: true,
+      derivative: 'return select(exp(x / alpha), 1.0, positive_or_nan(x));',
     },
     ref: {
       forward: (x, p) => (x > 0 ? x : n(p, 'alpha') * Math.expm1(x / n(p, 'alpha'))),

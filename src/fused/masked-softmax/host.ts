@@ -128,6 +128,10 @@ export function maskedSoftmaxForward(
     [
       ['x', x],
       ['mask', m.tensor],
+      ...m.auxTensors.map(({ tensor, at }): [string, Tensor] => [
+        at < m.sbase ? 'alibi' : 'sinks',
+        tensor,
+      ]),
     ],
     ['x'],
   );
@@ -149,6 +153,13 @@ export function maskedSoftmaxForward(
     ownedAux = rt.allocate([m.aux.length], 'float32', `${SMS} offsets, key lengths, slopes`);
     rt.upload(ownedAux, m.aux);
     aux = tensorRange(ownedAux);
+    // Slopes or sinks given as tensors: their f32 words copied in on the GPU.
+    for (const { tensor, at } of m.auxTensors)
+      rt.copy(tensorRange(tensor), {
+        buffer: ownedAux.buffer,
+        offset: ownedAux.byteOffset + 4 * at,
+        size: 4 * m.heads,
+      });
   }
   writeThrough(rt, out, plan.scratch, `${SMS} output scratch`, (target) =>
     maskedSoftmaxRows(

@@ -41,15 +41,24 @@ export interface MaskedSoftmaxOptions {
   offset?: number | PerBatch;
   /** Gemma 2 soft-capping, applied first: logit = c * tanh(scale * x / c) (finite, > 0). */
   softcap?: number;
-  /** ALiBi: one slope per head (x.shape[-3]; rank 2: one); adds slope_h * (j - i - offset). */
-  alibi?: readonly number[] | Float32Array;
-  /** Columns j >= keyLengths[b] are masked, one integer in [0, cols] per batch entry. */
+  /**
+   * ALiBi: one slope per head (x.shape[-3]; rank 2: one); adds slope_h * (j - i - offset).
+   * An array, or a float32 Tensor of H elements (its values, on the GPU, are not checked:
+   * a non-finite slope gives that head's rows unspecified values).
+   */
+  alibi?: readonly number[] | Float32Array | Tensor;
+  /**
+   * Columns j >= keyLengths[b] are masked, one integer in [0, cols] per batch entry. An
+   * array (number[], Int32Array, Uint32Array), as per-batch offsets: tensors here are
+   * float32 or float16 only, so integer per-batch values are not taken as a Tensor.
+   */
   keyLengths?: PerBatch;
   /**
    * Attention sinks (gpt-oss): one logit per head, joining each row's max and denominator but
    * giving no column. The backward then returns { dx, dsinks } (dsinks summed over each head's rows).
+   * An array, or a float32 Tensor of H elements (not checked on the host, as alibi's).
    */
-  sinks?: readonly number[] | Float32Array;
+  sinks?: readonly number[] | Float32Array | Tensor;
   /** Write the result here (forward: y, may be x; backward: dx, may be y or dy). */
   out?: Tensor;
 }
@@ -103,6 +112,8 @@ export interface ResolvedMask {
   flags: AttentionFlags;
   /** [offsets (B) | key lengths (B) | ALiBi slopes (H) | sinks (H), f32 bits] as read, or null. */
   aux: Uint32Array | null;
+  /** Slopes or sinks given as tensors: copied into aux at word `at` (their part of aux is 0 until then). */
+  auxTensors: { tensor: Tensor; at: number }[];
   /** Rows per batch entry, heads, and where key lengths and slopes start in aux. */
   bsize: number;
   heads: number;
@@ -156,7 +167,7 @@ export function resolveMaskOptions(rt: Runtime, x: Tensor, options: unknown): Re
       'INVALID_PARAMETER',
     );
   }
-  const att = resolveAttention(x, o, perBatch ? offset : null);
+  const att = resolveAttention(rt, x, o, perBatch ? offset : null);
   const res: ResolvedMask = {
     scale,
     causal,
@@ -197,6 +208,12 @@ export function resolveMaskOptions(rt: Runtime, x: Tensor, options: unknown): Re
 
 /** One entry per batch entry (x.shape[0]) or head (x.shape[-3]); rank 2 has one of each. */
 function listOf(name: string, v: unknown, n: number, what: string): ArrayLike<number> {
+  if (v instanceof Tensor && what.startsWith('batch')) {
+    throw new InvalidArgumentError(
+      `${SMS}: ${name} must be an array of ${n} integers (number[], Int32Array or Uint32Array), got a ${v.dtype} Tensor: tensors are float32 or float16 only, so integer per-batch values come as arrays`,
+      'INVALID_PARAMETER',
+    );
+  }
   const ok =
     Array.isArray(v) ||
     v instanceof Float32Array ||
@@ -232,7 +249,7 @@ function checkEach(
  * softcap, ALiBi slopes, key lengths and per-batch offsets, checked against x's shape
  * [B, ..., H, rows, cols], and the small side buffer the kernel reads them from.
  */
-function resolveAttention(x: Tensor, o: Record<string, unknown>, offsets: unknown) {
+function resolveAttention(rt: Runtime, x: Tensor, o: Record<string, unknown>, offsets: unknown) {
   const r = x.shape.length;
   const cols = x.shape[r - 1];
   const batch = r >= 3 ? x.shape[0] : 1;
@@ -263,13 +280,26 @@ function resolveAttention(x: Tensor, o: Record<string, unknown>, offsets: unknow
       : listOf('keyLengths', o.keyLengths, batch, 'batch entry, x.shape[0]');
   if (kl)
     checkEach('keyLengths', kl, (v) => nonNeg(v) && v <= cols, `an integer in [0, ${cols}] (cols)`);
-  const perHead = (name: string) => {
-    const v = o[name] === undefined ? null : listOf(name, o[name], heads, 'head, x.shape[-3]');
+  const auxTensors: { tensor: Tensor; at: number }[] = [];
+  const perHead = (name: string, at: number) => {
+    const t = o[name];
+    if (t instanceof Tensor) {
+      rt.checkTensor(SMS, name, t);
+      if (t.dtype !== 'float32' || t.size !== heads || t.byteOffset % 4 !== 0) {
+        throw new InvalidArgumentError(
+          `${SMS}: ${name} as a Tensor must be float32 with ${heads} elements (one per head, x.shape[-3]), got ${t.dtype} of shape [${t.shape.join(', ')}]${t.byteOffset % 4 ? ` at byte offset ${t.byteOffset}` : ''}`,
+          'INVALID_PARAMETER',
+        );
+      }
+      auxTensors.push({ tensor: t, at });
+      return [];
+    }
+    const v = t === undefined ? null : listOf(name, t, heads, 'head, x.shape[-3]');
     if (v) checkEach(name, v, (e) => Number.isFinite(Math.fround(e)), 'a finite number');
     return v;
   };
-  const al = perHead('alibi');
-  const sk = perHead('sinks');
+  const al = perHead('alibi', 2 * batch);
+  const sk = perHead('sinks', 2 * batch + heads);
   const flags: AttentionFlags = {
     softcap: softcap > 0,
     alibi: !!al,
@@ -291,6 +321,7 @@ function resolveAttention(x: Tensor, o: Record<string, unknown>, offsets: unknow
     softcap,
     flags,
     aux,
+    auxTensors,
     bsize: Math.max(1, rows / batch),
     heads,
     kbase: batch,

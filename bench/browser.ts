@@ -30,8 +30,8 @@ export interface Session {
   close(): Promise<void>;
 }
 
-/** Vite serving the repository on 127.0.0.1 at a free port, and headless Chromium. */
-export async function startBrowser(): Promise<{
+/** Vite serving the repository on 127.0.0.1 at a free port, and headless Chromium (with `extraArgs`). */
+export async function startBrowser(extraArgs: string[] = []): Promise<{
   server: ViteDevServer;
   browser: Browser;
   port: number;
@@ -46,7 +46,11 @@ export async function startBrowser(): Promise<{
   });
   await server.listen();
   const browser = await chromium
-    .launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, headless: true })
+    .launch({
+      executablePath: CHROMIUM_PATH,
+      args: [...CHROMIUM_ARGS, ...extraArgs],
+      headless: true,
+    })
     .catch(async (e: unknown) => {
       await server.close();
       throw e;

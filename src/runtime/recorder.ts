@@ -1,6 +1,6 @@
 /**
  * Recording GPU work: one command encoder of our own collects dispatches and
- * copies until a read, a flush or the 16th dispatch submits it; inside
+ * copies until a read, a flush or a count of dispatches submits it; inside
  * encode(), work goes into the caller's encoder instead, which the caller
  * submits.
  */
@@ -11,12 +11,13 @@ import type { Uniforms } from './uniforms.js';
 import { InvalidArgumentError } from '../core/errors.js';
 
 /**
- * Submit on our own after this many dispatches: the GPU starts on them while
- * the caller records the rest, and the encoder and arenas stay bounded
- * (bench/notes/latency.md, item 5). ONNX Runtime Web and
- * TensorFlow.js flush at 16 and 15 as well.
+ * Submit on our own after 16 dispatches, as ONNX Runtime Web and TensorFlow.js
+ * do: the GPU starts on them while the caller records the rest (in Node;
+ * bench/notes/latency.md, item 5). Each later submission waits for twice as
+ * many, up to one uniform arena's 256: a submission costs Chromium about
+ * 100 us (item 6). A submission of any other kind starts again at 16.
  */
-const MAX_RECORDED_DISPATCHES = 16;
+const FIRST_SUBMIT = 16;
 
 export class Recorder {
   readonly #device: GPUDevice;
@@ -27,6 +28,7 @@ export class Recorder {
   #encoder: GPUCommandEncoder | null = null;
   #pass: GPUComputePassEncoder | null = null;
   #dispatches = 0;
+  #submitAt = FIRST_SUBMIT;
   /** The caller's encoder while encode() records into it. */
   #external: GPUCommandEncoder | null = null;
   /** Buffers whose destroy waits for the recorded work that uses them to be submitted. */
@@ -34,7 +36,7 @@ export class Recorder {
   /**
    * Buffers bound into a caller's encoder. Freed, they stay out of the pool
    * until that encoder must have run: our own later work is submitted on its
-   * own (every 16 dispatches, on flush) and could otherwise get the buffer
+   * own (as a chain grows, on flush) and could otherwise get the buffer
    * and reach the queue before the caller's submit.
    */
   readonly callerBound = new WeakSet<GPUBuffer>();
@@ -112,7 +114,8 @@ export class Recorder {
     pass.setBindGroup(0, bindGroup);
     pass.dispatchWorkgroups(...foldGrid(workgroups, this.#maxPerDimension));
     if (this.#external) return;
-    if (++this.#dispatches >= MAX_RECORDED_DISPATCHES || this.#uniforms.full) this.submit();
+    // At most 256 dispatches per submission: one uniform arena, never full.
+    if (++this.#dispatches >= this.#submitAt) this.submit(Math.min(2 * this.#submitAt, 256));
   }
 
   /** Records a buffer-to-buffer copy (ends the open compute pass). */
@@ -130,8 +133,9 @@ export class Recorder {
     );
   }
 
-  /** Submits whatever has been recorded on our own encoder. */
-  submit(): void {
+  /** Submits whatever has been recorded on our own encoder; the next automatic submission comes `after` dispatches. */
+  submit(after = FIRST_SUBMIT): void {
+    this.#submitAt = after;
     const encoder = this.#encoder;
     if (!encoder) return;
     this.#endPass();

@@ -37,8 +37,8 @@ export interface Stats {
   /**
    * Bytes the instance keeps for reuse: freed tensor buffers (at most
    * POOL_BYTES), uniform arenas (64 KiB each, 256 dispatches; the runtime
-   * submits every 16, so one arena serves) and the content-cached uniforms of
-   * encode() (at most 4096 x 256 bytes = 1 MiB).
+   * submits at 256 dispatches or sooner, so one arena serves) and the
+   * content-cached uniforms of encode() (at most 4096 x 256 bytes = 1 MiB).
    */
   pooledBytes: number;
   pipelines: number;
@@ -94,10 +94,6 @@ export class Runtime implements TensorOwner {
   /** Compiles a pipeline without blocking (createComputePipelineAsync) into the cache. */
   prepare(key: string, label: string, code: () => string): Promise<void> {
     return this.#pipelines.prepare(key, label, code);
-  }
-
-  get pipelineCount(): number {
-    return this.#pipelines.count;
   }
 
   // ---- recording ----------------------------------------------------------

@@ -114,17 +114,22 @@ describe('buffer pool', () => {
 });
 
 describe('recording and uniforms', () => {
-  it('submits on its own every 16 dispatches and reuses one uniform arena across submissions', async () => {
+  it('submits on its own after 16 dispatches, then 32, 64 (a flush starts again at 16), and reuses one uniform arena across submissions', async () => {
     const { act, rt } = await fresh();
     const x = act.tensor(new Float32Array(64).fill(-1));
     await act.flush();
     const base = rt.stats().pooledBytes;
     const ys = [];
-    for (let i = 1; i <= 40; i++) {
+    for (let i = 1; i <= 120; i++) {
       ys.push(act.forward('leakyRelu', x, { alpha: i }));
+      expect(rt.recordedDispatches).toBe(i < 16 ? i : i < 48 ? i - 16 : i < 112 ? i - 48 : i - 112);
+    }
+    await act.flush();
+    for (let i = 1; i <= 20; i++) {
+      ys.push(act.forward('leakyRelu', x, { alpha: 120 + i }));
       expect(rt.recordedDispatches).toBe(i % 16);
     }
-    // 40 dispatches, each with its own slot, yet one 64 KiB arena: slots restart after a submission.
+    // 140 dispatches, each with its own slot, yet one 64 KiB arena: slots restart after a submission.
     expect(rt.stats().pooledBytes - base).toBe(64 * 1024);
     // No dispatch saw another's parameters.
     const got = await Promise.all(ys.map((y) => y.read()));

@@ -1,5 +1,5 @@
 /**
- * node scripts/with-webgpu.mjs node --import tsx bench/probes/tree-ab.ts <other-tree> [samples] [ops]
+ * node scripts/with-webgpu.mjs node --import tsx bench/probes/tree-ab.ts <other-tree> [samples] [ops] [reps]
  *
  * The kernels of this tree against another checkout's (e.g. `git worktree add
  * /tmp/base main`, with node_modules linked), on one device in one process,
@@ -7,7 +7,9 @@
  * that a refactor left the speed alone. Runs relu, gelu and sigmoid forward
  * and backward at 16M, softmax [4096 x 4096] forward and backward, and
  * biasAct gelu forward and backward on [16384 x 1024]. Given `ops` (a comma
- * list such as relu,elu,tanh), only those ops' elementwise forwards at 16M.
+ * list such as relu,elu,tanh), only those ops' elementwise forwards at 16M;
+ * `reps` calls per sample (default 1) take the CPU clock's 10 ms tick below
+ * the difference sought.
  */
 import { register } from 'node:module';
 import { existsSync } from 'node:fs';
@@ -20,6 +22,7 @@ register('../raw-hooks.mjs', import.meta.url);
 const other = resolve(process.argv[2] ?? '');
 const samples = Number(process.argv[3] ?? 7);
 const only = process.argv[4]?.split(',');
+const reps = Number(process.argv[5] ?? 1);
 const fusedEntry = (root: string) =>
   ['src/fused/index.ts', 'src/fused-entry.ts'].map((f) => `${root}/${f}`).find(existsSync)!;
 
@@ -113,7 +116,9 @@ if (only) {
     jobs.push([`${op} forward 16M`, [N], (s, t) => s.act.forward(op, t.x, { out: t.out })]);
 }
 
-console.log(`worker CPU ms per call, median of ${samples}; ratio = this tree / other tree`);
+console.log(
+  `worker CPU ms per ${reps} call(s), median of ${samples}; ratio = this tree / other tree`,
+);
 for (const [label, shape, job] of jobs) {
   const tensors = sides.map((s) => {
     const x = s.act.tensor(xs, shape);
@@ -130,7 +135,7 @@ for (const [label, shape, job] of jobs) {
     b: there,
     ratios,
   } = await alternateCpu(async (j) => {
-    job(sides[j], tensors[j]);
+    for (let r = 0; r < reps; r++) job(sides[j], tensors[j]);
     await sides[j].act.flush();
   }, samples);
   console.log(

@@ -62,8 +62,9 @@ fn softplus(z: f32) -> f32 {
 // tanh through expm1 of a non-positive argument: exact +-1 at +-Inf and for |x| > 9.
 fn tanh_stable(x: f32) -> f32 {
   let e = expm1(-2.0 * abs(x));
-  let t = -e / (2.0 + e);
-  return select(t, -t, x < 0.0);
+  // -tanh(|x|): the bits of -(-e / (2 + e)), one negation fewer.
+  let t = e / (2.0 + e);
+  return select(-t, t, x < 0.0);
 }
 
 // 1 - tanh(x)^2 = 4 e / (1 + e)^2 with e = exp(-2|x|): no cancellation near saturation.

@@ -16,27 +16,37 @@ import type { DType } from '../../src/core/tensor.js';
 import { noGpuErrors, sharedActivations } from '../helpers/gpu.js';
 import { paramCases } from '../helpers/cases.js';
 
-// The old formulation (as of 98a666c): the sign test on two compares, relu's body, the guard.
-const OLD_IS_POSITIVE = `
+// The old formulation (as of 98a666c): the sign test on two compares, relu's body, tanh with
+// one negation more, and the guard.
+const OLD_HELPERS = `
 fn is_positive(x: f32) -> bool {
   let b = bitcast<u32>(x);
   return b != 0u && b < 0x80000000u;
+}
+fn tanh_stable_v0(x: f32) -> f32 {
+  let e = expm1(-2.0 * abs(x));
+  let t = -e / (2.0 + e);
+  return select(t, -t, x < 0.0);
 }`;
 const OLD_FORWARD: Partial<Record<ActivationName, string>> = {
   relu: 'return select(0.0, x, is_positive(x));',
 };
-/** Every op whose WGSL changed: the users of the sign test (forward or derivative). */
-const CHANGED = activationNames.filter((op) =>
-  /positive_or_nan|-8388608/.test(defOf(op).wgsl.forward + defOf(op).wgsl.derivative),
+/** Every op whose WGSL changed: the users of the sign test (forward or derivative), and tanh. */
+const CHANGED = activationNames.filter(
+  (op) =>
+    op === 'tanh' ||
+    /positive_or_nan|-8388608/.test(defOf(op).wgsl.forward + defOf(op).wgsl.derivative),
 );
 
-/** The kernel as it was: old bodies, is_positive, and the forward's NaN guard. */
+/** The kernel as it was: old bodies and helpers, and the forward's NaN guard. */
 function oldShader(k: ElementwiseKernel): string {
-  let code = elementwiseShader(k).replace(/(?<!fn )positive_or_nan\(/g, 'is_positive(');
+  let code = elementwiseShader(k)
+    .replace(/(?<!fn )positive_or_nan\(/g, 'is_positive(')
+    .replace(/(?<!fn )tanh_stable\(/g, 'tanh_stable_v0(');
   const body = OLD_FORWARD[k.op];
   if (body) code = code.replace(/(fn op_forward\([^)]*\) -> f32 \{\n {2})[^\n]*/, `$1${body}`);
   code = code.replace(/return (op_forward\([^;]*\));/, 'return select($1, x, is_nan(x));');
-  return `${code}\n${OLD_IS_POSITIVE}`;
+  return `${code}\n${OLD_HELPERS}`;
 }
 
 const F32_SPECIAL = [

@@ -20,7 +20,9 @@
 //   its row's partials and writes its chunk, so few long rows fill the GPU.
 // - Subgroups take segments in a grid-stride loop, so the host need not know
 //   the subgroup size the compiler chose (it sizes the grid from the
-//   adapter's smallest); the loop bound is uniform across a subgroup.
+//   adapter's smallest); the loop bound is uniform across a subgroup. A
+//   tensor over one binding runs as windows of whole segments, segments
+//   `first` to `end` bound from element `elem0` (src/softmax/windows.ts).
 //
 // Assumes each subgroup is a run of consecutive local_invocation_index (true
 // of the adapters seen), as shaders/softmax.wgsl does.
@@ -33,15 +35,15 @@ struct Params {
   chunk_len: u32, // elements per segment (a multiple of VW)
   sign_bit: u32,  // 0x80000000 for softmin
   _p0: u32,
-  _p1: u32,
+  first: u32,     // this dispatch's first segment (a window of a tensor over one binding), else 0
   inv_t: f32,
   factor: f32,    // backward: sign / T
   _p2: f32,
   _p3: f32,
   ninf: f32,
   nan: f32,
-  _p4: f32,
-  _p5: f32,
+  end: u32,       // segments from `end` on are another dispatch's
+  elem0: u32,     // the element the bound window starts at (a multiple of VW)
 }
 
 @group(0) @binding(0) var<uniform> P: Params;
@@ -185,7 +187,6 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>,
         @builtin(subgroup_invocation_id) t: u32) {
   let per = max(WG / sgs, 1u);
   let stride = groups.x * groups.y * per;
-  let nseg = P.rows * P.chunks;
   let nv = P.len / VW;
   let cv = P.chunk_len / VW;
   let pinf = -P.ninf;
@@ -193,11 +194,11 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>,
   // which inside the loop cost a store per slot per row.
   var c0: array<V, KC>;
   var c1: array<V, KB>;
-  for (var seg = (wid.y * groups.x + wid.x) * per + lid / sgs; seg < nseg; seg += stride) {
+  for (var seg = (wid.y * groups.x + wid.x) * per + lid / sgs + P.first; seg < P.end; seg += stride) {
     let row = seg / P.chunks;
     let lo = (seg - row * P.chunks) * cv;
     let hi = min(nv, lo + cv);
-    let base = row * nv;
+    let base = row * nv - P.elem0 / VW;
     let first = lo + t;
     // This lane's cached vectors: first + k * sgs for k < kn <= KV.
     let kn = min(KV, (max(hi, first) - first + sgs - 1u) / sgs);

@@ -21,6 +21,10 @@
 // PHASE 1 and 2 split a very long row across workgroups: each chunk writes
 // its partial State, then each chunk merges its row's partials and writes
 // its own elements, so a single row still fills the GPU.
+//
+// A tensor over one binding runs as several dispatches, each binding a window
+// of whole units (workgroups of rows, or chunks): `first` and `end` name the
+// units, `elem0` is where the window starts (src/softmax/windows.ts).
 
 struct Params {
   rows: u32,
@@ -30,7 +34,7 @@ struct Params {
   chunk_len: u32, // elements per chunk
   sign_bit: u32,  // 0x80000000 for softmin: v = -x, flipped on the bits so NaN stays NaN
   w_log2: u32,    // log2 of W, the threads per row
-  _p1: u32,
+  first: u32,     // this dispatch's first workgroup (a window of a tensor over one binding), else 0
   inv_t: f32,     // 1 / temperature
   factor: f32,    // backward: sign / T; cross-entropy: 1 / count for 'mean', else 1
   smooth_c: f32,  // cross-entropy: labelSmoothing / classes
@@ -38,8 +42,8 @@ struct Params {
   // WGSL const-expressions may not produce infinities or NaN, so they come from the host.
   ninf: f32,
   nan: f32,
-  _p2: f32,
-  _p3: f32,
+  end: u32,       // workgroups from `end` on exit (the window's last + 1)
+  elem0: u32,     // the element the bound window starts at, subtracted from every index
 }
 
 @group(0) @binding(0) var<uniform> P: Params;
@@ -68,19 +72,22 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>,
         @builtin(num_workgroups) groups: vec3<u32>,
         @builtin(local_invocation_index) lid: u32{{SUBGROUP_ARG}}) {
   // Grids wider than 65535 workgroups fold into y; `live` drops the overhang.
-  let wg = wid.y * groups.x + wid.x;
+  let wg = wid.y * groups.x + wid.x + P.first;
   {{SUBGROUP_INIT}}let W = threads_per_row();
   let t = lid & (W - 1u);
   var row = wg * (WG / W) + lid / W;
   var lo = 0u;
   var hi = P.len;
   if (PHASE != 0u) {
-    row = wg / P.chunks;
-    lo = (wg % P.chunks) * P.chunk_len;
+    // Chunk c of the rows of one slice are neighbours (outer, chunk, inner): on a
+    // strided axis they are one contiguous block, so a window is a run of them.
+    let outer = wg / (P.chunks * P.inner);
+    row = outer * P.inner + wg % P.inner;
+    lo = (wg / P.inner % P.chunks) * P.chunk_len;
     hi = min(P.len, lo + P.chunk_len);
   }
-  let live = row < P.rows;
-  let base = (row / P.inner) * P.len * P.inner + row % P.inner;
+  let live = row < P.rows && wg < P.end;
+  let base = (row / P.inner) * P.len * P.inner + row % P.inner - P.elem0;
   if (live) {
     begin_row(row);
   }

@@ -161,7 +161,7 @@ const PARTIALS_SPLIT = `fn store_partial(wg: u32, st: State) { partials[wg] = to
 fn merge_partials(row: u32, t: u32, w: u32) -> State {
   var st = identity();
   for (var c = t; c < P.chunks; c += w) {
-    st = combine(st, from_partial(partials[row * P.chunks + c]));
+    st = combine(st, from_partial(partials[((row / P.inner) * P.chunks + c) * P.inner + row % P.inner]));
   }
   return st;
 }`;

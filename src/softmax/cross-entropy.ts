@@ -4,8 +4,9 @@
  * the 'mean' or 'sum' of the row losses in one fixed-order workgroup.
  */
 import { InvalidArgumentError } from '../core/errors.js';
-import { Tensor, tensorRange } from '../core/tensor.js';
+import { bytesPerElement, Tensor, tensorRange } from '../core/tensor.js';
 import {
+  bindingLimit,
   checkBindable,
   checkKeys,
   checkObject,
@@ -17,6 +18,7 @@ import type { BufferRange, Runtime } from '../runtime/runtime.js';
 import { lossSumShader } from './codegen.js';
 import { planRows } from './plan.js';
 import { recordRows } from './record.js';
+import { windowsOf } from './windows.js';
 import type { CrossEntropyOptions } from './table.js';
 
 const OP_CE = 'softmaxCrossEntropy';
@@ -112,7 +114,19 @@ export function softmaxCrossEntropy(
       );
     }
   }
-  checkBindable(rt.limits, OP_CE, 'logits', logits.byteLength);
+  // Logits larger than one binding run in windows of whole rows (a row is never split: its loss
+  // is summed in one workgroup); the per-row arrays are bound whole.
+  checkBindable(rt.limits, OP_CE, 'the per-row losses', rows * 4);
+  const limit = bindingLimit(rt.limits);
+  const bytes = bytesPerElement(logits.dtype);
+  const plan = planRows(rows, classes, 1, {
+    split: false,
+    subgroups: rt.features.has('subgroups'),
+    rows: false,
+    bindElems: limit / bytes,
+  });
+  if (logits.byteLength > limit)
+    windowsOf(OP_CE, { rows, len: classes, inner: 1, plan }, bytes, limit);
 
   const scale = reduction === 'mean' ? (count > 0 ? 1 / count : 0) : 1;
   const dlogits = rt.allocate(logits.shape, logits.dtype, `${OP_CE} dlogits`);
@@ -140,13 +154,8 @@ export function softmaxCrossEntropy(
     rows,
     len: classes,
     inner: 1,
-    // The row loss is summed in the same workgroup, so rows are never split; the
-    // subgroup rows kernel (rows.wgsl) has no cross-entropy mode.
-    plan: planRows(rows, classes, 1, {
-      split: false,
-      subgroups: rt.features.has('subgroups'),
-      rows: false,
-    }),
+    // The subgroup rows kernel (rows.wgsl) has no cross-entropy mode.
+    plan,
     signBit: 0,
     invT: 1,
     factor: scale,

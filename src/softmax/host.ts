@@ -4,9 +4,9 @@
  * recorded by src/softmax/record.ts.
  */
 import { InvalidArgumentError } from '../core/errors.js';
-import { Tensor } from '../core/tensor.js';
+import { bytesPerElement, Tensor } from '../core/tensor.js';
 import {
-  checkBindable,
+  bindingLimit,
   checkKeys,
   checkObject,
   checkSameLayout,
@@ -91,7 +91,6 @@ function rowOp(
 ): Tensor {
   const a = inputs[0];
   const p = resolveParams(op, a.shape.length, params);
-  checkBindable(rt.limits, op, mode === 'forward' ? 'x' : 'y', a.byteLength);
   const out = rt.output(op, p.out, a, inputs);
   const g = geometry(a.shape, p.axis);
   const subgroups = rt.features.has('subgroups');
@@ -104,7 +103,13 @@ function rowOp(
     out,
     extra: [],
     ...g,
-    plan: planRows(g.rows, g.len, g.inner, { split: true, subgroups, rows: true }),
+    // Tensors larger than one binding run in windows; a row larger than one is split.
+    plan: planRows(g.rows, g.len, g.inner, {
+      split: true,
+      subgroups,
+      rows: true,
+      bindElems: bindingLimit(rt.limits) / bytesPerElement(a.dtype),
+    }),
     // The backward takes y, already signed: the sign is in `factor` only.
     signBit: mode === 'forward' && op === 'softmin' ? 0x80000000 : 0,
     invT: p.invT,

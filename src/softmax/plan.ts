@@ -64,50 +64,57 @@ export function geometry(shape: readonly number[], axis: number) {
 
 const nextPow2 = (n: number) => 2 ** Math.ceil(Math.log2(Math.max(1, n)));
 
-/** The kernel for `rows` rows of `len` elements spaced `inner` apart. */
+/**
+ * The kernel for `rows` rows of `len` elements spaced `inner` apart. With
+ * `bindElems` (elements per binding), a tensor larger than that runs in
+ * windows (src/softmax/windows.ts): a row that alone is larger is split, in
+ * chunks that fit, a strided axis gets one row (or chunk) per workgroup, and
+ * no subgroup plan is taken (its rows per workgroup are known only in the
+ * shader).
+ */
 export function planRows(
   rows: number,
   len: number,
   inner: number,
-  options: { split?: boolean; subgroups?: boolean; rows?: boolean } = {},
+  options: { split?: boolean; subgroups?: boolean; rows?: boolean; bindElems?: number } = {},
 ): Plan {
   const t = softmaxTuning;
   const single = { chunks: 1, chunkLen: len };
-  if ((inner > 1 && rows >= t.columnMinRows) || (inner === 1 && len <= t.threadMaxLen)) {
+  const bind = options.bindElems ?? Infinity;
+  // Split (or one row per workgroup) where a row is over one binding, and on a strided axis of a
+  // tensor that is: there a workgroup's rows could span more than one binding.
+  const long = options.split !== false && (len * inner > bind || (inner > 1 && rows * len > bind));
+  // Chunks of at most half a binding, a power of two, so an unaligned start still fits.
+  const chunkLen = Math.min(t.chunkLen, 2 ** Math.max(0, Math.floor(Math.log2(bind / inner / 2))));
+  const split = long || (options.split !== false && len >= t.splitMinLen && rows < t.splitMaxRows);
+  if (!long && ((inner > 1 && rows >= t.columnMinRows) || (inner === 1 && len <= t.threadMaxLen))) {
     // One thread per row: on a strided axis neighbouring threads read neighbouring addresses.
     return { reduce: 'single', w: 1, k: 0, ...single };
   }
   if (options.rows && options.subgroups && t.rowsKernel && inner === 1) {
     const vw = len % 4 === 0 ? 4 : 1;
-    const split = options.split !== false && len >= t.splitMinLen && rows < t.splitMaxRows;
     // A chunk is a whole number of vectors.
-    const chunkLen = split ? Math.ceil(t.chunkLen / vw) * vw : len;
+    const cl = split ? Math.ceil(chunkLen / vw) * vw : len;
     return {
       reduce: 'rows',
       w: 0,
       k: t.rowsKv,
       vw,
-      chunks: split ? Math.ceil(len / chunkLen) : 1,
-      chunkLen,
+      chunks: split ? Math.ceil(len / cl) : 1,
+      chunkLen: cl,
     };
   }
-  if (options.subgroups && inner === 1 && len <= t.subgroupMaxLen) {
+  if (options.subgroups && inner === 1 && len <= t.subgroupMaxLen && rows * len <= bind) {
     // The subgroup size is known only in the shader: keep registers for rows a 4-wide subgroup holds.
     return { reduce: 'subgroup', w: 0, k: len <= 16 ? 4 : 0, ...single };
   }
-  if (len <= t.cacheMax) {
+  if (len <= t.cacheMax && !long) {
     // At most 4 elements per thread up to 1024, so short rows pack several to a workgroup.
     const w = Math.min(256, nextPow2(Math.ceil(len / 4)));
     return { reduce: 'workgroup', w, k: len <= 1024 ? 4 : 16, ...single };
   }
-  if (options.split !== false && len >= t.splitMinLen && rows < t.splitMaxRows) {
-    return {
-      reduce: 'workgroup',
-      w: 256,
-      k: 0,
-      chunks: Math.ceil(len / t.chunkLen),
-      chunkLen: t.chunkLen,
-    };
+  if (split) {
+    return { reduce: 'workgroup', w: 256, k: 0, chunks: Math.ceil(len / chunkLen), chunkLen };
   }
   return { reduce: 'workgroup', w: 256, k: 0, ...single };
 }

@@ -3,11 +3,13 @@
  * and dispatches: the one way the softmax ops and the fused cross-entropy
  * reach the GPU once their arguments are checked.
  */
-import { tensorRange, type Tensor } from '../core/tensor.js';
+import { bytesPerElement, tensorRange, type Tensor } from '../core/tensor.js';
+import { bindingLimit, checkBindable } from '../core/validate.js';
 import type { BufferRange, Runtime } from '../runtime/runtime.js';
 import { writeThrough } from '../runtime/scratch.js';
 import { kernelKey, softmaxShader, type KernelSpec, type Mode } from './codegen.js';
 import { workgroupsOf, type Plan } from './plan.js';
+import { windowsOf, type Window } from './windows.js';
 
 interface Uniforms {
   rows: number;
@@ -21,8 +23,8 @@ interface Uniforms {
   keep: number;
 }
 
-/** The 64-byte Params block of shaders/softmax/skeleton.wgsl and rows.wgsl. */
-function packUniforms(u: Uniforms): ArrayBuffer {
+/** The 64-byte Params block of shaders/softmax/skeleton.wgsl and rows.wgsl, for window `w`. */
+function packUniforms(u: Uniforms, w: Window): ArrayBuffer {
   const buf = new ArrayBuffer(64);
   new Uint32Array(buf, 0, 8).set([
     u.rows,
@@ -32,9 +34,10 @@ function packUniforms(u: Uniforms): ArrayBuffer {
     u.plan.chunkLen,
     u.signBit,
     Math.log2(u.plan.w),
-    0,
+    w.first,
   ]);
-  new Float32Array(buf, 32, 8).set([u.invT, u.factor, u.smoothC, u.keep, -Infinity, NaN, 0, 0]);
+  new Float32Array(buf, 32, 6).set([u.invT, u.factor, u.smoothC, u.keep, -Infinity, NaN]);
+  new Uint32Array(buf, 56, 2).set([w.end, w.elem0]);
   return buf;
 }
 
@@ -61,17 +64,32 @@ export function recordRows(rt: Runtime, job: RowJob): void {
   const aliased = job.inputs.some(
     (t) => t.buffer === out.buffer && t.byteOffset === out.byteOffset,
   );
+  const bytes = bytesPerElement(out.dtype);
+  const limit = bindingLimit(rt.limits);
+  const { plan } = job;
+  // One window of everything, unless the tensors are larger than one binding.
+  const windows: Window[] =
+    out.byteLength <= limit
+      ? [
+          {
+            first: 0,
+            end: plan.reduce === 'rows' ? job.rows * plan.chunks : 0xffffffff,
+            elem0: 0,
+            elems: out.size,
+          },
+        ]
+      : windowsOf(job.op, job, bytes, limit);
+  if (plan.chunks > 1)
+    checkBindable(rt.limits, job.op, "the split rows' partials", job.rows * plan.chunks * 16);
   writeThrough(rt, out, aliased, `${job.op} in-place scratch`, (target) => {
-    const u = packUniforms({ ...job });
-    const ranges = [...job.inputs.map(tensorRange), tensorRange(target), ...job.extra];
     const spec = (phase: 0 | 1 | 2): KernelSpec => ({
       mode: job.mode,
       log: job.log,
       dtype: out.dtype,
       labels: job.labels,
-      plan: job.plan,
+      plan,
       phase,
-      unit: job.plan.reduce === 'rows' && job.signBit === 0 && job.invT === 1,
+      unit: plan.reduce === 'rows' && job.signBit === 0 && job.invT === 1,
     });
     const pipeline = (s: KernelSpec) =>
       rt.pipeline(
@@ -82,25 +100,40 @@ export function recordRows(rt: Runtime, job: RowJob): void {
     const info = (
       rt.device as { adapterInfo?: { subgroupMinSize?: number; subgroupMaxSize?: number } }
     ).adapterInfo;
-    const groups = workgroupsOf(
-      job.plan,
-      job.rows,
-      info?.subgroupMaxSize ?? 128,
-      info?.subgroupMinSize || 4,
-    );
-    if (job.plan.chunks > 1) {
-      const partials = rt.allocate(
-        [job.rows * job.plan.chunks * 4],
-        'float32',
-        `${job.op} partials`,
-      );
-      const withPartials = [...ranges, tensorRange(partials)];
-      rt.dispatch(pipeline(spec(1)), u, withPartials, groups);
-      rt.dispatch(pipeline(spec(2)), u, withPartials, groups);
+    const groupsOf = (w: Window) =>
+      windows.length === 1
+        ? workgroupsOf(plan, job.rows, info?.subgroupMaxSize ?? 128, info?.subgroupMinSize || 4)
+        : plan.reduce === 'rows'
+          ? workgroupsOf({ ...plan, chunks: 1 }, w.end - w.first, 0, info?.subgroupMinSize || 4)
+          : w.end - w.first;
+    // Each window binds the same span of every input and of the output.
+    const ranges = (w: Window) => [
+      ...[...job.inputs, target].map((t) => ({
+        buffer: t.buffer,
+        offset: t.byteOffset + w.elem0 * bytes,
+        size: Math.max(4, Math.ceil((w.elems * bytes) / 4) * 4),
+      })),
+      ...job.extra,
+    ];
+    const run = (phase: 0 | 1 | 2, more: BufferRange[]) => {
+      for (const w of windows) {
+        rt.dispatch(
+          pipeline(spec(phase)),
+          packUniforms(job, w),
+          [...ranges(w), ...more],
+          groupsOf(w),
+        );
+      }
+    };
+    if (plan.chunks > 1) {
+      const partials = rt.allocate([job.rows * plan.chunks * 4], 'float32', `${job.op} partials`);
+      // Every chunk's partial is written before any chunk merges its row's.
+      run(1, [tensorRange(partials)]);
+      run(2, [tensorRange(partials)]);
       // The runtime defers the free until the recorded dispatches are submitted.
       partials.destroy();
     } else {
-      rt.dispatch(pipeline(spec(0)), u, ranges, groups);
+      run(0, []);
     }
   });
 }

@@ -42,6 +42,13 @@ const CALL_OPTIONS = ['out'] as const;
 const WORKGROUP_SIZE = 256;
 /** Sub-range offsets stay multiples of this (the largest minStorageBufferOffsetAlignment). */
 const ALIGN = 256;
+/**
+ * One dispatch's uniforms, filled anew for each: dispatch() copies them at
+ * once, and an ArrayBuffer per dispatch fed Chromium's garbage collector
+ * (bench/notes/latency.md, item 6).
+ */
+const U32 = new Uint32Array(20);
+const F32 = new Float32Array(U32.buffer);
 
 /** y = op(x); params holds the op's parameters and `out`. */
 export function elementwiseForward(
@@ -258,10 +265,12 @@ function record(
       size: nwords * wordBytes,
     });
     // Params of shaders/elementwise/elementwise.wgsl: n, nwords, base, _pad, p, bdim, bxstride, bstride.
-    const uniforms = new ArrayBuffer(80);
-    new Uint32Array(uniforms, 0, 4).set([count, nwords, base, 0]);
-    new Float32Array(uniforms, 16, 4).set(slots.map((s) => (Number.isNaN(s) ? 0 : s)));
-    if (b) new Uint32Array(uniforms, 32, 12).set([...b.dim, ...b.xstride, ...b.stride]);
+    U32.fill(0).set([count, nwords, base]);
+    F32.set(
+      slots.map((s) => (Number.isNaN(s) ? 0 : s)),
+      4,
+    );
+    if (b) U32.set([...b.dim, ...b.xstride, ...b.stride], 8);
     const ranges = inputs.filter((_, i) => i !== inPlace).map(range);
     ranges.push(range(out));
     if (slope)
@@ -270,7 +279,7 @@ function record(
         offset: slope.byteOffset,
         size: Math.max(4, slope.size * 4),
       });
-    rt.dispatch(pipeline, uniforms, ranges, Math.ceil(nwords / WORKGROUP_SIZE));
+    rt.dispatch(pipeline, U32.buffer, ranges, Math.ceil(nwords / WORKGROUP_SIZE));
   }
   return out;
 }

@@ -21,10 +21,12 @@ import { wgslMinifyPlugin } from '../../scripts/wgsl-minify.mjs';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 // The core ('webgpu-activations': every elementwise op, the softmax family,
-// cross-entropy, the runtime) must stay under 25 KB. The fused ops are their
+// cross-entropy, the runtime) must stay under 26.5 KB. The fused ops are their
 // own entry ('webgpu-activations/fused'); a page that imports them pays for
 // them, and that cost has a guard of its own so it cannot creep either.
-const BUDGET = 25 * 1024;
+// Raised from 25 KB when the softmax family learned to run past the binding limit (issue 15:
+// src/softmax/windows.ts and the window uniforms took the core from 25,591 to 26,497 bytes).
+const BUDGET = 26.5 * 1024;
 // Raised from 12 KB when the attention options (softcap, ALiBi, key lengths, per-batch
 // offsets, sinks) landed: they took the entry from 10.3 KB to 12.4 KB.
 const FUSED_EXTRA_BUDGET = 13 * 1024;
@@ -64,7 +66,7 @@ const gz = (s: string) => gzipSync(s, { level: 9 }).length;
 const kb = (n: number) => `${(n / 1024).toFixed(1)} KB`;
 
 describe('size budget', () => {
-  it('the core entry, minified + gzipped, stays under 25 KB', async () => {
+  it('the core entry, minified + gzipped, stays under 26.5 KB', async () => {
     const code = await bundle('all', `export * from '${ROOT}src/index.ts';`);
     const size = gz(code);
     // Where it goes: the WGSL as shipped (comments included) versus stripped of comments and blank runs.

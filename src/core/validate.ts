@@ -190,8 +190,8 @@ export function checkTensorData(
   return s;
 }
 
-/** Binding offsets must be multiples of this (WebGPU's minStorageBufferOffsetAlignment at most). */
-const MIN_BINDING_ALIGN = 256;
+/** Binding offsets are kept multiples of this (WebGPU's minStorageBufferOffsetAlignment at most). */
+export const BINDING_ALIGN = 256;
 
 /** act.wrap's buffer: a STORAGE buffer with room for the tensor at an aligned byteOffset. */
 export function checkWrap(
@@ -211,10 +211,10 @@ export function checkWrap(
     typeof byteOffset !== 'number' ||
     !Number.isSafeInteger(byteOffset) ||
     byteOffset < 0 ||
-    byteOffset % MIN_BINDING_ALIGN !== 0
+    byteOffset % BINDING_ALIGN !== 0
   ) {
     throw new InvalidArgumentError(
-      `wrap: byteOffset must be a non-negative multiple of ${MIN_BINDING_ALIGN}, got ${describe(byteOffset)}`,
+      `wrap: byteOffset must be a non-negative multiple of ${BINDING_ALIGN}, got ${describe(byteOffset)}`,
     );
   }
   const b = buffer as GPUBuffer;

@@ -5,12 +5,9 @@
  */
 import { InvalidArgumentError } from '../core/errors.js';
 import type { Tensor } from '../core/tensor.js';
-import { bindingLimit } from '../core/validate.js';
+import { BINDING_ALIGN, bindingLimit } from '../core/validate.js';
 import type { BufferRange, Runtime } from '../runtime/runtime.js';
 import type { Operand } from './codegen.js';
-
-/** Binding offsets are kept multiples of this (the largest minStorageBufferOffsetAlignment). */
-const ALIGN = 256;
 
 const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
 
@@ -24,11 +21,11 @@ export function chunkRows(rt: Runtime, label: string, rows: number, rowBytes: nu
   const max = bindingLimit(rt.limits);
   const widest = Math.max(...rowBytes);
   if (Math.ceil((rows * widest) / 16) * 16 <= max) return Math.max(1, rows);
-  const q = Math.max(...rowBytes.map((b) => ALIGN / gcd(b % ALIGN, ALIGN)));
+  const q = Math.max(...rowBytes.map((b) => BINDING_ALIGN / gcd(b % BINDING_ALIGN, BINDING_ALIGN)));
   const per = Math.floor(max / widest / q) * q;
   if (per === 0) {
     throw new InvalidArgumentError(
-      `${label}: rows of ${widest} bytes are too wide for sub-ranges (${q} rows, ${ALIGN}-byte aligned) within maxStorageBufferBindingSize (${max})`,
+      `${label}: rows of ${widest} bytes are too wide for sub-ranges (${q} rows, ${BINDING_ALIGN}-byte aligned) within maxStorageBufferBindingSize (${max})`,
       'UNSUPPORTED',
     );
   }

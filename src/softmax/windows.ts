@@ -8,6 +8,7 @@
  */
 import { InvalidArgumentError } from '../core/errors.js';
 import type { Plan } from './plan.js';
+import { BINDING_ALIGN } from '../core/validate.js';
 
 /** Units first to end - 1, bound from element elem0 for `elems` elements. */
 export interface Window {
@@ -23,9 +24,6 @@ interface RowShape {
   inner: number;
   plan: Plan;
 }
-
-/** Binding offsets are kept multiples of this (the largest minStorageBufferOffsetAlignment). */
-const ALIGN = 256;
 
 /**
  * The units of a plan, and the elements each one touches: [start, end) of
@@ -66,7 +64,7 @@ export function unitsOf({ rows, len, inner, plan }: RowShape) {
  */
 export function windowsOf(op: string, job: RowShape, bytes: number, limit: number): Window[] {
   const { count, span } = unitsOf(job);
-  const align = ALIGN / bytes;
+  const align = BINDING_ALIGN / bytes;
   // A binding's size is whole 4-byte words.
   const max = (Math.floor(limit / 4) * 4) / bytes;
   const out: Window[] = [];

@@ -45,7 +45,7 @@ const ALIGN = 256;
 /**
  * One dispatch's uniforms, filled anew for each: dispatch() copies them at
  * once, and an ArrayBuffer per dispatch fed Chromium's garbage collector
- * (bench/notes/latency.md, item 6).
+ * (bench/notes/latency.md, item 7).
  */
 const U32 = new Uint32Array(20);
 const F32 = new Float32Array(U32.buffer);

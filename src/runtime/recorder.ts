@@ -27,6 +27,8 @@ export class Recorder {
   readonly #bindGroups: BindGroupCache;
   #encoder: GPUCommandEncoder | null = null;
   #pass: GPUComputePassEncoder | null = null;
+  /** The open pass's pipeline: set again only when it changes (a chain of one op sets it once). */
+  #pipeline: GPUComputePipeline | null = null;
   #dispatches = 0;
   #submitAt = FIRST_SUBMIT;
   /** The caller's encoder while encode() records into it. */
@@ -110,7 +112,7 @@ export class Recorder {
       () => this.#bindGroups.get(this.#device, pipeline, [u, ...ranges]),
     );
     const pass = this.#passNow();
-    pass.setPipeline(pipeline);
+    if (pipeline !== this.#pipeline) pass.setPipeline((this.#pipeline = pipeline));
     pass.setBindGroup(0, bindGroup);
     pass.dispatchWorkgroups(...foldGrid(workgroups, this.#maxPerDimension));
     if (this.#external) return;
@@ -172,6 +174,6 @@ export class Recorder {
 
   #endPass(): void {
     this.#pass?.end();
-    this.#pass = null;
+    this.#pass = this.#pipeline = null;
   }
 }

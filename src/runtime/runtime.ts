@@ -139,10 +139,6 @@ export class Runtime implements TensorOwner {
     this.#memory.relieve();
   }
 
-  get recordedDispatches(): number {
-    return this.#recorder.dispatches;
-  }
-
   // ---- tensors ------------------------------------------------------------
 
   /**

@@ -122,12 +122,14 @@ describe('recording and uniforms', () => {
     const ys = [];
     for (let i = 1; i <= 120; i++) {
       ys.push(act.forward('leakyRelu', x, { alpha: i }));
-      expect(rt.recordedDispatches).toBe(i < 16 ? i : i < 48 ? i - 16 : i < 112 ? i - 48 : i - 112);
+      expect(rt.stats().recordedDispatches).toBe(
+        i < 16 ? i : i < 48 ? i - 16 : i < 112 ? i - 48 : i - 112,
+      );
     }
     await act.flush();
     for (let i = 1; i <= 20; i++) {
       ys.push(act.forward('leakyRelu', x, { alpha: 120 + i }));
-      expect(rt.recordedDispatches).toBe(i % 16);
+      expect(rt.stats().recordedDispatches).toBe(i % 16);
     }
     // 140 dispatches, each with its own slot, yet one 64 KiB arena: slots restart after a submission.
     expect(rt.stats().pooledBytes - base).toBe(64 * 1024);

@@ -7,7 +7,8 @@
  * that a refactor left the speed alone. Runs relu, gelu and sigmoid forward
  * and backward at 16M, softmax [4096 x 4096] forward and backward, and
  * biasAct gelu forward and backward on [16384 x 1024]. Given `ops` (a comma
- * list such as relu,elu,tanh), only those ops' elementwise forwards at 16M;
+ * list such as relu,elu,tanh; relu.backward for a backward), only those
+ * elementwise ops at 16M;
  * `reps` calls per sample (default 1) take the CPU clock's 10 ms tick below
  * the difference sought.
  */
@@ -112,8 +113,18 @@ jobs.push([
 
 if (only) {
   jobs.length = 0;
-  for (const op of only)
-    jobs.push([`${op} forward 16M`, [N], (s, t) => s.act.forward(op, t.x, { out: t.out })]);
+  for (const name of only) {
+    const [op, dir] = name.split('.');
+    jobs.push(
+      dir === 'backward'
+        ? [
+            `${op} backward 16M`,
+            [N],
+            (s, t) => s.act.backward(op, { x: t.x, dy: t.dy }, { out: t.out }),
+          ]
+        : [`${op} forward 16M`, [N], (s, t) => s.act.forward(op, t.x, { out: t.out })],
+    );
+  }
 }
 
 console.log(

@@ -11,13 +11,15 @@
  * NaN handling is not left to WGSL's `max`/`select`/comparisons: the generic
  * kernel returns NaN for a NaN input (and for a NaN upstream gradient)
  * before the op's body is consulted, so the bodies below may assume x is not
- * NaN. They must still give the mathematical limit at +-Inf.
+ * NaN, unless the entry says `keepsNaN` (its forward returns x's own bits for
+ * every NaN x; the kernel then has no guard). They must still give the
+ * mathematical limit at +-Inf.
  *
  * Bodies choose per element with `select`, not `if`: SwiftShader evaluates
  * both sides of a per-lane `if` anyway and pays for the masking on top
- * (measured in the bench notes), and on a GPU
- * the two sides diverge within a warp on mixed data all the same. `if` stays
- * for a compiled-in enum (gelu's approximate), which folds away.
+ * (measured in the bench notes), and on a GPU the two sides diverge within a
+ * warp on mixed data all the same. `if` stays for a compiled-in enum (gelu's
+ * approximate), which folds away.
  */
 import { GELU_TANH_K, INV_SQRT_2PI, gaussCdf64, sigmoid64, softplus64 } from './math64.js';
 import { num, type ActivationDef, type EnumParam, type ParamValues } from './spec.js';
@@ -43,8 +45,7 @@ export const activations = {
     nanInf: '+Inf -> +Inf, -Inf -> 0',
     transcendental: false,
     wgsl: {
-      // As i32 the bits of -Inf are -8388608: above them lie x > 0 (subnormals too), +0 and every
-      // NaN (x kept: NaN's own bits), below them -0, -Inf and x < 0 (+0 out).
+      // Above -Inf's bits as i32 (-8388608): x >= +0 (subnormals too) and every NaN; -0, x < 0 below.
       forward: 'return select(0.0, x, bitcast<i32>(x) > -8388608);',
       keepsNaN: true,
       derivative: 'return select(0.0, 1.0, positive_or_nan(x));',

@@ -14,6 +14,8 @@ import { startBrowser } from '../browser.js';
 const args = process.argv.slice(2);
 const rounds = Number(args.find((a) => /^\d+$/.test(a)) ?? 60);
 const extra = args.includes('--no-validation') ? ['--enable-dawn-features=skip_validation'] : [];
+// --flag=X passes X to Chromium as it is (e.g. --flag=--js-flags=--max-semi-space-size=64).
+for (const a of args) if (a.startsWith('--flag=')) extra.push(a.slice(7));
 const { browser, port, close } = await startBrowser(extra);
 try {
   const page = await browser.newPage();

@@ -5,9 +5,14 @@
  * (forward) or the two-input copy kernel (backward), samples alternating, as
  * worker-thread CPU time per op: the A/B probe for kernel changes (wall time
  * on this shared machine swings 2x, CPU time ~15%). shapes e.g.
- * 4096x4096,65536x256; ops e.g. softmax,logSoftmax:backward.
+ * 4096x4096,65536x256; ops e.g. softmax,logSoftmax:backward. With OTHER=<a
+ * checkout> (e.g. `git worktree add /tmp/base main`, node_modules linked),
+ * the other tree's kernels take the copy kernel's place on the same device:
+ * ratio = this tree / the other tree, per sample pair (median, min-max).
  */
 import { register } from 'node:module';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { create, globals } from 'webgpu';
 import { alternateCpu, median } from './cpu-time.js';
 
@@ -25,23 +30,50 @@ const shapes = (process.argv[3] ?? '4096x4096,65536x256,256x65536,8x2097152')
 const ops = (process.argv[4] ?? 'softmax,logSoftmax').split(',');
 
 Object.assign(globalThis, globals);
-const act = await createActivations({ gpu: create([]) });
+const gpu = create([]);
+const act = await createActivations({ gpu });
 const copies = copyKernels(act.device);
+const other = process.env.OTHER
+  ? await (
+      await import(pathToFileURL(`${resolve(process.env.OTHER)}/src/index.ts`).href)
+    ).createActivations({ device: act.device })
+  : undefined;
 
 for (const shape of shapes) {
   const n = shape[0] * shape[1];
-  const x = act.tensor(
-    Float32Array.from({ length: n }, (_, i) => Math.sin(i * 0.37) * 8),
-    shape,
-  );
+  const xs = Float32Array.from({ length: n }, (_, i) => Math.sin(i * 0.37) * 8);
+  const dys = Float32Array.from({ length: n }, (_, i) => Math.cos(i * 0.11));
+  const x = act.tensor(xs, shape);
   const y = act.forward('softmax', x);
-  const dy = act.tensor(
-    Float32Array.from({ length: n }, (_, i) => Math.cos(i * 0.11)),
-    shape,
-  );
+  const dy = act.tensor(dys, shape);
   const out = act.empty(shape);
   for (const spec of ops) {
     const [op, dir = 'forward'] = spec.split(':') as ['softmax' | 'logSoftmax', string?];
+    const label = `${shape.join('x')} ${op} ${dir}`.padEnd(32);
+    if (other) {
+      // The other tree's tensors hold the same data (its own Tensor class).
+      const ox = other.tensor(xs, shape);
+      const [oy, ody, oout] = [
+        other.forward('softmax', ox),
+        other.tensor(dys, shape),
+        other.empty(shape),
+      ];
+      const run =
+        (a: typeof act, [tx, ty, tdy, tout]: unknown[]) =>
+        async () => {
+          if (dir === 'forward') a.forward(op, tx as never, { out: tout as never });
+          else a.backward(op, { y: ty, dy: tdy } as never, { out: tout as never });
+          await a.flush();
+        };
+      const sides = [run(act, [x, y, dy, out]), run(other, [ox, oy, ody, oout])];
+      const { a, b, ratios } = await alternateCpu((j) => sides[j](), samples);
+      const r = (v: number) => v.toFixed(2);
+      console.log(
+        `${label} this ${median(a).toFixed(0)} ms  other ${median(b).toFixed(0)} ms  this/other ${r(median(ratios))} (${r(Math.min(...ratios))}-${r(Math.max(...ratios))})`,
+      );
+      for (const t of [ox, oy, ody, oout]) t.destroy();
+      continue;
+    }
     const copy = copies.make(dir === 'forward' ? 'copy-kernel' : 'copy2-kernel', n * 4);
     const { a: ours, b: copyCpu } = await alternateCpu(async (j) => {
       if (j === 0) {
@@ -55,7 +87,7 @@ for (const shape of shapes) {
     }, samples);
     const ratio = median(copyCpu.map((c, i) => c / ours[i]));
     console.log(
-      `${`${shape.join('x')} ${op} ${dir}`.padEnd(32)} ours ${median(ours).toFixed(0)} ms  copy ${median(copyCpu).toFixed(0)} ms  ratio to copy ${ratio.toFixed(2)}`,
+      `${label} ours ${median(ours).toFixed(0)} ms  copy ${median(copyCpu).toFixed(0)} ms  ratio to copy ${ratio.toFixed(2)}`,
     );
     copy.dispose();
   }

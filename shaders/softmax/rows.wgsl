@@ -11,10 +11,11 @@
 //   else f32 (float16 then stores each half atomically, as softmax.wgsl does).
 // - Each lane keeps its first KV vectors of the segment in registers, so a
 //   row of up to KV * VW * subgroup_size elements is read from memory once;
-//   the rest of a longer row is read again in each pass (from cache, mostly).
-// - Forward passes: max (and a NaN flag, decided on the bits), then the sum
-//   of exp2 of the pre-scaled difference, then the writes. Backward: one
-//   sum, then the writes.
+//   the rest of a longer row is read twice: once for its statistics (a
+//   running maximum and a sum of exp2 rescaled when the maximum grows, and a
+//   NaN flag on the bits), once for the writes; 4 vectors per loop iteration
+//   (a non-uniform loop's own cost on SwiftShader is of the order of its
+//   body). Backward: one sum, then the writes.
 // - A segment is a whole row (PHASE 0), or a chunk of a very long row: PHASE 1
 //   writes each chunk's partial (max, sum, NaN flag), PHASE 2 merges all of
 //   its row's partials and writes its chunk, so few long rows fill the GPU.
@@ -87,19 +88,39 @@ var<private> f_b: f32;
 var<private> f_ma: f32;  // m * A
 var<private> f_b2: f32;  // B * log2(e): exp(d) = exp2(d2)
 
-fn set_max(m: f32) {
+// The lowest finite f32: the online maximum starts there, so that an exp
+// never sees -Inf - -Inf (a row of -Inf alone ends with a sum near 0).
+const LOWEST: f32 = -0x1.fffffep+127f;
+
+fn set_scale() {
   f_a = select(select(1.0, P.inv_t, P.inv_t < 1.0), 1.0, UNIT);
   f_b = select(select(P.inv_t, 1.0, P.inv_t < 1.0), 1.0, UNIT);
-  f_ma = m * f_a;
   f_b2 = f_b * LOG2E;
 }
 
-// exp((v - m) / T) for v <= m; the clamp keeps -Inf away from exp2 and still underflows to 0.
-fn expd(v: V) -> V {
+fn set_max(m: f32) {
+  f_ma = m * f_a;
+}
+
+// m * A, per component.
+fn scaled(m: V) -> V {
   if (UNIT) {
-    return exp2(max((v - V(f_ma)) * LOG2E, V(-150.0)));
+    return m;
   }
-  return exp2(max((v * f_a - V(f_ma)) * f_b2, V(-150.0)));
+  return m * f_a;
+}
+
+// exp((v - m) / T) for v <= m, ma = m * A; the clamp keeps -Inf away from
+// exp2 and still underflows to 0.
+fn expv(v: V, ma: V) -> V {
+  if (UNIT) {
+    return exp2(max((v - ma) * LOG2E, V(-150.0)));
+  }
+  return exp2(max((v * f_a - ma) * f_b2, V(-150.0)));
+}
+
+fn expd(v: V) -> V {
+  return expv(v, V(f_ma));
 }
 
 // Row statistics: m the maximum; s the sum of expd (or, when m is +Inf, the count
@@ -167,6 +188,15 @@ fn backward_of(y: V, dy: V) -> V {
   return P.factor * y * (dy - r_s);
 }
 
+// One vector of a usual row, read from memory.
+fn write_fast(g: u32) {
+  if (BACKWARD) {
+    store_out(g, backward_fast(load_in0(g), load_in1(g)));
+  } else {
+    store_out(g, forward_fast(value(load_in0(g))));
+  }
+}
+
 fn finish_stats(t: u32) {
   r_inv = 1.0 / r_s;
   r_logs = log(max(r_s, 1.0));
@@ -194,6 +224,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>,
   // which inside the loop cost a store per slot per row.
   var c0: array<V, KC>;
   var c1: array<V, KB>;
+  set_scale();
   for (var seg = (wid.y * groups.x + wid.x) * per + lid / sgs + P.first; seg < P.end; seg += stride) {
     let row = seg / P.chunks;
     let lo = (seg - row * P.chunks) * cv;
@@ -208,7 +239,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>,
     if (PHASE != 2u) {
       var bad = VU(0u);
       if (!BACKWARD) {
-        var m = V(P.ninf);
+        var m = V(LOWEST);
         for (var k = 0u; k < KV; k++) {
           if (k < kn) {
             let v = value(load_in0(base + first + k * sgs));
@@ -217,19 +248,44 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>,
             bad = max(bad, abs_bits(v));
           }
         }
-        for (var q = tail; q < hi; q += sgs) {
-          let v = value(load_in0(base + q));
-          m = max(m, v);
+        // The rest of the segment in one read: per component, a running
+        // maximum and the sum of exp relative to it, rescaled when a block
+        // raises the maximum (a loop gated on it: rare after the first blocks).
+        var s = V(0.0);
+        var qt = tail;
+        for (; qt + 3u * sgs < hi; qt += 4u * sgs) {
+          let v0 = value(load_in0(base + qt));
+          let v1 = value(load_in0(base + qt + sgs));
+          let v2 = value(load_in0(base + qt + 2u * sgs));
+          let v3 = value(load_in0(base + qt + 3u * sgs));
+          bad = max(bad, max(max(abs_bits(v0), abs_bits(v1)), max(abs_bits(v2), abs_bits(v3))));
+          let nm = max(m, max(max(v0, v1), max(v2, v3)));
+          for (var grow = any(nm > m); grow; grow = false) {
+            s *= expv(m, scaled(nm));
+            m = nm;
+          }
+          let ma = scaled(m);
+          s += (expv(v0, ma) + expv(v1, ma)) + (expv(v2, ma) + expv(v3, ma));
+        }
+        for (; qt < hi; qt += sgs) {
+          let v = value(load_in0(base + qt));
           bad = max(bad, abs_bits(v));
+          let nm = max(m, v);
+          for (var grow = any(nm > m); grow; grow = false) {
+            s *= expv(m, scaled(nm));
+            m = nm;
+          }
+          s += expv(v, scaled(m));
         }
         r_m = subgroupMax(hmax(m));
         r_nan = select(0u, 1u, subgroupMax(hmaxu(bad)) > 0x7f800000u);
         set_max(r_m);
         // The usual row: the sum of exp((v - m) / T). With a +Inf the sum
-        // counts the +Inf entries instead; a NaN or an all -Inf row needs none.
-        let usual = r_nan == 0u && r_m != pinf && r_m != P.ninf;
+        // counts the +Inf entries instead; a NaN row needs none.
+        let usual = r_nan == 0u && r_m != pinf;
         let count_inf = r_nan == 0u && r_m == pinf;
-        var s = V(0.0);
+        // Each component's sum, rescaled to the row's maximum.
+        s = select(V(0.0), s * expd(m), usual);
         for (var k = 0u; k < KV; k++) {
           if (usual && k < kn) {
             if (LOG) {
@@ -242,13 +298,16 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>,
             }
           }
         }
-        for (var q = select(hi, tail, usual); q < hi; q += sgs) {
-          s += expd(value(load_in0(base + q)));
-        }
         for (var q = select(hi, first, count_inf); q < hi; q += sgs) {
           s += select(V(0.0), V(1.0), value(load_in0(base + q)) == V(pinf));
         }
         r_s = subgroupAdd(hsum(s));
+        if (usual && r_s < 0.5) {
+          // No finite entry (the maximum, if any, adds exp(0) = 1): every
+          // entry is -Inf, a fully masked row.
+          r_m = P.ninf;
+          r_s = 0.0;
+        }
       } else {
         var s = V(0.0);
         var live = VU(0u);
@@ -357,12 +416,15 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>,
         }
       }
     }
-    for (var q = select(select(tail, first, PHASE == 2u), hi, rare); q < hi; q += sgs) {
-      if (BACKWARD) {
-        store_out(base + q, backward_fast(load_in0(base + q), load_in1(base + q)));
-      } else {
-        store_out(base + q, forward_fast(value(load_in0(base + q))));
-      }
+    var q = select(select(tail, first, PHASE == 2u), hi, rare);
+    for (; q + 3u * sgs < hi; q += 4u * sgs) {
+      write_fast(base + q);
+      write_fast(base + q + sgs);
+      write_fast(base + q + 2u * sgs);
+      write_fast(base + q + 3u * sgs);
+    }
+    for (; q < hi; q += sgs) {
+      write_fast(base + q);
     }
   }
 }

@@ -136,6 +136,8 @@ export async function run(rounds: number, only = false): Promise<Record<string, 
   // queue, and the JS time those calls took.
   const calls: Record<string, number> = {};
   let counting: string | null = null;
+  /** Every queue.submit's duration in the counted variants, us. */
+  const submits: Record<string, number[]> = {};
   const count = (o: object, names: string[]) => {
     for (const name of names) {
       const target = o as Record<string, (...a: unknown[]) => unknown>;
@@ -147,6 +149,8 @@ export async function run(rounds: number, only = false): Promise<Record<string, 
         const [n, us] = [`${counting}: ${name} calls`, `${counting}: ${name} JS us/op`];
         calls[n] = (calls[n] ?? 0) + 1;
         calls[us] = (calls[us] ?? 0) + (performance.now() - t0) * 10;
+        if (name === 'submit')
+          (submits[`${counting}`] ??= []).push((performance.now() - t0) * 1000);
         return r;
       };
     }
@@ -235,6 +239,11 @@ export async function run(rounds: number, only = false): Promise<Record<string, 
       (out[`${name}: recording (JS until the last call returns)`] = median(records[i]) * 10),
   );
   for (const [k, v] of Object.entries(calls)) out[k] = v;
+  for (const [k, v] of Object.entries(submits)) {
+    const sorted = [...v].sort((p, q) => p - q);
+    out[`${k}: queue.submit median us (not per op)`] = median(v);
+    out[`${k}: queue.submit 90th percentile us`] = sorted[Math.floor(sorted.length * 0.9)];
+  }
   x.destroy();
   act.dispose();
   return out;

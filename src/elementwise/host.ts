@@ -279,7 +279,8 @@ function record(
         offset: slope.byteOffset,
         size: Math.max(4, slope.size * 4),
       });
-    rt.dispatch(pipeline, U32.buffer, ranges, Math.ceil(nwords / WORKGROUP_SIZE));
+    // Two words per invocation (shaders/elementwise/elementwise.wgsl).
+    rt.dispatch(pipeline, U32.buffer, ranges, Math.ceil(nwords / (2 * WORKGROUP_SIZE)));
   }
   return out;
 }

@@ -16,6 +16,11 @@ export const softmaxTuning = {
   splitMinLen: 65536,
   /** "Few rows": below this many, one workgroup per row would leave most of a GPU idle. */
   splitMaxRows: 128,
+  /**
+   * The same for the rows kernel, whose statistics read a segment once: a
+   * split costs it no extra read, so [256 x 65536] takes 4 subgroups per row.
+   */
+  rowsSplitMaxRows: 1024,
   /** Elements per split chunk (64 per thread): [8 x 2M] makes 1024 workgroups. */
   chunkLen: 16384,
   /** A strided axis with at least this many rows gets one thread per row (coalesced across rows). */
@@ -93,14 +98,16 @@ export function planRows(
   }
   if (options.rows && options.subgroups && t.rowsKernel && inner === 1) {
     const vw = len % 4 === 0 ? 4 : 1;
+    const splitRows =
+      long || (options.split !== false && len >= t.splitMinLen && rows < t.rowsSplitMaxRows);
     // A chunk is a whole number of vectors.
-    const cl = split ? Math.ceil(chunkLen / vw) * vw : len;
+    const cl = splitRows ? Math.ceil(chunkLen / vw) * vw : len;
     return {
       reduce: 'rows',
       w: 0,
       k: t.rowsKv,
       vw,
-      chunks: split ? Math.ceil(len / cl) : 1,
+      chunks: splitRows ? Math.ceil(len / cl) : 1,
       chunkLen: cl,
     };
   }

@@ -46,6 +46,16 @@ describe('kernel paths at their boundaries', () => {
     expect(planRows(2047, 20, 2, { subgroups: true })).toMatchObject({ reduce: 'workgroup', w: 8 });
   });
 
+  it('the rows kernel splits long rows up to rowsSplitMaxRows', () => {
+    const rows = { subgroups: true, rows: true };
+    expect(planRows(8, 2097152, 1, rows)).toMatchObject({ reduce: 'rows', chunks: 128 });
+    expect(planRows(256, 65536, 1, rows)).toMatchObject({ reduce: 'rows', chunks: 4 });
+    expect(planRows(1023, 65536, 1, rows)).toMatchObject({ chunks: 4 });
+    expect(planRows(1024, 65536, 1, rows)).toMatchObject({ chunks: 1 });
+    expect(planRows(256, 65535, 1, rows)).toMatchObject({ chunks: 1 });
+    expect(planRows(256, 65536, 1, { ...rows, split: false })).toMatchObject({ chunks: 1 });
+  });
+
   const lengths = [4095, 4096, 4097, 5000];
   it.each(lengths)('register / streaming boundary: 3 rows of %i', async (len) => {
     const act = await sharedActivations();

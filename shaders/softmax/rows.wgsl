@@ -132,6 +132,10 @@ var<private> r_inv: f32;
 var<private> r_logs: f32;
 var<private> r_nan: u32;
 var<private> r_live: u32;
+// Forward: 1 if some entry may be infinite (the largest magnitude bits reach
+// 0x7f800000), so a -Inf entry needs its exact 0; split rows carry it in the
+// partial's 4th word, where the backward carries r_live.
+var<private> r_inf: u32;
 
 // Forward output of one vector of values v.
 fn forward_of(v: V) -> V {
@@ -195,6 +199,10 @@ fn write_fast(g: u32) {
   } else {
     store_out(g, forward_fast(value(load_in0(g))));
   }
+}
+
+fn write_finite(g: u32) {
+  store_out(g, expd(value(load_in0(g))) * r_inv);
 }
 
 fn finish_stats(t: u32) {
@@ -278,7 +286,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>,
           s += expv(v, scaled(m));
         }
         r_m = subgroupMax(hmax(m));
-        r_nan = select(0u, 1u, subgroupMax(hmaxu(bad)) > 0x7f800000u);
+        let big = subgroupMax(hmaxu(bad));
+        r_nan = select(0u, 1u, big > 0x7f800000u);
+        r_inf = select(0u, 1u, big >= 0x7f800000u);
         set_max(r_m);
         // The usual row: the sum of exp((v - m) / T). With a +Inf the sum
         // counts the +Inf entries instead; a NaN row needs none.
@@ -346,7 +356,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>,
       }
       if (PHASE == 1u) {
         if (t == 0u) {
-          store_partial(seg, vec4<f32>(r_m, r_s, f32(r_nan), f32(r_live)));
+          store_partial(seg, vec4<f32>(r_m, r_s, f32(r_nan), f32(select(r_inf, r_live, BACKWARD))));
         }
         continue;
       }
@@ -364,6 +374,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>,
       }
       r_nan = u32(subgroupMax(pn));
       r_live = u32(subgroupMax(pl));
+      r_inf = r_live;
       var ps = 0.0;
       if (BACKWARD) {
         for (var c = t; c < P.chunks; c += sgs) {
@@ -417,6 +428,12 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>,
       }
     }
     var q = select(select(tail, first, PHASE == 2u), hi, rare);
+    // A softmax row with no infinite entry has no -Inf to test for: its own loops.
+    var qf = hi;
+    if (!BACKWARD && !LOG && r_inf == 0u) {
+      qf = q;
+      q = hi;
+    }
     for (; q + 3u * sgs < hi; q += 4u * sgs) {
       write_fast(base + q);
       write_fast(base + q + sgs);
@@ -425,6 +442,15 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>,
     }
     for (; q < hi; q += sgs) {
       write_fast(base + q);
+    }
+    for (; qf + 3u * sgs < hi; qf += 4u * sgs) {
+      write_finite(base + qf);
+      write_finite(base + qf + sgs);
+      write_finite(base + qf + 2u * sgs);
+      write_finite(base + qf + 3u * sgs);
+    }
+    for (; qf < hi; qf += sgs) {
+      write_finite(base + qf);
     }
   }
 }

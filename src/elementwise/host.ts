@@ -279,8 +279,8 @@ function record(
         offset: slope.byteOffset,
         size: Math.max(4, slope.size * 4),
       });
-    // Two words per invocation (shaders/elementwise/elementwise.wgsl).
-    rt.dispatch(pipeline, U32.buffer, ranges, Math.ceil(nwords / (2 * WORKGROUP_SIZE)));
+    // Four words per invocation (shaders/elementwise/elementwise.wgsl).
+    rt.dispatch(pipeline, U32.buffer, ranges, Math.ceil(nwords / (4 * WORKGROUP_SIZE)));
   }
   return out;
 }

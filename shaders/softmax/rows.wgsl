@@ -57,7 +57,8 @@ struct Params {
 const LOG: bool = {{LOG}};
 const BACKWARD: bool = {{BACKWARD}};
 const PHASE: u32 = {{PHASE}}u;
-const KV: u32 = {{KV}}u;
+// At least 4: the cache gives up to 3 slots to the blocks of 4 vectors.
+const KV: u32 = max({{KV}}u, 4u);
 // No sign flip and T = 1: value() is x and (v - m) / T is v - m.
 const UNIT: bool = {{UNIT}};
 const KC: u32 = max(KV, 1u);
@@ -100,14 +101,6 @@ fn set_scale() {
 
 fn set_max(m: f32) {
   f_ma = m * f_a;
-}
-
-// m * A, per component.
-fn scaled(m: V) -> V {
-  if (UNIT) {
-    return m;
-  }
-  return m * f_a;
 }
 
 // exp((v - m) / T) for v <= m, ma = m * A; the clamp keeps -Inf away from
@@ -239,9 +232,11 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>,
     let hi = min(nv, lo + cv);
     let base = row * nv - P.elem0 / VW;
     let first = lo + t;
-    // This lane's cached vectors: first + k * sgs for k < kn <= KV.
-    let kn = min(KV, (max(hi, first) - first + sgs - 1u) / sgs);
-    let tail = first + KV * sgs;
+    // This lane's cached vectors: first + k * sgs for k < kn <= KV, 0-3 fewer
+    // than KV where that leaves the rest of its n vectors whole blocks of 4.
+    let n = (max(hi, first) - first + sgs - 1u) / sgs;
+    let kn = select(n, KV - ((KV - n) & 3u), n > KV);
+    let tail = first + kn * sgs;
 
     // ---- statistics --------------------------------------------------------
     if (PHASE != 2u) {
@@ -269,21 +264,11 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>,
           bad = max(bad, max(max(abs_bits(v0), abs_bits(v1)), max(abs_bits(v2), abs_bits(v3))));
           let nm = max(m, max(max(v0, v1), max(v2, v3)));
           for (var grow = any(nm > m); grow; grow = false) {
-            s *= expv(m, scaled(nm));
+            s *= expv(m, nm * f_a);
             m = nm;
           }
-          let ma = scaled(m);
+          let ma = m * f_a;
           s += (expv(v0, ma) + expv(v1, ma)) + (expv(v2, ma) + expv(v3, ma));
-        }
-        for (; qt < hi; qt += sgs) {
-          let v = value(load_in0(base + qt));
-          bad = max(bad, abs_bits(v));
-          let nm = max(m, v);
-          for (var grow = any(nm > m); grow; grow = false) {
-            s *= expv(m, scaled(nm));
-            m = nm;
-          }
-          s += expv(v, scaled(m));
         }
         r_m = subgroupMax(hmax(m));
         let big = subgroupMax(hmaxu(bad));
@@ -440,17 +425,15 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>,
       write_fast(base + q + 2u * sgs);
       write_fast(base + q + 3u * sgs);
     }
-    for (; q < hi; q += sgs) {
-      write_fast(base + q);
-    }
     for (; qf + 3u * sgs < hi; qf += 4u * sgs) {
       write_finite(base + qf);
       write_finite(base + qf + sgs);
       write_finite(base + qf + 2u * sgs);
       write_finite(base + qf + 3u * sgs);
     }
-    for (; qf < hi; qf += sgs) {
-      write_finite(base + qf);
+    // The last vectors (fewer than 4 per lane) of either kind.
+    for (q = min(q, qf); q < hi; q += sgs) {
+      write_fast(base + q);
     }
   }
 }

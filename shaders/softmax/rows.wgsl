@@ -61,6 +61,11 @@ const PHASE: u32 = {{PHASE}}u;
 const KV: u32 = max({{KV}}u, 4u);
 // No sign flip and T = 1: value() is x and (v - m) / T is v - m.
 const UNIT: bool = {{UNIT}};
+// False where every lane's vectors fit its cache (the host knows the row
+// length and the adapter's smallest subgroup): the loops past the cache are
+// compiled out, which SwiftShader would otherwise charge short rows for
+// (the unrolled write loops, never entered, made [65536 x 256] 15% slower).
+const STREAM: bool = {{STREAM}};
 const KC: u32 = max(KV, 1u);
 // The dy cache exists in the backward only.
 const KB: u32 = select(1u, KC, BACKWARD);
@@ -147,10 +152,7 @@ fn forward_of(v: V) -> V {
     // Every entry -Inf: a fully masked row.
     return select(V(0.0), V(P.ninf), LOG);
   }
-  if (LOG) {
-    return (v * f_a - V(f_ma)) * f_b - V(r_logs);
-  }
-  return select(expd(v) * r_inv, V(0.0), v == V(P.ninf));
+  return forward_fast(v);
 }
 
 // forward_of where the row has no NaN and no +Inf (branch-free).
@@ -176,13 +178,10 @@ fn backward_of(y: V, dy: V) -> V {
   if (r_nan != 0u) {
     return V(P.nan);
   }
-  if (LOG) {
-    if (r_live == 0u) {
-      return V(0.0);
-    }
-    return P.factor * (dy - exp2(max(y * LOG2E, V(-150.0))) * r_s);
+  if (LOG && r_live == 0u) {
+    return V(0.0);
   }
-  return P.factor * y * (dy - r_s);
+  return backward_fast(y, dy);
 }
 
 // One vector of a usual row, read from memory.
@@ -255,20 +254,22 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>,
         // maximum and the sum of exp relative to it, rescaled when a block
         // raises the maximum (a loop gated on it: rare after the first blocks).
         var s = V(0.0);
-        var qt = tail;
-        for (; qt + 3u * sgs < hi; qt += 4u * sgs) {
-          let v0 = value(load_in0(base + qt));
-          let v1 = value(load_in0(base + qt + sgs));
-          let v2 = value(load_in0(base + qt + 2u * sgs));
-          let v3 = value(load_in0(base + qt + 3u * sgs));
-          bad = max(bad, max(max(abs_bits(v0), abs_bits(v1)), max(abs_bits(v2), abs_bits(v3))));
-          let nm = max(m, max(max(v0, v1), max(v2, v3)));
-          for (var grow = any(nm > m); grow; grow = false) {
-            s *= expv(m, nm * f_a);
-            m = nm;
+        if (STREAM) {
+          var qt = tail;
+          for (; qt + 3u * sgs < hi; qt += 4u * sgs) {
+            let v0 = value(load_in0(base + qt));
+            let v1 = value(load_in0(base + qt + sgs));
+            let v2 = value(load_in0(base + qt + 2u * sgs));
+            let v3 = value(load_in0(base + qt + 3u * sgs));
+            bad = max(bad, max(max(abs_bits(v0), abs_bits(v1)), max(abs_bits(v2), abs_bits(v3))));
+            let nm = max(m, max(max(v0, v1), max(v2, v3)));
+            for (var grow = any(nm > m); grow; grow = false) {
+              s *= expv(m, nm * f_a);
+              m = nm;
+            }
+            let ma = m * f_a;
+            s += (expv(v0, ma) + expv(v1, ma)) + (expv(v2, ma) + expv(v3, ma));
           }
-          let ma = m * f_a;
-          s += (expv(v0, ma) + expv(v1, ma)) + (expv(v2, ma) + expv(v3, ma));
         }
         r_m = subgroupMax(hmax(m));
         let big = subgroupMax(hmaxu(bad));
@@ -279,8 +280,12 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>,
         // counts the +Inf entries instead; a NaN row needs none.
         let usual = r_nan == 0u && r_m != pinf;
         let count_inf = r_nan == 0u && r_m == pinf;
-        // Each component's sum, rescaled to the row's maximum.
-        s = select(V(0.0), s * expd(m), usual);
+        // Each component's sum, rescaled to the row's maximum (where the
+        // blocks ran: a short row pays for no exp here).
+        s = select(V(0.0), s, usual);
+        for (var g = STREAM && usual && tail < hi; g; g = false) {
+          s *= expd(m);
+        }
         for (var k = 0u; k < KV; k++) {
           if (usual && k < kn) {
             if (LOG) {
@@ -412,28 +417,32 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>,
         }
       }
     }
-    var q = select(select(tail, first, PHASE == 2u), hi, rare);
-    // A softmax row with no infinite entry has no -Inf to test for: its own loops.
-    var qf = hi;
-    if (!BACKWARD && !LOG && r_inf == 0u) {
-      qf = q;
-      q = hi;
-    }
-    for (; q + 3u * sgs < hi; q += 4u * sgs) {
-      write_fast(base + q);
-      write_fast(base + q + sgs);
-      write_fast(base + q + 2u * sgs);
-      write_fast(base + q + 3u * sgs);
-    }
-    for (; qf + 3u * sgs < hi; qf += 4u * sgs) {
-      write_finite(base + qf);
-      write_finite(base + qf + sgs);
-      write_finite(base + qf + 2u * sgs);
-      write_finite(base + qf + 3u * sgs);
-    }
-    // The last vectors (fewer than 4 per lane) of either kind.
-    for (q = min(q, qf); q < hi; q += sgs) {
-      write_fast(base + q);
+    // The streamed vectors (past the cache, or all of a PHASE 2 chunk).
+    let start = select(select(tail, first, PHASE == 2u), hi, rare);
+    if (STREAM) {
+      var q = start;
+      // A softmax row with no infinite entry has no -Inf to test for: its own loop.
+      var qf = hi;
+      if (!BACKWARD && !LOG && r_inf == 0u) {
+        qf = q;
+        q = hi;
+      }
+      for (; q + 3u * sgs < hi; q += 4u * sgs) {
+        write_fast(base + q);
+        write_fast(base + q + sgs);
+        write_fast(base + q + 2u * sgs);
+        write_fast(base + q + 3u * sgs);
+      }
+      for (; qf + 3u * sgs < hi; qf += 4u * sgs) {
+        write_finite(base + qf);
+        write_finite(base + qf + sgs);
+        write_finite(base + qf + 2u * sgs);
+        write_finite(base + qf + 3u * sgs);
+      }
+      // The last vectors (fewer than 4 per lane) of either kind.
+      for (q = min(q, qf); q < hi; q += sgs) {
+        write_fast(base + q);
+      }
     }
   }
 }

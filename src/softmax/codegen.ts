@@ -50,10 +50,16 @@ export interface KernelSpec {
    * temperature's extra multiply (about a fifth of a forward's arithmetic).
    */
   unit?: boolean;
+  /**
+   * The rows kernel only: false where every lane's vectors fit its register
+   * cache (phase 0, len <= KV * VW * the adapter's smallest subgroup), so the
+   * loops past the cache are compiled out. Absent: true.
+   */
+  stream?: boolean;
 }
 
 export function kernelKey(s: KernelSpec): string {
-  return `softmax|${s.mode}|${s.log}|${s.dtype}|${s.labels}|${s.plan.reduce}|${s.plan.k}|${s.plan.vw ?? 1}|${s.phase}|${s.unit === true}`;
+  return `softmax|${s.mode}|${s.log}|${s.dtype}|${s.labels}|${s.plan.reduce}|${s.plan.k}|${s.plan.vw ?? 1}|${s.phase}|${s.unit === true}|${s.stream !== false}`;
 }
 
 /** V: what one lane of the rows kernel moves at a time, VW elements (VU: its bits). */
@@ -128,6 +134,7 @@ fn load_partial(i: u32) -> vec4<f32> { return vec4<f32>(0.0); }`;
         PHASE: String(s.phase),
         KV: String(s.plan.k),
         UNIT: String(s.unit === true),
+        STREAM: String(s.stream !== false),
       },
       WHO,
     )

@@ -81,6 +81,12 @@ export function recordRows(rt: Runtime, job: RowJob): void {
       : windowsOf(job.op, job, bytes, limit);
   if (plan.chunks > 1)
     checkBindable(rt.limits, job.op, "the split rows' partials", job.rows * plan.chunks * 16);
+  const info = (
+    rt.device as { adapterInfo?: { subgroupMinSize?: number; subgroupMaxSize?: number } }
+  ).adapterInfo;
+  // Whole rows that fit every lane's register cache whatever subgroup size the
+  // compiler picks (1 where the adapter does not say) need no streaming loops.
+  const fits = job.len <= plan.k * (plan.vw ?? 1) * (info?.subgroupMinSize || 1);
   writeThrough(rt, out, aliased, `${job.op} in-place scratch`, (target) => {
     const spec = (phase: 0 | 1 | 2): KernelSpec => ({
       mode: job.mode,
@@ -90,6 +96,7 @@ export function recordRows(rt: Runtime, job: RowJob): void {
       plan,
       phase,
       unit: plan.reduce === 'rows' && job.signBit === 0 && job.invT === 1,
+      stream: plan.reduce !== 'rows' || phase !== 0 || !fits,
     });
     const pipeline = (s: KernelSpec) =>
       rt.pipeline(
@@ -97,9 +104,6 @@ export function recordRows(rt: Runtime, job: RowJob): void {
         `softmax-family ${job.mode}${s.log ? ' log' : ''} ${s.dtype} ${s.plan.reduce} k${s.plan.k} vw${s.plan.vw ?? 1} phase ${s.phase}`,
         () => softmaxShader(s),
       );
-    const info = (
-      rt.device as { adapterInfo?: { subgroupMinSize?: number; subgroupMaxSize?: number } }
-    ).adapterInfo;
     const groupsOf = (w: Window) =>
       windows.length === 1
         ? workgroupsOf(plan, job.rows, info?.subgroupMaxSize ?? 128, info?.subgroupMinSize || 4)

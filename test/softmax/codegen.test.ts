@@ -42,7 +42,8 @@ function variants(subgroups: boolean): KernelSpec[] {
           for (const labels of mode === 'ce' ? [false, true] : [false])
             for (const phase of plan.chunks > 1 ? ([1, 2] as const) : ([0] as const))
               for (const unit of plan.reduce === 'rows' ? [false, true] : [false])
-                out.push({ mode, log, dtype, labels, plan, phase, unit });
+                for (const stream of plan.reduce === 'rows' && phase === 0 ? [true, false] : [true])
+                  out.push({ mode, log, dtype, labels, plan, phase, unit, stream });
   return out;
 }
 

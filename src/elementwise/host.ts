@@ -8,6 +8,7 @@ import { collapseBroadcast } from '../core/broadcast.js';
 import { InvalidArgumentError } from '../core/errors.js';
 import { bytesPerElement, Tensor, type DType } from '../core/tensor.js';
 import {
+  BINDING_ALIGN,
   bindingLimit,
   checkBindable,
   checkKeys,
@@ -40,8 +41,6 @@ export interface BackwardInputs {
 
 const CALL_OPTIONS = ['out'] as const;
 const WORKGROUP_SIZE = 256;
-/** Sub-range offsets stay multiples of this (the largest minStorageBufferOffsetAlignment). */
-const ALIGN = 256;
 /**
  * One dispatch's uniforms, filled anew for each: dispatch() copies them at
  * once, and an ArrayBuffer per dispatch fed Chromium's garbage collector
@@ -254,7 +253,7 @@ function record(
   const lanes = lanesPerWord(dtype, layout);
   const wordBytes = bytesPerWord(dtype, layout);
   const elemBytes = bytesPerElement(dtype);
-  const chunk = (Math.floor(bindingLimit(rt.limits) / ALIGN) * ALIGN) / elemBytes;
+  const chunk = (Math.floor(bindingLimit(rt.limits) / BINDING_ALIGN) * BINDING_ALIGN) / elemBytes;
   const b = slope ? collapseBroadcast(op, 'slope', out.shape, slope.shape) : null;
   for (let base = 0; base < n; base += chunk) {
     const count = Math.min(chunk, n - base);

@@ -68,9 +68,19 @@ export class Tensor {
   }
 }
 
-/** The tensor's elements as one binding: its byte range rounded up to whole 4-byte words. */
-export const tensorRange = (t: Tensor): { buffer: GPUBuffer; offset: number; size: number } => ({
+/** Bytes rounded up to whole 4-byte words (at least one): a binding's size. */
+export const ceil4 = (bytes: number) => Math.max(4, Math.ceil(bytes / 4) * 4);
+
+/** `bytes` of t from byte `from` (rounded up to whole 4-byte words), as a binding. */
+export const subRange = (
+  t: Tensor,
+  from: number,
+  bytes: number,
+): { buffer: GPUBuffer; offset: number; size: number } => ({
   buffer: t.buffer,
-  offset: t.byteOffset,
-  size: Math.max(4, Math.ceil(t.byteLength / 4) * 4),
+  offset: t.byteOffset + from,
+  size: ceil4(bytes),
 });
+
+/** The tensor's elements as one binding: its byte range rounded up to whole 4-byte words. */
+export const tensorRange = (t: Tensor) => subRange(t, 0, t.byteLength);

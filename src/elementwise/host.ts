@@ -6,7 +6,7 @@
 import broadcastGradTemplate from '../../shaders/elementwise/broadcast-grad.wgsl?raw';
 import { collapseBroadcast } from '../core/broadcast.js';
 import { InvalidArgumentError } from '../core/errors.js';
-import { bytesPerElement, Tensor, type DType } from '../core/tensor.js';
+import { bytesPerElement, subRange, Tensor, type DType } from '../core/tensor.js';
 import {
   BINDING_ALIGN,
   bindingLimit,
@@ -258,11 +258,8 @@ function record(
   for (let base = 0; base < n; base += chunk) {
     const count = Math.min(chunk, n - base);
     const nwords = Math.ceil(count / lanes);
-    const range = (t: Tensor): BufferRange => ({
-      buffer: t.buffer,
-      offset: t.byteOffset + base * elemBytes,
-      size: nwords * wordBytes,
-    });
+    // Whole words: nwords * wordBytes is already a multiple of 4.
+    const range = (t: Tensor): BufferRange => subRange(t, base * elemBytes, nwords * wordBytes);
     // Params of shaders/elementwise/elementwise.wgsl: n, nwords, base, _pad, p, bdim, bxstride, bstride.
     U32.fill(0).set([count, nwords, base]);
     F32.set(

@@ -39,16 +39,6 @@ export function chunks(rows: number, per: number): [number, number][] {
   return out;
 }
 
-/** Bytes rounded up to whole 4-byte words (at least one): a binding's size. */
-export const ceil4 = (bytes: number) => Math.max(4, Math.ceil(bytes / 4) * 4);
-
-/** `bytes` of t from byte `from` (rounded up to whole 4-byte words), as a binding. */
-export const sub = (t: Tensor, from: number, bytes: number): BufferRange => ({
-  buffer: t.buffer,
-  offset: t.byteOffset + from,
-  size: ceil4(bytes),
-});
-
 /** Whether `bytes` from t's start lie within its buffer (so whole words may be bound). */
 export const fitsWords = (t: Tensor, bytes: number) => t.byteOffset + bytes <= t.buffer.size;
 

@@ -3,7 +3,7 @@
  * and dispatches: the one way the softmax ops and the fused cross-entropy
  * reach the GPU once their arguments are checked.
  */
-import { bytesPerElement, tensorRange, type Tensor } from '../core/tensor.js';
+import { bytesPerElement, subRange, tensorRange, type Tensor } from '../core/tensor.js';
 import { bindingLimit, checkBindable } from '../core/validate.js';
 import type { BufferRange, Runtime } from '../runtime/runtime.js';
 import { writeThrough } from '../runtime/scratch.js';
@@ -112,11 +112,7 @@ export function recordRows(rt: Runtime, job: RowJob): void {
           : w.end - w.first;
     // Each window binds the same span of every input and of the output.
     const ranges = (w: Window) => [
-      ...[...job.inputs, target].map((t) => ({
-        buffer: t.buffer,
-        offset: t.byteOffset + w.elem0 * bytes,
-        size: Math.max(4, Math.ceil((w.elems * bytes) / 4) * 4),
-      })),
+      ...[...job.inputs, target].map((t) => subRange(t, w.elem0 * bytes, w.elems * bytes)),
       ...job.extra,
     ];
     const run = (phase: 0 | 1 | 2, more: BufferRange[]) => {

@@ -9,7 +9,7 @@ import type { ActivationName } from '../../elementwise/table.js';
 import { enumKey } from '../../elementwise/codegen.js';
 import { backwardSource, checkOp } from '../../elementwise/params.js';
 import { InvalidArgumentError } from '../../core/errors.js';
-import { bytesPerElement, tensorRange, type Tensor } from '../../core/tensor.js';
+import { bytesPerElement, subRange, tensorRange, type Tensor } from '../../core/tensor.js';
 import {
   bindingLimit,
   checkKeys,
@@ -22,7 +22,7 @@ import { writeThrough } from '../../runtime/scratch.js';
 import { fusedTuning } from '../table.js';
 import { checkPair, opParams, params4 } from '../checks.js';
 import { inPlaceMap, outOf, outputOf, planOut } from '../out.js';
-import { bindOrder, chunkRows, chunks, fitsWords, sub } from '../rows.js';
+import { bindOrder, chunkRows, chunks, fitsWords } from '../rows.js';
 import { inPlaceKey, WG, wordBytes, wordLanes, type FusedLayout } from '../codegen.js';
 import {
   biasBackwardOperands,
@@ -122,9 +122,9 @@ export function biasActForward(
       new Uint32Array(u, 0, 8).set([n, nwords, c, per, nr, cw, 0, 0]);
       new Float32Array(u, 32, 4).set(params4(slots));
       const ranges = {
-        x: sub(x, from, words * wb),
-        bias: rowsShape ? sub(bias, 0, c * eb) : tensorRange(bias),
-        out: sub(target, from, words * wb),
+        x: subRange(x, from, words * wb),
+        bias: rowsShape ? subRange(bias, 0, c * eb) : tensorRange(bias),
+        out: subRange(target, from, words * wb),
       };
       const invocations = rowsShape ? Math.ceil(nr / per) * cw : words;
       rt.dispatch(pipeline, u, bindOrder(operands, ranges), Math.ceil(invocations / WG));
@@ -254,10 +254,10 @@ export function biasActBackward(
       new Float32Array(u, 32, 4).set(params4(slots));
       const from = r0 * c * eb;
       const ranges = {
-        a: sub(a, from, nr * c * eb),
-        dy: sub(dy, from, nr * c * eb),
-        dx: sub(target, from, nr * c * eb),
-        ...(bias ? { bias: sub(bias, 0, c * eb) } : {}),
+        a: subRange(a, from, nr * c * eb),
+        dy: subRange(dy, from, nr * c * eb),
+        dx: subRange(target, from, nr * c * eb),
+        ...(bias ? { bias: subRange(bias, 0, c * eb) } : {}),
       };
       rt.dispatch(
         pipeline,
@@ -313,7 +313,7 @@ function mergeDbias(
     };
     if (final) {
       const wb = wordBytes(dtype, layout);
-      rt.dispatch(merge, mu.buffer, [src, sub(dbias, 0, cw * wb)], Math.ceil(cw / WG));
+      rt.dispatch(merge, mu.buffer, [src, subRange(dbias, 0, cw * wb)], Math.ceil(cw / WG));
       partials.destroy();
       break;
     }

@@ -6,7 +6,7 @@
  */
 import { enumKey } from '../../elementwise/codegen.js';
 import { InvalidArgumentError } from '../../core/errors.js';
-import { bytesPerElement, Tensor, type DType } from '../../core/tensor.js';
+import { bytesPerElement, subRange, Tensor, type DType } from '../../core/tensor.js';
 import {
   checkKeys,
   checkObject,
@@ -20,7 +20,7 @@ import { writeThrough } from '../../runtime/scratch.js';
 import { gluKinds, gluVariants, type GluKind } from '../table.js';
 import { checkPair, opParams, params4 } from '../checks.js';
 import { inPlaceMap, outOf, outputOf, planOut } from '../out.js';
-import { bindOrder, chunkRows, chunks, sub } from '../rows.js';
+import { bindOrder, chunkRows, chunks } from '../rows.js';
 import { inPlaceKey, WG, wordLanes, type FusedLayout } from '../codegen.js';
 import { gluOperands, gluShader, type GluKernel } from './codegen.js';
 
@@ -127,7 +127,7 @@ function gluDispatch(
     for (const [name, t] of Object.entries(operands)) {
       // x and dx hold both halves: rows of 2H.
       const rb = name === 'x' || name === 'dx' ? 2 * hb : hb;
-      ranges[name] = sub(t, r0 * rb, nr * rb);
+      ranges[name] = subRange(t, r0 * rb, nr * rb);
     }
     rt.dispatch(pipeline, u, bindOrder(order, ranges), Math.ceil(n / WG));
   }

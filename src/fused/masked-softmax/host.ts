@@ -5,7 +5,7 @@
  * before any GPU work; tensors over the binding limit are processed in
  * sub-ranges of whole rows.
  */
-import { bytesPerElement, tensorRange, type Tensor } from '../../core/tensor.js';
+import { bytesPerElement, ceil4, subRange, tensorRange, type Tensor } from '../../core/tensor.js';
 import { InvalidArgumentError } from '../../core/errors.js';
 import { checkBindable, checkKeys, checkObject, checkRank } from '../../core/validate.js';
 import type { BufferRange, Runtime } from '../../runtime/runtime.js';
@@ -13,7 +13,7 @@ import { writeThrough } from '../../runtime/scratch.js';
 import { fusedTuning } from '../table.js';
 import { checkPair } from '../checks.js';
 import { inPlaceMap, outOf, outputOf, planOut } from '../out.js';
-import { bindOrder, ceil4, chunkRows, chunks, sub } from '../rows.js';
+import { bindOrder, chunkRows, chunks } from '../rows.js';
 import { inPlaceKey, WG } from '../codegen.js';
 import {
   attentionKey,
@@ -100,7 +100,7 @@ function maskedSoftmaxRows(
   const order = maskedSoftmaxOperands(k);
   for (const [r0, nr] of chunks(g.rows, perChunk)) {
     const ranges: Record<string, BufferRange> = {};
-    for (const [name, t] of Object.entries(operands)) ranges[name] = sub(t, r0 * rb, nr * rb);
+    for (const [name, t] of Object.entries(operands)) ranges[name] = subRange(t, r0 * rb, nr * rb);
     rt.dispatch(
       pipeline,
       maskedSoftmaxUniforms(nr, g.cols, g.mrows, m, r0),

@@ -68,17 +68,17 @@ export function recordRows(rt: Runtime, job: RowJob): void {
   const limit = bindingLimit(rt.limits);
   const { plan } = job;
   // One window of everything, unless the tensors are larger than one binding.
-  const windows: Window[] =
-    out.byteLength <= limit
-      ? [
-          {
-            first: 0,
-            end: plan.reduce === 'rows' ? job.rows * plan.chunks : 0xffffffff,
-            elem0: 0,
-            elems: out.size,
-          },
-        ]
-      : windowsOf(job.op, job, bytes, limit);
+  const whole = out.byteLength <= limit;
+  const windows: Window[] = whole
+    ? [
+        {
+          first: 0,
+          end: plan.reduce === 'rows' ? job.rows * plan.chunks : 0xffffffff,
+          elem0: 0,
+          elems: out.size,
+        },
+      ]
+    : windowsOf(job.op, job, bytes, limit);
   if (plan.chunks > 1)
     checkBindable(rt.limits, job.op, "the split rows' partials", job.rows * plan.chunks * 16);
   const info = (
@@ -105,7 +105,7 @@ export function recordRows(rt: Runtime, job: RowJob): void {
         () => softmaxShader(s),
       );
     const groupsOf = (w: Window) =>
-      windows.length === 1
+      whole
         ? workgroupsOf(plan, job.rows, info?.subgroupMaxSize ?? 128, info?.subgroupMinSize || 4)
         : plan.reduce === 'rows'
           ? workgroupsOf({ ...plan, chunks: 1 }, w.end - w.first, 0, info?.subgroupMinSize || 4)
@@ -116,13 +116,9 @@ export function recordRows(rt: Runtime, job: RowJob): void {
       ...job.extra,
     ];
     const run = (phase: 0 | 1 | 2, more: BufferRange[]) => {
+      const p = pipeline(spec(phase));
       for (const w of windows) {
-        rt.dispatch(
-          pipeline(spec(phase)),
-          packUniforms(job, w),
-          [...ranges(w), ...more],
-          groupsOf(w),
-        );
+        rt.dispatch(p, packUniforms(job, w), [...ranges(w), ...more], groupsOf(w));
       }
     };
     if (plan.chunks > 1) {

@@ -155,11 +155,7 @@ export function maskedSoftmaxForward(
     aux = tensorRange(ownedAux);
     // Slopes or sinks given as tensors: their f32 words copied in on the GPU.
     for (const { tensor, at } of m.auxTensors)
-      rt.copy(tensorRange(tensor), {
-        buffer: ownedAux.buffer,
-        offset: ownedAux.byteOffset + 4 * at,
-        size: 4 * m.heads,
-      });
+      rt.copy(tensorRange(tensor), subRange(ownedAux, 4 * at, 4 * m.heads));
   }
   writeThrough(rt, out, plan.scratch, `${SMS} output scratch`, (target) =>
     maskedSoftmaxRows(
